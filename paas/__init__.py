@@ -1,0 +1,1 @@
+"""paas: a self-hosted Heroku/Dokku-style platform."""

@@ -1,0 +1,45 @@
+"""The platform's error types: a stable id, a one-line message and the HTTP status it maps to.
+
+Use cases raise these; the API turns them into `{"id": ..., "message": ...}` and the CLI prints
+the message on one line.
+"""
+from __future__ import annotations
+
+
+class PaasError(Exception):
+    id = "error"
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "message": self.message}
+
+
+class InvalidInput(PaasError):
+    id = "invalid_params"
+    status = 422
+
+
+class NotFound(PaasError):
+    id = "not_found"
+    status = 404
+
+
+class Conflict(PaasError):
+    id = "conflict"
+    status = 409
+
+
+class Unauthorized(PaasError):
+    id = "unauthorized"
+    status = 401
+
+
+class DeployFailed(PaasError):
+    """A build, release step or health check failed; the running release is untouched."""
+
+    id = "deploy_failed"
+    status = 422

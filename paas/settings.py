@@ -1,0 +1,90 @@
+"""Platform settings, read once from the environment (DESIGN.md, "Settings").
+
+Everything else receives a `Settings` object; nothing below reads `os.environ` itself.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CA_BUNDLE_CANDIDATES = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL
+    "/etc/ssl/cert.pem",  # Alpine, macOS
+)
+
+
+def _default_ca_bundle() -> str:
+    return next((p for p in CA_BUNDLE_CANDIDATES if os.path.isfile(p)), "")
+
+
+def _instance_for(home: Path) -> str:
+    # Derived from the state directory so two platforms on one daemon never share a label.
+    return "p" + hashlib.sha1(str(home).encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    api_port: int = 7070
+    http_port: int = 8080
+    domain: str = "localhost"
+    stack_image: str = "paas/stack:trixie"
+    instance: str = ""
+    ca_bundle: str = field(default_factory=_default_ca_bundle)
+    nginx_bin: str = "nginx"
+    bind_host: str = "127.0.0.1"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "home", Path(self.home).resolve())
+        if not self.instance:
+            object.__setattr__(self, "instance", _instance_for(self.home))
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "paas.db"
+
+    @property
+    def repos_dir(self) -> Path:
+        return self.home / "repos"
+
+    @property
+    def nginx_dir(self) -> Path:
+        return self.home / "nginx"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def token_file(self) -> Path:
+        return self.home / "admin-token"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.bind_host}:{self.api_port}"
+
+    @property
+    def router_url(self) -> str:
+        return f"http://{self.bind_host}:{self.http_port}"
+
+    def app_url(self, app: str) -> str:
+        port = "" if self.http_port == 80 else f":{self.http_port}"
+        return f"http://{app}.{self.domain}{port}/"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        default_home = "/var/lib/paas" if os.geteuid() == 0 else str(Path.home() / ".paas")
+        return cls(
+            home=Path(env.get("PAAS_HOME") or default_home),
+            api_port=int(env.get("PAAS_API_PORT") or 7070),
+            http_port=int(env.get("PAAS_HTTP_PORT") or 8080),
+            domain=env.get("PAAS_DOMAIN") or "localhost",
+            stack_image=env.get("PAAS_STACK_IMAGE") or "paas/stack:trixie",
+            instance=env.get("PAAS_INSTANCE") or "",
+            ca_bundle=env.get("PAAS_CA_BUNDLE", _default_ca_bundle()),
+            nginx_bin=env.get("PAAS_NGINX") or "nginx",
+        )
