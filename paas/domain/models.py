@@ -1,0 +1,42 @@
+"""The platform's records: apps, builds and releases. Plain data, no I/O."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Build:
+    id: int
+    app: str
+    status: str  # pending, succeeded, failed
+    commit: str
+    image: str | None
+    buildpack: str | None
+    started_at: float
+    finished_at: float | None
+    output: str = ""
+
+
+@dataclass(frozen=True)
+class Release:
+    app: str
+    version: int
+    image: str
+    config: dict[str, str]
+    processes: dict[str, str]
+    commit: str
+    description: str
+    status: str  # pending, succeeded, failed
+    created_by: str
+    created_at: float
+    build_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"v{self.version}"

@@ -1,0 +1,20 @@
+"""Validation of the names users choose: app names. One boundary, one rule, one message."""
+from __future__ import annotations
+
+import re
+
+from paas.errors import InvalidInput
+
+APP_NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,29}")
+
+
+def validate_app_name(name: object) -> str:
+    """Return the name when it is a valid app name, else raise InvalidInput with one line."""
+    if not isinstance(name, str) or not APP_NAME_RE.fullmatch(name):
+        shown = name if isinstance(name, str) and len(name) <= 40 else (
+            f"{str(name)[:40]}..." if isinstance(name, str) else repr(name))
+        raise InvalidInput(
+            f"invalid app name {shown!r}: use 1 to 30 characters, lowercase letters, digits and "
+            "'-', starting with a letter"
+        )
+    return name
