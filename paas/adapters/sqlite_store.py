@@ -1,0 +1,237 @@
+"""The platform's state in SQLite: apps, tokens, builds, releases, config and formation.
+
+The only module that speaks SQL. Each call opens a short connection (SQLite connections are
+cheap and gunicorn threads must not share one); writes that allocate numbers run inside
+`BEGIN IMMEDIATE` so two concurrent callers serialise instead of colliding.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from paas.domain.models import App, Build, Release
+from paas.errors import Conflict
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS apps (
+  name TEXT PRIMARY KEY,
+  created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+  name TEXT PRIMARY KEY,
+  digest TEXT NOT NULL UNIQUE,
+  created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS builds (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+  status TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  image TEXT,
+  buildpack TEXT,
+  started_at REAL NOT NULL,
+  finished_at REAL,
+  output TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS releases (
+  app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  image TEXT NOT NULL,
+  config TEXT NOT NULL,
+  processes TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  description TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  build_id INTEGER,
+  PRIMARY KEY (app, version)
+);
+CREATE TABLE IF NOT EXISTS config_vars (
+  app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (app, key)
+);
+CREATE TABLE IF NOT EXISTS formation (
+  app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+  process TEXT NOT NULL,
+  quantity INTEGER NOT NULL,
+  PRIMARY KEY (app, process)
+);
+"""
+
+
+class SqliteStore:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys=ON")
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # apps
+    def add_app(self, name: str) -> App:
+        now = time.time()
+        try:
+            with self._write() as db:
+                db.execute("INSERT INTO apps (name, created_at) VALUES (?, ?)", (name, now))
+                db.execute("INSERT INTO formation (app, process, quantity) VALUES (?, 'web', 1)", (name,))
+        except sqlite3.IntegrityError:
+            raise Conflict(f"app {name!r} already exists") from None
+        return App(name, now)
+
+    def get_app(self, name: str) -> App | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM apps WHERE name = ?", (name,)).fetchone()
+        return App(row["name"], row["created_at"]) if row else None
+
+    def list_apps(self) -> list[App]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM apps ORDER BY name").fetchall()
+        return [App(r["name"], r["created_at"]) for r in rows]
+
+    def delete_app(self, name: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM apps WHERE name = ?", (name,))
+
+    # tokens
+    def add_token(self, name: str, digest: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO tokens (name, digest, created_at) VALUES (?, ?, ?)",
+                (name, digest, time.time()),
+            )
+
+    def token_digests(self) -> dict[str, str]:
+        with self._connect() as db:
+            return {r["name"]: r["digest"] for r in db.execute("SELECT name, digest FROM tokens")}
+
+    # builds
+    def start_build(self, app: str, commit: str) -> int:
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO builds (app, status, commit_sha, started_at) VALUES (?, 'pending', ?, ?)",
+                (app, commit, time.time()),
+            )
+            return int(cur.lastrowid)
+
+    def finish_build(self, build_id: int, *, status: str, output: str,
+                     image: str | None = None, buildpack: str | None = None) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE builds SET status = ?, output = ?, image = ?, buildpack = ?, finished_at = ?"
+                " WHERE id = ?",
+                (status, output, image, buildpack, time.time(), build_id),
+            )
+
+    def get_build(self, build_id: int) -> Build | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM builds WHERE id = ?", (build_id,)).fetchone()
+        return _build(row) if row else None
+
+    def list_builds(self, app: str) -> list[Build]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM builds WHERE app = ? ORDER BY id DESC", (app,)).fetchall()
+        return [_build(r) for r in rows]
+
+    # releases
+    def create_release(self, app: str, *, image: str, processes: dict[str, str], commit: str,
+                       description: str, created_by: str, build_id: int | None = None,
+                       config: dict[str, str] | None = None) -> Release:
+        """Number and record a pending release; the config snapshot is taken in the same
+        transaction as the number, so concurrent changes each see a consistent snapshot."""
+        with self._write() as db:
+            (last,) = db.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM releases WHERE app = ?", (app,)
+            ).fetchone()
+            if config is None:
+                config = _config(db, app)
+            release = Release(
+                app=app, version=last + 1, image=image, config=config, processes=processes,
+                commit=commit, description=description, status="pending",
+                created_by=created_by, created_at=time.time(), build_id=build_id,
+            )
+            db.execute(
+                "INSERT INTO releases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (app, release.version, image, json.dumps(config), json.dumps(processes), commit,
+                 description, "pending", created_by, release.created_at, build_id),
+            )
+        return release
+
+    def set_release_status(self, app: str, version: int, status: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE releases SET status = ? WHERE app = ? AND version = ?",
+                       (status, app, version))
+
+    def list_releases(self, app: str) -> list[Release]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT * FROM releases WHERE app = ? ORDER BY version DESC", (app,)
+            ).fetchall()
+        return [_release(r) for r in rows]
+
+    def current_release(self, app: str) -> Release | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT * FROM releases WHERE app = ? AND status = 'succeeded'"
+                " ORDER BY version DESC LIMIT 1", (app,)
+            ).fetchone()
+        return _release(row) if row else None
+
+    # config and formation
+    def get_config(self, app: str) -> dict[str, str]:
+        with self._connect() as db:
+            return _config(db, app)
+
+    def get_formation(self, app: str) -> dict[str, int]:
+        with self._connect() as db:
+            rows = db.execute("SELECT process, quantity FROM formation WHERE app = ?", (app,))
+            return {r["process"]: r["quantity"] for r in rows}
+
+
+def _config(db: sqlite3.Connection, app: str) -> dict[str, str]:
+    rows = db.execute("SELECT key, value FROM config_vars WHERE app = ? ORDER BY key", (app,))
+    return {r["key"]: r["value"] for r in rows}
+
+
+def _build(row: sqlite3.Row) -> Build:
+    return Build(
+        id=row["id"], app=row["app"], status=row["status"], commit=row["commit_sha"],
+        image=row["image"], buildpack=row["buildpack"], started_at=row["started_at"],
+        finished_at=row["finished_at"], output=row["output"],
+    )
+
+
+def _release(row: sqlite3.Row) -> Release:
+    return Release(
+        app=row["app"], version=row["version"], image=row["image"],
+        config=json.loads(row["config"]), processes=json.loads(row["processes"]),
+        commit=row["commit_sha"], description=row["description"], status=row["status"],
+        created_by=row["created_by"], created_at=row["created_at"], build_id=row["build_id"],
+    )
