@@ -43,3 +43,7 @@ class DeployFailed(PaasError):
 
     id = "deploy_failed"
     status = 422
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail  # extra lines (e.g. a crashed container's last logs) shown before it

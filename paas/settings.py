@@ -36,6 +36,7 @@ class Settings:
     ca_bundle: str = field(default_factory=_default_ca_bundle)
     nginx_bin: str = "nginx"
     bind_host: str = "127.0.0.1"
+    buildpacks_dir: Path = Path(__file__).resolve().parent.parent / "buildpacks"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())

@@ -1,0 +1,94 @@
+"""Container specs, decided here and run by the Docker adapter: pure functions, no I/O.
+
+A spec is a dict of docker SDK `containers.create` keyword arguments, so tests assert it exactly
+and the adapter only translates it into API calls.
+"""
+from __future__ import annotations
+
+from paas.domain.models import Release
+from paas.render.build import RESULT_DIR
+
+APP_PORT = 5000
+CA_PATH_IN_CONTAINER = "/etc/ssl/certs/paas-ca.crt"
+CA_ENV_VARS = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS")
+
+# Heroku semantics: every .profile.d script is sourced, then the Procfile command runs in bash.
+LAUNCHER = 'for f in /app/.profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; exec bash -c "$1"'
+LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "3"}}
+
+
+def labels(instance: str, app: str | None = None, **extra: str) -> dict[str, str]:
+    out = {"paas.instance": instance}
+    if app is not None:
+        out["paas.app"] = app
+    out.update({f"paas.{k}": str(v) for k, v in extra.items()})
+    return out
+
+
+def image_ref(app: str, instance: str, build_id: int) -> tuple[str, str]:
+    """Repository and tag of a build's image; the instance in the tag keeps two platforms on
+    one daemon from overwriting each other's `paas/<app>` images."""
+    return f"paas/{app}", f"{instance}-{build_id}"
+
+
+def cache_volume(instance: str, app: str) -> str:
+    return f"paas-{instance}-{app}-cache"
+
+
+def launch_command(command: str) -> list[str]:
+    return ["/bin/bash", "-c", LAUNCHER, "paas-launch", command]
+
+
+def process_spec(*, instance: str, release: Release, process: str, index: int, nonce: str,
+                 bind_host: str = "127.0.0.1") -> dict:
+    """The container of one process of a release. `web` gets PORT and a port on bind_host."""
+    env = dict(release.config)
+    spec: dict = {
+        "image": release.image,
+        "name": f"paas-{instance}-{release.app}-{process}.{index}-v{release.version}-{nonce}",
+        "command": launch_command(release.processes[process]),
+        "environment": env,
+        "labels": labels(instance, release.app, kind="process", release=release.version,
+                         process=process, index=index),
+        "working_dir": "/app",
+        "init": True,
+        "detach": True,
+        "log_config": LOG_CONFIG,
+        "hostname": f"{release.app}-{process}-{index}",
+    }
+    env["DYNO"] = f"{process}.{index}"
+    if process == "web":
+        env["PORT"] = str(APP_PORT)
+        spec["ports"] = {f"{APP_PORT}/tcp": (bind_host, None)}
+    return spec
+
+
+def build_spec(*, instance: str, app: str, build_id: int, stack_image: str, buildpacks_dir: str,
+               ca_bundle: str, script: str, env_dir: str, result_dir: str) -> dict:
+    """The build container: stack image, buildpacks read-only, per-app cache, host CA bundle.
+
+    Config (ENV_DIR) and the build's results come through bind mounts, which `docker commit`
+    leaves out, so config values never end up inside the app's image."""
+    volumes = {
+        buildpacks_dir: {"bind": "/buildpacks", "mode": "ro"},
+        cache_volume(instance, app): {"bind": "/cache", "mode": "rw"},
+        env_dir: {"bind": "/env", "mode": "ro"},
+        result_dir: {"bind": RESULT_DIR, "mode": "rw"},
+    }
+    env = {"STACK": "trixie", "HOME": "/app", "PYTHONUNBUFFERED": "1"}
+    if ca_bundle:
+        volumes[ca_bundle] = {"bind": CA_PATH_IN_CONTAINER, "mode": "ro"}
+        env.update({name: CA_PATH_IN_CONTAINER for name in CA_ENV_VARS})
+    return {
+        "image": stack_image,
+        "name": f"paas-{instance}-{app}-build-{build_id}",
+        "command": ["/bin/bash", "-c", script],
+        "environment": env,
+        "labels": labels(instance, app, kind="build", build=build_id),
+        "volumes": volumes,
+        "working_dir": "/app",
+        "detach": True,
+        "log_config": LOG_CONFIG,
+        "mem_limit": "2g",
+        "nano_cpus": 2_000_000_000,
+    }
