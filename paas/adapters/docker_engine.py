@@ -1,0 +1,169 @@
+"""The Docker Engine adapter: the only module that imports `docker`.
+
+It executes container specs rendered by `paas.render.container` and reports what Docker says;
+it decides nothing about apps, releases or routing.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import docker
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+
+from paas.errors import PaasError
+
+
+class EngineError(PaasError):
+    id = "docker_error"
+    status = 502
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    id: str
+    name: str
+    status: str  # created, running, exited, ...
+    labels: dict[str, str]
+    created: str
+    exit_code: int
+    oom_killed: bool
+    restart_count: int
+    started_at: str
+
+
+class DockerEngine:
+    def __init__(self, client: docker.DockerClient | None = None) -> None:
+        try:
+            self.client = client or docker.from_env(timeout=600)
+            self.client.ping()
+        except DockerException as exc:
+            raise EngineError(f"cannot reach the Docker daemon: {exc}") from None
+
+    # images
+    def image_exists(self, ref: str) -> bool:
+        try:
+            self.client.images.get(ref)
+            return True
+        except ImageNotFound:
+            return False
+
+    def remove_image(self, ref: str) -> None:
+        try:
+            self.client.images.remove(ref, force=True)
+        except ImageNotFound:
+            pass
+
+    def list_images(self, labels: dict[str, str]) -> list[str]:
+        images = self.client.images.list(filters={"label": _label_filter(labels)})
+        return [tag for image in images for tag in image.tags] or [i.id for i in images]
+
+    # builds
+    def run_build(self, spec: dict, archives: Iterable[bytes], on_line: Callable[[str], None],
+                  timeout: float) -> tuple[str, int, bool]:
+        """Create the build container, copy the archives into `/`, run it while streaming its
+        output line by line. Returns the container id (the caller commits or removes it), the
+        exit code, and whether the timeout killed it."""
+        self.client.images.get(spec["image"])  # fail early with a clear NotFound
+        container = self.client.containers.create(**spec)
+        for data in archives:
+            container.put_archive("/", data)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            try:
+                container.kill()
+            except (APIError, NotFound):
+                pass
+
+        timer = threading.Timer(timeout, kill)
+        container.start()
+        timer.start()
+        try:
+            _stream_lines(container.logs(stream=True, follow=True), on_line)
+            exit_code = int(container.wait().get("StatusCode", 1))
+        finally:
+            timer.cancel()
+        return container.id, exit_code, timed_out.is_set()
+
+    def commit(self, container_id: str, repository: str, tag: str, changes: list[str]) -> str:
+        container = self.client.containers.get(container_id)
+        image = container.commit(repository=repository, tag=tag, changes=changes)
+        return image.id
+
+    # volumes
+    def remove_volume(self, name: str) -> None:
+        try:
+            self.client.volumes.get(name).remove(force=True)
+        except NotFound:
+            pass
+
+    # containers
+    def start(self, spec: dict) -> str:
+        container = self.client.containers.create(**spec)
+        container.start()
+        return container.id
+
+    def host_port(self, container_id: str, port: str) -> int | None:
+        container = self.client.containers.get(container_id)
+        bindings = (container.attrs["NetworkSettings"].get("Ports") or {}).get(port) or []
+        return int(bindings[0]["HostPort"]) if bindings else None
+
+    def inspect(self, container_id: str) -> ContainerInfo | None:
+        try:
+            return _info(self.client.containers.get(container_id))
+        except NotFound:
+            return None
+
+    def list_containers(self, labels: dict[str, str]) -> list[ContainerInfo]:
+        found = self.client.containers.list(all=True, filters={"label": _label_filter(labels)})
+        return [_info(c) for c in found]
+
+    def logs(self, container_id: str, tail: int = 20) -> str:
+        try:
+            out = self.client.containers.get(container_id).logs(tail=tail, timestamps=False)
+        except NotFound:
+            return ""
+        return out.decode("utf-8", "replace")
+
+    def stop(self, container_id: str, timeout: int = 10) -> None:
+        try:
+            self.client.containers.get(container_id).stop(timeout=timeout)
+        except NotFound:
+            pass
+
+    def remove_container(self, container_id: str) -> None:
+        try:
+            self.client.containers.get(container_id).remove(force=True, v=True)
+        except NotFound:
+            pass
+
+
+def _label_filter(labels: dict[str, str]) -> list[str]:
+    return [f"{k}={v}" for k, v in labels.items()]
+
+
+def _info(container) -> ContainerInfo:
+    state = container.attrs.get("State", {})
+    return ContainerInfo(
+        id=container.id, name=container.name, status=container.status,
+        labels=dict(container.labels), created=container.attrs.get("Created", ""),
+        exit_code=int(state.get("ExitCode", 0)), oom_killed=bool(state.get("OOMKilled")),
+        restart_count=int(container.attrs.get("RestartCount", 0)),
+        started_at=state.get("StartedAt", ""),
+    )
+
+
+def _stream_lines(chunks: Iterable[bytes], on_line: Callable[[str], None]) -> None:
+    # Docker hands out arbitrary chunks; the user must see whole lines as soon as they end.
+    pending = b""
+    for chunk in chunks:
+        pending += chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            on_line(line.decode("utf-8", "replace"))
+    if pending:
+        on_line(pending.decode("utf-8", "replace"))
+
