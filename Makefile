@@ -1,0 +1,38 @@
+# The two commands a newcomer types: `make up` and `make test` (README.md).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: up down test test-unit setup deps dockerd stack venv bench
+
+up: setup
+	$(PY) -m paas.server.control up
+
+down:
+	$(PY) -m paas.server.control down
+
+setup: deps dockerd venv stack
+
+deps:
+	bash scripts/install-deps.sh
+
+dockerd: deps
+	bash scripts/dockerd.sh
+
+stack: dockerd
+	bash scripts/stack-image.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS) tests
+
+test-unit: venv
+	$(PY) -m pytest -q tests/unit
