@@ -36,6 +36,7 @@ class Settings:
     ca_bundle: str = field(default_factory=_default_ca_bundle)
     nginx_bin: str = "nginx"
     bind_host: str = "127.0.0.1"
+    keep_releases: int = 10
     buildpacks_dir: Path = Path(__file__).resolve().parent.parent / "buildpacks"
 
     def __post_init__(self) -> None:
@@ -88,4 +89,5 @@ class Settings:
             instance=env.get("PAAS_INSTANCE") or "",
             ca_bundle=env.get("PAAS_CA_BUNDLE", _default_ca_bundle()),
             nginx_bin=env.get("PAAS_NGINX") or "nginx",
+            keep_releases=int(env.get("PAAS_KEEP_RELEASES") or 10),
         )

@@ -164,9 +164,12 @@ class SqliteStore:
     def create_release(self, app: str, *, image: str, processes: dict[str, str], commit: str,
                        description: str, created_by: str, build_id: int | None = None,
                        config: dict[str, str] | None = None) -> Release:
-        """Number and record a pending release; the config snapshot is taken in the same
-        transaction as the number, so concurrent changes each see a consistent snapshot."""
+        """Number and record a pending release. Without `config` it snapshots the app's config;
+        with it, that config becomes the app's config in the same transaction, so a config change
+        and its release land together or not at all."""
         with self._write() as db:
+            if config is not None:
+                _replace_config(db, app, config)
             (last,) = db.execute(
                 "SELECT COALESCE(MAX(version), 0) FROM releases WHERE app = ?", (app,)
             ).fetchone()
@@ -209,6 +212,16 @@ class SqliteStore:
         with self._connect() as db:
             return _config(db, app)
 
+    def replace_config(self, app: str, config: dict[str, str]) -> None:
+        with self._write() as db:
+            _replace_config(db, app, config)
+
+    def get_release(self, app: str, version: int) -> Release | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM releases WHERE app = ? AND version = ?",
+                             (app, version)).fetchone()
+        return _release(row) if row else None
+
     def get_formation(self, app: str) -> dict[str, int]:
         with self._connect() as db:
             rows = db.execute("SELECT process, quantity FROM formation WHERE app = ?", (app,))
@@ -218,6 +231,12 @@ class SqliteStore:
 def _config(db: sqlite3.Connection, app: str) -> dict[str, str]:
     rows = db.execute("SELECT key, value FROM config_vars WHERE app = ? ORDER BY key", (app,))
     return {r["key"]: r["value"] for r in rows}
+
+
+def _replace_config(db: sqlite3.Connection, app: str, config: dict[str, str]) -> None:
+    db.execute("DELETE FROM config_vars WHERE app = ?", (app,))
+    db.executemany("INSERT INTO config_vars (app, key, value) VALUES (?, ?, ?)",
+                   [(app, k, v) for k, v in config.items()])
 
 
 def _build(row: sqlite3.Row) -> Build:

@@ -1,0 +1,64 @@
+"""The composition root: the one place real adapters meet the use cases.
+
+`build_services(settings)` makes the real adapters; `wire(...)` joins any adapters (real, or the
+fakes in tests/) to the use cases, so tests and production share one wiring.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from paas.ports import Engine, Probe, Proxy, Repos, Store
+from paas.services.apps import Apps
+from paas.services.auth import Tokens
+from paas.services.builder import Builder
+from paas.services.deploy import Deployer
+from paas.services.images import ImageCollector
+from paas.services.releases import Releases
+from paas.services.router import Router
+from paas.services.scheduler import Scheduler
+from paas.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    tokens: Tokens
+    apps: Apps
+    deployer: Deployer
+    releases: Releases
+    repos: Repos
+    proxy: Proxy
+
+
+def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
+         probe: Probe) -> Services:
+    router = Router(settings, proxy)
+    scheduler = Scheduler(settings, engine, probe)
+    builder = Builder(settings, store, engine, repos)
+    deployer = Deployer(settings, store, builder, scheduler, router,
+                        ImageCollector(settings, store, engine))
+    return Services(
+        settings=settings, store=store, tokens=Tokens(store),
+        apps=Apps(settings, store, repos, engine, scheduler, router),
+        deployer=deployer, releases=Releases(store, engine, deployer), repos=repos, proxy=proxy,
+    )
+
+
+def build_services(settings: Settings) -> Services:
+    # Adapters are imported here so that importing paas does not import docker or dulwich.
+    from paas.adapters.docker_engine import DockerEngine
+    from paas.adapters.git_server import GitRepos
+    from paas.adapters.http_probe import HttpProbe
+    from paas.adapters.nginx_proxy import NginxProxy
+    from paas.adapters.sqlite_store import SqliteStore
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return wire(
+        settings,
+        store=SqliteStore(settings.db_path),
+        engine=DockerEngine(),
+        repos=GitRepos(settings.repos_dir),
+        proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin),
+        probe=HttpProbe(settings.bind_host),
+    )

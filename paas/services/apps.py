@@ -1,0 +1,74 @@
+"""App lifecycle use cases: create, list, describe and destroy an app."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from paas.domain.models import App, Release
+from paas.domain.names import validate_app_name
+from paas.errors import NotFound
+from paas.ports import ContainerState, Engine, Repos, Store
+from paas.render.container import cache_volume, labels
+from paas.services.router import Router
+from paas.services.scheduler import Scheduler
+from paas.settings import Settings
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    app: App
+    url: str
+    git_url: str
+    release: Release | None
+    processes: list[ContainerState]
+    formation: dict[str, int]
+
+
+class Apps:
+    def __init__(self, settings: Settings, store: Store, repos: Repos, engine: Engine,
+                 scheduler: Scheduler, router: Router) -> None:
+        self.settings = settings
+        self.store = store
+        self.repos = repos
+        self.engine = engine
+        self.scheduler = scheduler
+        self.router = router
+
+    def create(self, name: str) -> App:
+        validate_app_name(name)
+        app = self.store.add_app(name)
+        self.repos.init(name)
+        return app
+
+    def list(self) -> list[App]:
+        return self.store.list_apps()
+
+    def get(self, name: str) -> App:
+        validate_app_name(name)
+        app = self.store.get_app(name)
+        if app is None:
+            raise NotFound(f"no such app: {name}")
+        return app
+
+    def info(self, name: str) -> AppInfo:
+        app = self.get(name)
+        return AppInfo(
+            app=app,
+            url=self.settings.app_url(name),
+            git_url=f"{self.settings.api_url}/git/{name}.git",
+            release=self.store.current_release(name),
+            processes=self.scheduler.processes_of(name),
+            formation=self.store.get_formation(name),
+        )
+
+    def destroy(self, name: str) -> None:
+        """Remove everything the app had: route, containers, images, cache, repo, records."""
+        self.get(name)
+        self.router.unroute(name)
+        mine = labels(self.settings.instance, name)
+        for container in self.engine.list_containers(mine):
+            self.engine.remove_container(container.id)
+        for image in self.engine.list_images(mine):
+            self.engine.remove_image(image)
+        self.engine.remove_volume(cache_volume(self.settings.instance, name))
+        self.repos.remove(name)
+        self.store.delete_app(name)

@@ -1,0 +1,50 @@
+"""API tokens: the admin token made at first start, and checking a presented token.
+
+Tokens are stored as SHA-256 digests (they are random, 256-bit, so no slow hash is needed) and
+compared in constant time.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from paas.ports import Store
+
+ADMIN = "admin"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Tokens:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def ensure_admin(self, token_file: Path) -> str:
+        """Return the admin token, creating it (file mode 0600) the first time."""
+        if token_file.is_file():
+            token = token_file.read_text().strip()
+        else:
+            token = secrets.token_urlsafe(32)
+            token_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(token + "\n")
+        if self.store.token_digests().get(ADMIN) != digest(token):
+            self.store.add_token(ADMIN, digest(token))
+        return token
+
+    def identify(self, token: str | None) -> str | None:
+        """The name of the token's owner, or None when the token is unknown."""
+        if not token:
+            return None
+        presented = digest(token)
+        found = None
+        for name, stored in self.store.token_digests().items():
+            if hmac.compare_digest(presented, stored):
+                found = name
+        return found

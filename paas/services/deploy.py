@@ -1,0 +1,92 @@
+"""The deploy flow, in one place: build → release vN → start → check → route → retire.
+
+Every path that changes what runs (push, config change, rollback; restart and scale later)
+makes its release through `release_and_deploy`, so all get the same new-before-old swap, and
+a failure anywhere leaves the previous release serving and its config in force.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+
+from paas.domain.models import Release
+from paas.errors import DeployFailed, PaasError
+from paas.ports import LineWriter, Store
+from paas.services.builder import Builder
+from paas.services.images import ImageCollector
+from paas.services.router import Router
+from paas.services.scheduler import Scheduler, Started
+from paas.settings import Settings
+
+
+class Deployer:
+    def __init__(self, settings: Settings, store: Store, builder: Builder, scheduler: Scheduler,
+                 router: Router, images: ImageCollector) -> None:
+        self.settings = settings
+        self.store = store
+        self.builder = builder
+        self.scheduler = scheduler
+        self.router = router
+        self.images = images
+        # One change per app at a time; others wait their turn rather than interleave swaps.
+        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+
+    def lock(self, app: str) -> threading.Lock:
+        return self._locks[app]
+
+    def deploy_push(self, app: str, sha: str, on_line: LineWriter, created_by: str = "admin") -> Release:
+        started = time.monotonic()
+        with self.lock(app):
+            outcome = self.builder.build(app, sha, on_line)
+            release = self.release_and_deploy(
+                app, image=outcome.image, processes=outcome.processes, commit=sha,
+                description=f"Deploy {sha[:7]}", created_by=created_by,
+                build_id=outcome.build.id, on_line=on_line,
+            )
+        on_line(f"-----> Released v{release.version} in {time.monotonic() - started:.1f}s")
+        on_line(f"       {self.settings.app_url(app)} deployed")
+        return release
+
+    def release_and_deploy(self, app: str, *, image: str, processes: dict[str, str], commit: str,
+                           description: str, created_by: str, on_line: LineWriter,
+                           build_id: int | None = None,
+                           config: dict[str, str] | None = None) -> Release:
+        """Record release vN and make it the running one. The caller holds `lock(app)`.
+        With `config`, that becomes the app's config; it is restored if the deploy fails."""
+        config_before = self.store.get_config(app)
+        release = self.store.create_release(
+            app, image=image, processes=processes, commit=commit, description=description,
+            created_by=created_by, build_id=build_id, config=config,
+        )
+        try:
+            self._swap(release, on_line)
+        except DeployFailed:
+            if config is not None:
+                self.store.replace_config(app, config_before)
+            raise
+        self.images.collect(app)
+        return release
+
+    def _swap(self, release: Release, on_line: LineWriter) -> None:
+        app = release.app
+        on_line(f"-----> Launching v{release.version} ({', '.join(sorted(release.processes)) or 'no processes'})")
+        old = [c.id for c in self.scheduler.processes_of(app)]
+        formation = self.store.get_formation(app)
+        started: list[Started] = []
+        try:
+            started = self.scheduler.start(release, formation, on_line)
+            self.scheduler.wait_healthy(started)
+            self.router.route(app, [s.host_port for s in started if s.process == "web" and s.host_port])
+        except Exception as exc:
+            self.scheduler.remove([s.container_id for s in started])
+            self.store.set_release_status(app, release.version, "failed")
+            if isinstance(exc, DeployFailed) and exc.detail:
+                for line in exc.detail.splitlines():
+                    on_line(f"       {line}")
+            reason = exc.message if isinstance(exc, PaasError) else f"{type(exc).__name__}: {exc}"
+            raise DeployFailed(f"v{release.version} failed: {reason}") from exc
+        self.store.set_release_status(app, release.version, "succeeded")
+        if old:
+            on_line(f"       stopping {len(old)} container(s) of the previous release")
+            self.scheduler.retire(old)

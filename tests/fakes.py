@@ -1,0 +1,147 @@
+"""In-memory fakes of the ports, for unit tests of the use cases."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class FakeContainer:
+    id: str
+    name: str
+    status: str
+    labels: dict[str, str]
+    spec: dict
+    exit_code: int = 0
+    oom_killed: bool = False
+    restart_count: int = 0
+    started_at: str = ""
+    host_port: int | None = None
+
+
+class FakeEngine:
+    def __init__(self, build_exit: int = 0, build_lines=("-----> Python app detected",),
+                 result_files: dict[str, str] | None = None) -> None:
+        self.containers: dict[str, FakeContainer] = {}
+        self.images: dict[str, dict] = {}
+        self.build_exit = build_exit
+        self.build_lines = build_lines
+        self.result_files = {"buildpack": "python\n", "release.yml": "default_process_types: {}\n",
+                             "Procfile": "web: gunicorn app:app\n"} if result_files is None else result_files
+        self.crash_processes: set[str] = set()  # process types whose containers exit at once
+        self.ids = itertools.count(1)
+        self.ports = itertools.count(49000)
+        self.removed_volumes: list[str] = []
+
+    def image_exists(self, ref):
+        return ref in self.images
+
+    def remove_image(self, ref):
+        self.images.pop(ref, None)
+
+    def list_images(self, labels):
+        return [ref for ref, lab in self.images.items() if labels.items() <= lab.items()]
+
+    def run_build(self, spec, archives, on_line, timeout):
+        cid = f"c{next(self.ids)}"
+        self.containers[cid] = FakeContainer(cid, spec["name"], "exited", spec["labels"], spec)
+        result_dir = next(k for k, v in spec["volumes"].items() if v["bind"] == "/tmp/paas")
+        for name, text in self.result_files.items():
+            (Path(result_dir) / name).write_text(text)
+        self.last_archives = list(archives)
+        for line in self.build_lines:
+            on_line(line)
+        return cid, self.build_exit, False
+
+    def commit(self, container_id, repository, tag, changes):
+        labels = dict(c.split(" ", 1)[1].split("=", 1) for c in changes if c.startswith("LABEL "))
+        self.images[f"{repository}:{tag}"] = labels
+        return f"sha256:{tag}"
+
+    def remove_volume(self, name):
+        self.removed_volumes.append(name)
+
+    def start(self, spec):
+        cid = f"c{next(self.ids)}"
+        crashed = spec["labels"].get("paas.process") in self.crash_processes
+        port = next(self.ports) if "ports" in spec else None
+        self.containers[cid] = FakeContainer(cid, spec["name"], "exited" if crashed else "running",
+                                             spec["labels"], spec, exit_code=1 if crashed else 0,
+                                             host_port=port)
+        return cid
+
+    def host_port(self, container_id, port):
+        return self.containers[container_id].host_port
+
+    def inspect(self, container_id):
+        return self.containers.get(container_id)
+
+    def list_containers(self, labels):
+        return [c for c in self.containers.values() if labels.items() <= c.labels.items()]
+
+    def logs(self, container_id, tail=20):
+        return "Traceback: boom\n" if container_id in self.containers else ""
+
+    def stop(self, container_id, timeout=10):
+        if container_id in self.containers:
+            self.containers[container_id].status = "exited"
+
+    def remove_container(self, container_id):
+        self.containers.pop(container_id, None)
+
+    def running(self):
+        return [c for c in self.containers.values() if c.status == "running"]
+
+
+class FakeProbe:
+    def __init__(self, status: int | None = 200) -> None:
+        self.status = status
+
+    def http_status(self, port, path="/", timeout=2.0):
+        return self.status
+
+
+@dataclass
+class FakeProxy:
+    files: dict[str, str] = field(default_factory=dict)
+    running: bool = False
+
+    def ensure_running(self):
+        self.running = True
+
+    def apply_app(self, app, text):
+        self.files[app] = text
+
+    def remove_app(self, app):
+        self.files.pop(app, None)
+
+
+@dataclass
+class FakeRepos:
+    root: Path
+    apps: set[str] = field(default_factory=set)
+
+    def init(self, app):
+        self.apps.add(app)
+        return self.root / f"{app}.git"
+
+    def remove(self, app):
+        self.apps.discard(app)
+
+    def archive(self, app, sha):
+        yield b"tar-of-" + sha.encode()
+
+
+
+def fake_services(home: Path, **overrides):
+    """Real store, tokens and use cases over fake Docker, nginx, git and probe."""
+    from paas.adapters.sqlite_store import SqliteStore
+    from paas.bootstrap import wire
+    from paas.settings import Settings
+
+    settings = Settings(home=home, instance="t1", http_port=8080)
+    parts = dict(store=SqliteStore(settings.db_path), engine=FakeEngine(), repos=FakeRepos(home),
+                 proxy=FakeProxy(), probe=FakeProbe())
+    parts.update(overrides)
+    return wire(settings, **parts)

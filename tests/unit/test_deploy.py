@@ -1,0 +1,178 @@
+"""The deploy flow against fakes: build → release → start → check → route → retire."""
+from types import SimpleNamespace
+
+import pytest
+
+from paas.errors import DeployFailed
+from paas.services import scheduler as scheduler_module
+from tests.fakes import FakeEngine, FakeProbe, FakeProxy, FakeRepos, fake_services
+
+SHA1, SHA2 = "1" * 40, "2" * 40
+
+
+@pytest.fixture(autouse=True)
+def fast_checks(monkeypatch):
+    monkeypatch.setattr(scheduler_module, "SETTLE_SECONDS", 0)
+    monkeypatch.setattr(scheduler_module, "BOOT_TIMEOUT", 0.3)
+    monkeypatch.setattr(scheduler_module, "POLL_SECONDS", 0.01)
+
+
+@pytest.fixture
+def world(tmp_path):
+    engine, probe, proxy, repos = FakeEngine(), FakeProbe(), FakeProxy(), FakeRepos(tmp_path)
+    services = fake_services(tmp_path / "home", engine=engine, probe=probe, proxy=proxy, repos=repos)
+    services.apps.create("hello")
+    return SimpleNamespace(settings=services.settings, store=services.store, engine=engine,
+                           probe=probe, proxy=proxy, repos=repos, deployer=services.deployer,
+                           apps=services.apps, releases=services.releases)
+
+
+def test_push_builds_releases_starts_and_routes(world):
+    lines = []
+    release = world.deployer.deploy_push("hello", SHA1, lines.append)
+    assert release.version == 1
+    assert world.store.current_release("hello").image == "paas/hello:t1-1"
+    assert world.store.list_builds("hello")[0].status == "succeeded"
+    assert world.store.list_builds("hello")[0].buildpack == "python"
+    [web] = world.engine.running()
+    assert web.labels["paas.process"] == "web" and web.labels["paas.release"] == "1"
+    assert f"server 127.0.0.1:{web.host_port}" in world.proxy.files["hello"]
+    assert "-----> Python app detected" in lines
+    assert lines[-1] == "       http://hello.localhost:8080/ deployed"
+    assert world.engine.last_archives == [b"tar-of-" + SHA1.encode()]
+    assert not (world.settings.home / "builds" / "1").exists()
+
+
+def test_second_push_replaces_the_old_containers(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    [web] = world.engine.running()
+    assert web.labels["paas.release"] == "2"
+    assert len(world.engine.list_containers({"paas.app": "hello", "paas.kind": "process"})) == 1
+    assert [r.status for r in world.store.list_releases("hello")] == ["succeeded", "succeeded"]
+
+
+def test_failed_build_makes_no_release_and_keeps_the_old_one(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    routed = world.proxy.files["hello"]
+    world.engine.build_exit = 1
+    with pytest.raises(DeployFailed, match="build failed"):
+        world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    assert [r.version for r in world.store.list_releases("hello")] == [1]
+    assert world.store.list_builds("hello")[0].status == "failed"
+    assert world.proxy.files["hello"] == routed
+    assert [c.labels["paas.release"] for c in world.engine.running()] == ["1"]
+
+
+def test_crash_on_boot_fails_the_release_shows_logs_and_keeps_the_old_one(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    routed = world.proxy.files["hello"]
+    world.engine.crash_processes.add("web")
+    lines = []
+    with pytest.raises(DeployFailed, match=r"v2 failed: web.1 crashed on boot \(exit status 1\)"):
+        world.deployer.deploy_push("hello", SHA2, lines.append)
+    assert "       Traceback: boom" in lines
+    assert world.store.current_release("hello").version == 1
+    assert world.store.list_releases("hello")[0].status == "failed"
+    assert world.proxy.files["hello"] == routed
+    assert [c.labels["paas.release"] for c in world.engine.list_containers({"paas.kind": "process"})] == ["1"]
+
+
+def test_web_that_never_answers_fails_with_the_bind_hint(world):
+    world.probe.status = None
+    with pytest.raises(DeployFailed, match="listen on 0.0.0.0:\\$PORT"):
+        world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    assert world.engine.list_containers({"paas.kind": "process"}) == []
+    assert "hello" not in world.proxy.files
+
+
+def test_web_answering_5xx_fails(world):
+    world.probe.status = 502
+    with pytest.raises(DeployFailed, match="answered with status 502"):
+        world.deployer.deploy_push("hello", SHA1, lambda _: None)
+
+
+def test_bad_procfile_fails_the_build(world):
+    world.engine.result_files["Procfile"] = "web: a\nweb: b\n"
+    with pytest.raises(DeployFailed) as err:
+        world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    assert "Procfile line 2" in err.value.message
+    assert world.store.list_releases("hello") == []
+
+
+def test_destroy_removes_everything(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.apps.destroy("hello")
+    assert world.engine.containers == {} and world.engine.images == {}
+    assert world.engine.removed_volumes == ["paas-t1-hello-cache"]
+    assert "hello" not in world.proxy.files and "hello" not in world.repos.apps
+    assert world.store.get_app("hello") is None
+
+
+def test_config_change_is_one_release_with_the_same_image(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    release = world.releases.change_config("hello", {"A": "x=1\nü"}, [], "admin", lambda _: None)
+    assert release.version == 2 and release.description == "Set A config vars"
+    assert release.image == "paas/hello:t1-1" and release.config == {"A": "x=1\nü"}
+    [web] = world.engine.running()
+    assert web.spec["environment"]["A"] == "x=1\nü" and web.labels["paas.release"] == "2"
+
+
+def test_config_before_the_first_deploy_makes_no_release(world):
+    assert world.releases.change_config("hello", {"A": "1"}, [], "admin", lambda _: None) is None
+    assert world.store.get_config("hello") == {"A": "1"}
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    assert world.store.current_release("hello").config == {"A": "1"}
+
+
+def test_failed_config_deploy_restores_the_config(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.engine.crash_processes.add("web")
+    with pytest.raises(DeployFailed):
+        world.releases.change_config("hello", {"A": "1"}, [], "admin", lambda _: None)
+    assert world.store.get_config("hello") == {}
+    assert world.store.current_release("hello").version == 1
+
+
+def test_rollback_brings_back_image_and_config(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.releases.change_config("hello", {"A": "old"}, [], "admin", lambda _: None)   # v2
+    world.deployer.deploy_push("hello", SHA2, lambda _: None)                         # v3
+    world.releases.change_config("hello", {"A": "new"}, [], "admin", lambda _: None)   # v4
+    back = world.releases.rollback("hello", "v2", "admin", lambda _: None)
+    assert back.version == 5 and back.description == "Rollback to v2"
+    assert back.image == "paas/hello:t1-1" and back.config == {"A": "old"}
+    assert world.store.get_config("hello") == {"A": "old"}
+    default = world.releases.rollback("hello", None, "admin", lambda _: None)
+    assert default.description == "Rollback to v4" and default.config == {"A": "new"}
+
+
+@pytest.mark.parametrize("version,message", [
+    ("v0", "invalid release"), ("vX", "invalid release"), ("v9", "no release v9"),
+])
+def test_rollback_to_bad_versions(world, version, message):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    with pytest.raises(Exception, match=message):
+        world.releases.rollback("hello", version, "admin", lambda _: None)
+    assert len(world.store.list_releases("hello")) == 1
+
+
+def test_rollback_to_failed_or_expired_release(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.engine.crash_processes.add("web")
+    with pytest.raises(DeployFailed):
+        world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    world.engine.crash_processes.clear()
+    with pytest.raises(Exception, match="that release failed"):
+        world.releases.rollback("hello", "v2", "admin", lambda _: None)
+    world.engine.remove_image("paas/hello:t1-1")
+    world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    with pytest.raises(Exception, match="image was removed by image retention"):
+        world.releases.rollback("hello", "v1", "admin", lambda _: None)
+
+
+def test_old_images_are_collected_but_retained_ones_kept(world):
+    object.__setattr__(world.settings, "keep_releases", 2)
+    for n in range(4):
+        world.deployer.deploy_push("hello", str(n) * 40, lambda _: None)
+    assert sorted(world.engine.images) == ["paas/hello:t1-3", "paas/hello:t1-4"]
