@@ -1,0 +1,119 @@
+"""The router adapter: the only module that runs nginx.
+
+The platform runs its own nginx with its own prefix under PAAS_HOME (config, pid, logs, temp
+dirs) and never touches /etc/nginx's server config. Every change is tested with `nginx -t`
+before a reload; a file that fails the test is replaced by the previous one again.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+from paas.errors import DeployFailed
+from paas.render.nginx import render_main
+
+TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+class RouterError(DeployFailed):
+    id = "router_error"
+
+
+class NginxProxy:
+    def __init__(self, prefix: Path, http_port: int, nginx_bin: str = "nginx",
+                 listen: str = "0.0.0.0") -> None:
+        self.prefix = Path(prefix)
+        self.http_port = http_port
+        self.nginx_bin = nginx_bin
+        self.listen = listen
+        self._lock = threading.Lock()  # one edit-test-reload at a time
+
+    @property
+    def conf(self) -> Path:
+        return self.prefix / "nginx.conf"
+
+    def app_file(self, app: str) -> Path:
+        return self.prefix / "apps" / f"{app}.conf"
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess:
+        argv = [self.nginx_bin, "-p", str(self.prefix), "-c", str(self.conf),
+                "-e", str(self.prefix / "logs" / "error.log"), *args]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+    def _test(self) -> str | None:
+        """None when the config is valid, else nginx's complaint on one line."""
+        result = self._run("-t", "-q")
+        if result.returncode == 0:
+            return None
+        lines = [l.removeprefix("nginx: ") for l in result.stderr.splitlines()
+                 if "[emerg]" in l or "[alert]" in l] or result.stderr.splitlines()[-1:]
+        return "; ".join(lines) or "nginx -t failed"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int((self.prefix / "nginx.pid").read_text().strip())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return pid
+        return pid if b"nginx" in cmdline else None  # a stale pid file may name someone else
+
+    def is_running(self) -> bool:
+        return self.pid() is not None
+
+    def ensure_running(self) -> None:
+        with self._lock:
+            for sub in ("apps", "logs", *(f"tmp/{d}" for d in TEMP_DIRS)):
+                (self.prefix / sub).mkdir(parents=True, exist_ok=True)
+            text = render_main(prefix=self.prefix, http_port=self.http_port, listen=self.listen)
+            self._replace(self.conf, text)
+            self._reload_or_start()
+
+    def _reload_or_start(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGHUP)
+            return
+        result = self._run()
+        if result.returncode != 0:
+            raise RouterError(f"nginx did not start: {result.stderr.strip().splitlines()[-1:]}")
+
+    def _replace(self, path: Path, text: str) -> None:
+        """Write `text` to `path`, nginx -t, and put the old file back if the test fails."""
+        previous = path.read_text() if path.exists() else None
+        tmp = path.with_name(f".{path.name}.new")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+        problem = self._test()
+        if problem is None:
+            return
+        if previous is None:
+            path.unlink()
+        else:
+            tmp.write_text(previous)
+            os.replace(tmp, path)
+        raise RouterError(f"nginx rejected the new config, the previous one stays: {problem}")
+
+    def apply_app(self, app: str, text: str) -> None:
+        with self._lock:
+            self._replace(self.app_file(app), text)
+            self._reload_or_start()
+
+    def remove_app(self, app: str) -> None:
+        with self._lock:
+            path = self.app_file(app)
+            if path.exists():
+                path.unlink()
+                if self.is_running():
+                    self._reload_or_start()
+
+    def stop(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGQUIT)  # graceful: workers finish their requests
