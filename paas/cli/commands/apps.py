@@ -1,0 +1,71 @@
+"""apps, apps:create, apps:info, apps:destroy, open."""
+from __future__ import annotations
+
+import click
+
+from paas.cli.context import Context
+from paas.cli.output import CliError, as_json, fields, header
+
+app_option = click.option("-a", "--app", "app_name", help="the app (default: from the paas git remote)")
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("apps")
+    @click.option("--json", "json_", is_flag=True, help="output JSON")
+    @click.pass_obj
+    def apps_list(ctx: Context, json_: bool) -> None:
+        """List apps."""
+        apps = ctx.client.get("/apps")
+        if json_:
+            return as_json(apps)
+        header("Apps")
+        for app in apps:
+            click.echo(app["name"])
+
+    @cli.command("apps:create")
+    @click.argument("name")
+    @click.pass_obj
+    def apps_create(ctx: Context, name: str) -> None:
+        """Create an app."""
+        app = ctx.client.post("/apps", {"name": name})
+        info = ctx.client.get(f"/apps/{app['name']}")
+        click.echo(f"Creating {name}... done")
+        click.echo(f"{info['url']} | {info['git_url']}")
+
+    @cli.command("apps:info")
+    @app_option
+    @click.option("--json", "json_", is_flag=True, help="output JSON")
+    @click.pass_obj
+    def apps_info(ctx: Context, app_name: str | None, json_: bool) -> None:
+        """Show an app's URL, git URL, release and processes."""
+        info = ctx.client.get(f"/apps/{ctx.app(app_name)}")
+        if json_:
+            return as_json(info)
+        release = info["release"]
+        header(info["name"])
+        fields([
+            ("Web URL", info["url"]),
+            ("Git URL", info["git_url"]),
+            ("Release", f"v{release['version']} ({release['description']})" if release else "none yet"),
+            ("Processes", ", ".join(f"{p['name']} {p['state']}" for p in info["processes"]) or "none"),
+            ("Created", info["created_at"]),
+        ])
+
+    @cli.command("apps:destroy")
+    @app_option
+    @click.option("--confirm", help="the app's name, to confirm")
+    @click.pass_obj
+    def apps_destroy(ctx: Context, app_name: str | None, confirm: str | None) -> None:
+        """Destroy an app and everything it has."""
+        name = ctx.app(app_name)
+        if confirm != name:
+            raise CliError(f"this destroys {name} for good: run again with --confirm {name}")
+        ctx.client.delete(f"/apps/{name}")
+        click.echo(f"Destroying {name}... done")
+
+    @cli.command("open")
+    @app_option
+    @click.pass_obj
+    def open_(ctx: Context, app_name: str | None) -> None:
+        """Print the app's URL."""
+        click.echo(ctx.client.get(f"/apps/{ctx.app(app_name)}")["url"])

@@ -1,0 +1,42 @@
+"""/api/v1/apps: create, list, describe and destroy apps."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from paas.errors import InvalidInput
+from paas.server.auth import require_token, services
+from paas.server.serialize import app_info_json, app_json
+
+bp = Blueprint("apps", __name__)
+bp.before_request(require_token)
+
+
+def json_body() -> dict:
+    if not request.is_json:
+        raise InvalidInput("expected a JSON body (Content-Type: application/json)")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("expected a JSON object")
+    return body
+
+
+@bp.get("/apps")
+def list_apps():
+    return jsonify([app_json(a) for a in services().apps.list()])
+
+
+@bp.post("/apps")
+def create_app():
+    app = services().apps.create(json_body().get("name"))
+    return jsonify(app_json(app)), 201
+
+
+@bp.get("/apps/<name>")
+def app_info(name: str):
+    return jsonify(app_info_json(services().apps.info(name)))
+
+
+@bp.delete("/apps/<name>")
+def destroy_app(name: str):
+    services().apps.destroy(name)
+    return jsonify({"destroyed": name})

@@ -1,0 +1,44 @@
+"""The web application: JSON API under /api/v1 and git smart HTTP under /git, one WSGI app.
+
+`create_app(settings, services=None)` builds it; tests pass their own services.
+"""
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from paas.bootstrap import Services, build_services
+from paas.errors import PaasError
+from paas.settings import Settings
+
+API_BODY_LIMIT = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    services = services or build_services(settings)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = API_BODY_LIMIT
+    app.extensions["paas"] = services
+
+    from paas.server.api import apps as apps_api
+    from paas.server.api import meta as meta_api
+    from paas.server.api import releases as releases_api
+
+    for module in (meta_api, apps_api, releases_api):
+        app.register_blueprint(module.bp, url_prefix="/api/v1")
+
+    @app.errorhandler(PaasError)
+    def paas_error(exc: PaasError):
+        return jsonify(exc.to_dict()), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        ids = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+        message = exc.description if exc.code != 404 else f"no route for {request.path}"
+        return jsonify({"id": ids.get(exc.code or 500, "error"), "message": message}), exc.code
+
+    from paas.server.git import mount_git
+
+    app.wsgi_app = mount_git(app.wsgi_app, services)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,119 @@
+"""Start and stop the platform's processes on this host: `python -m paas.server.control up|down`.
+
+`up` makes the admin token, starts the router (nginx) and the API/git server (gunicorn) in the
+background, waits until both answer, and prints where everything is. Idempotent. `down` stops
+both; app containers keep running.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from paas.adapters.nginx_proxy import NginxProxy
+from paas.adapters.sqlite_store import SqliteStore
+from paas.services.auth import Tokens
+from paas.settings import Settings
+
+START_TIMEOUT = 30.0
+
+
+def _pid_alive(pid_file: Path) -> int | None:
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+        return pid
+    except (OSError, ValueError):
+        return None
+
+
+def _healthy(settings: Settings) -> bool:
+    try:
+        with urllib.request.urlopen(f"{settings.api_url}/api/v1/health", timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def _gunicorn_pid(settings: Settings) -> Path:
+    return settings.home / "gunicorn.pid"
+
+
+def start_api(settings: Settings) -> bool:
+    """Start gunicorn unless it already answers. Returns True when it was started now."""
+    if _pid_alive(_gunicorn_pid(settings)) and _healthy(settings):
+        return False
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    # One worker with threads: a build may run for minutes (a sync worker kills it at 30 s),
+    # and per-app deploy locks live in that one process.
+    argv = [
+        str(gunicorn), "--daemon", "--pid", str(_gunicorn_pid(settings)),
+        "--bind", f"0.0.0.0:{settings.api_port}",
+        "--worker-class", "gthread", "--workers", "1", "--threads", "16", "--timeout", "3600",
+        "--error-logfile", str(settings.logs_dir / "api.log"),
+        "--access-logfile", str(settings.logs_dir / "api-access.log"),
+        "paas.server.wsgi:application()",
+    ]
+    env = {**os.environ, "PAAS_HOME": str(settings.home), "PAAS_API_PORT": str(settings.api_port),
+           "PAAS_HTTP_PORT": str(settings.http_port), "PAAS_DOMAIN": settings.domain,
+           "PAAS_STACK_IMAGE": settings.stack_image, "PAAS_INSTANCE": settings.instance}
+    subprocess.run(argv, check=True, env=env)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if _healthy(settings):
+            return True
+        time.sleep(0.2)
+    log = (settings.logs_dir / "api.log").read_text(errors="replace").splitlines()[-15:]
+    raise SystemExit("paas: the API did not start within 30s; last lines of its log:\n" + "\n".join(log))
+
+
+def stop_api(settings: Settings) -> bool:
+    pid = _pid_alive(_gunicorn_pid(settings))
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _pid_alive(_gunicorn_pid(settings)):
+        time.sleep(0.1)
+    return True
+
+
+def up(settings: Settings) -> None:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    Tokens(SqliteStore(settings.db_path)).ensure_admin(settings.token_file)
+    NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).ensure_running()
+    started = start_api(settings)
+    print("paas is up." if started else "paas was already up.")
+    print(f"  API, git:    {settings.api_url}")
+    print(f"  Router:      {settings.router_url}   (apps at {settings.app_url('<app>')})")
+    print(f"  Admin token: {settings.token_file}")
+    print(f"  Logs:        {settings.logs_dir}")
+    print("Quickstart:")
+    print(f"  paas login --api-url {settings.api_url} --token $(cat {settings.token_file})")
+    print("  paas apps:create hello && cd path/to/your/app && paas git:remote -a hello")
+    print("  git push paas main")
+
+
+def down(settings: Settings) -> None:
+    stopped = stop_api(settings)
+    NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).stop()
+    print("paas stopped (app containers keep running)." if stopped else "paas was not running.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    commands = {"up": up, "down": down}
+    if len(args) != 1 or args[0] not in commands:
+        print("usage: python -m paas.server.control up|down", file=sys.stderr)
+        return 2
+    commands[args[0]](Settings.from_env())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

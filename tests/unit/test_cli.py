@@ -1,0 +1,105 @@
+"""The real CLI against the real Flask app in process (httpx's WSGI transport), fakes below."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import httpx
+import pytest
+
+from paas.cli.main import main
+from paas.server.app import create_app
+from tests.fakes import fake_services
+
+
+@pytest.fixture
+def api(tmp_path):
+    services = fake_services(tmp_path / "home")
+    token = services.tokens.ensure_admin(services.settings.token_file)
+    app = create_app(services.settings, services)
+    env = {"HOME": str(tmp_path / "user"), "PAAS_API_URL": "http://paas.test", "PAAS_TOKEN": token,
+           "PATH": "/usr/bin:/bin"}
+    return app, env, token
+
+
+def run(api, argv, capsys, env=None, cwd=None):
+    app, default_env, _ = api
+    code = main(argv, env=env or default_env, transport=httpx.WSGITransport(app=app), cwd=cwd)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_create_list_info_open(api, capsys):
+    code, out, _ = run(api, ["apps:create", "hello"], capsys)
+    assert code == 0
+    assert out.splitlines() == ["Creating hello... done",
+                                "http://hello.localhost:8080/ | http://127.0.0.1:7070/git/hello.git"]
+    assert run(api, ["apps"], capsys)[1] == "=== Apps\nhello\n"
+    code, out, _ = run(api, ["apps", "--json"], capsys)
+    assert [a["name"] for a in json.loads(out)] == ["hello"]
+    code, out, _ = run(api, ["apps:info", "-a", "hello"], capsys)
+    assert out.splitlines()[:4] == ["=== hello", "Web URL:   http://hello.localhost:8080/",
+                                    "Git URL:   http://127.0.0.1:7070/git/hello.git",
+                                    "Release:   none yet"]
+    assert run(api, ["open", "-a", "hello"], capsys)[1] == "http://hello.localhost:8080/\n"
+
+
+@pytest.mark.parametrize("name", ["../x", "Foo", "", "a" * 200])
+def test_invalid_names_fail_with_one_line(api, capsys, name):
+    code, out, err = run(api, ["apps:create", name], capsys)
+    assert code == 1 and out == ""
+    assert err.startswith("paas: invalid app name") and err.count("\n") == 1
+
+
+def test_existing_name_and_unknown_app(api, capsys):
+    run(api, ["apps:create", "hello"], capsys)
+    assert run(api, ["apps:create", "hello"], capsys)[1:] == ("", "paas: app 'hello' already exists\n")
+    assert run(api, ["apps:info", "-a", "nope"], capsys)[2] == "paas: no such app: nope\n"
+
+
+def test_wrong_or_missing_token(api, capsys):
+    _, env, _ = api
+    assert run(api, ["apps"], capsys, env={**env, "PAAS_TOKEN": "wrong"})[2].startswith(
+        "paas: missing or invalid token")
+    no_login = {k: v for k, v in env.items() if k not in ("PAAS_TOKEN", "PAAS_API_URL")}
+    code, _, err = run(api, ["apps"], capsys, env=no_login)
+    assert code == 1 and err.startswith("paas: not logged in")
+
+
+def test_login_saves_and_is_used(api, capsys, tmp_path):
+    _, env, token = api
+    bare = {"HOME": env["HOME"], "PATH": env["PATH"]}
+    code, out, _ = run(api, ["login", "--api-url", "http://paas.test", "--token", token], capsys, env=bare)
+    assert code == 0 and out.startswith("Logged in to http://paas.test")
+    assert run(api, ["apps"], capsys, env=bare)[0] == 0
+    assert run(api, ["login", "--api-url", "http://paas.test", "--token", "bad"], capsys, env=bare)[0] == 1
+
+
+def test_destroy_needs_confirm(api, capsys):
+    run(api, ["apps:create", "hello"], capsys)
+    code, _, err = run(api, ["apps:destroy", "-a", "hello"], capsys)
+    assert code == 1 and "--confirm hello" in err
+    assert run(api, ["apps:destroy", "-a", "hello", "--confirm", "hello"], capsys)[0] == 0
+    assert run(api, ["apps"], capsys)[1] == "=== Apps\n"
+
+
+def test_git_remote_sets_the_remote_and_the_app_comes_from_it(api, capsys, tmp_path):
+    _, env, token = api
+    run(api, ["apps:create", "hello"], capsys)
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    assert run(api, ["git:remote", "-a", "hello"], capsys, cwd=str(repo))[0] == 0
+    url = subprocess.run(["git", "remote", "get-url", "paas"], cwd=repo, capture_output=True,
+                         text=True).stdout.strip()
+    assert url == "http://127.0.0.1:7070/git/hello.git"
+    helper = subprocess.run(["git", "config", "credential.http://127.0.0.1:7070.helper"], cwd=repo,
+                            capture_output=True, text=True).stdout
+    assert helper.strip().endswith("git:credential")
+    assert run(api, ["open"], capsys, cwd=str(repo))[1] == "http://hello.localhost:8080/\n"
+    code, out, _ = run(api, ["git:credential", "get"], capsys)
+    assert out == f"username=paas\npassword={token}\n"
+
+
+def test_no_app_and_no_remote(api, capsys, tmp_path):
+    code, _, err = run(api, ["apps:info"], capsys, cwd=str(tmp_path))
+    assert code == 1 and "no app given" in err
