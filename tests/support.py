@@ -1,0 +1,139 @@
+"""Helpers shared by the integration and end-to-end tests: ports, processes, Docker cleanup."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_APPS = ROOT / "tests" / "fixtures" / "apps"
+PAAS = str(Path(sys.executable).with_name("paas"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_get(url: str, host: str | None = None, timeout: float = 5) -> tuple[int, str]:
+    req = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def remove_docker_objects(instance: str) -> None:
+    """Remove every container, image, volume and network labelled with this instance."""
+    import docker
+
+    client = docker.from_env()
+    label = f"paas.instance={instance}"
+    for container in client.containers.list(all=True, filters={"label": label}):
+        container.remove(force=True, v=True)
+    for image in client.images.list(filters={"label": label}):
+        client.images.remove(image.id, force=True)
+    for volume in client.volumes.list(filters={"label": label}):
+        volume.remove(force=True)
+    for network in client.networks.list(filters={"label": label}):
+        network.remove()
+    for volume in client.volumes.list():
+        if volume.name.startswith(f"paas-{instance}-"):
+            volume.remove(force=True)
+
+
+@dataclass
+class Platform:
+    home: Path
+    api_port: int
+    http_port: int
+    instance: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
+        env.update({
+            "PAAS_HOME": str(self.home), "PAAS_API_PORT": str(self.api_port),
+            "PAAS_HTTP_PORT": str(self.http_port), "PAAS_INSTANCE": self.instance,
+            "PAAS_API_URL": self.api_url, "GIT_TERMINAL_PROMPT": "0",
+            "HOME": str(self.home / "user"),
+            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        })
+        if (self.home / "admin-token").exists():
+            env["PAAS_TOKEN"] = self.token
+        return env
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def router_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def token(self) -> str:
+        return (self.home / "admin-token").read_text().strip()
+
+    def control(self, verb: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "paas.server.control", verb], env=self.env,
+                              capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+    def paas(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([PAAS, *args], env=self.env, capture_output=True, text=True,
+                              timeout=120, cwd=cwd)
+
+    def git(self, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], env=self.env, capture_output=True, text=True,
+                              timeout=900, cwd=cwd)
+
+    def get(self, app: str, path: str = "/") -> tuple[int, str]:
+        return http_get(self.router_url + path, host=f"{app}.localhost")
+
+    def wait_for(self, app: str, text: str, timeout: float = 10) -> str:
+        deadline = time.monotonic() + timeout
+        body = ""
+        while time.monotonic() < deadline:
+            status, body = self.get(app)
+            if status == 200 and text in body:
+                return body
+            time.sleep(0.2)
+        raise AssertionError(f"{app} never answered with {text!r}; last body: {body!r}")
+
+
+def start_platform(base: Path, name: str) -> Platform:
+    home = base / name
+    (home / "user").mkdir(parents=True)
+    platform = Platform(home=home, api_port=free_port(), http_port=free_port(),
+                        instance=f"t{os.getpid()}{name}")
+    result = platform.control("up")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return platform
+
+
+def stop_platform(platform: Platform) -> None:
+    platform.control("down")
+    remove_docker_objects(platform.instance)
+
+
+def copy_app(fixture: str, dest: Path, env: dict[str, str]) -> Path:
+    shutil.copytree(FIXTURE_APPS / fixture, dest)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "first"]):
+        subprocess.run(["git", *args], cwd=dest, env=env, check=True, capture_output=True)
+    return dest
+
+
+def commit_all(repo: Path, env: dict[str, str], message: str) -> str:
+    subprocess.run(["git", "add", "-A"], cwd=repo, env=env, check=True)
+    subprocess.run(["git", "commit", "-qm", message], cwd=repo, env=env, check=True)
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, env=env, check=True,
+                          capture_output=True, text=True).stdout.strip()
