@@ -5,7 +5,8 @@ set -euo pipefail
 
 TAG="${1:-${PAAS_STACK_IMAGE:-paas/stack:trixie}}"
 SUITE=trixie
-PACKAGES=python3,python3-venv,python3-pip,python3-dev,nodejs,npm,ca-certificates,bash,tar,gzip,coreutils,procps,curl,git,build-essential
+# Kept small on purpose: it is built on every new machine (and in CI). Buildpacks add the rest.
+PACKAGES=python3,python3-venv,python3-pip,nodejs,ca-certificates,procps,curl
 
 if docker image inspect "$TAG" >/dev/null 2>&1; then
   echo "stack image $TAG: present"
@@ -21,12 +22,13 @@ rootfs="$(mktemp -d /var/tmp/paas-stack.XXXXXX)"
 trap 'rm -rf "$rootfs"' EXIT
 started=$SECONDS
 echo "stack image $TAG: building with debootstrap ($SUITE, minbase); this takes a few minutes"
-debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$rootfs" >"$rootfs.log" 2>&1 || {
-  tail -n 20 "$rootfs.log" >&2
-  echo "debootstrap of $SUITE failed (full log: $rootfs.log)" >&2
+log=/var/tmp/paas-stack-debootstrap.log
+debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$rootfs" >"$log" 2>&1 || {
+  cat "$rootfs/debootstrap/debootstrap.log" >>"$log" 2>/dev/null || true
+  tail -n 20 "$log" >&2
+  echo "debootstrap of $SUITE failed (full log: $log)" >&2
   exit 1
 }
-rm -f "$rootfs.log"
 # Keep the image small: package lists and caches are not needed at run time.
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
 tar -C "$rootfs" -c . | docker import \

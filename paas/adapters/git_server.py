@@ -59,7 +59,7 @@ class GitRepos:
         path = self.path(app)
         if not self.exists(app):
             path.mkdir(parents=True, exist_ok=True)
-            Repo.init_bare(str(path)).close()
+            Repo.init_bare(str(path), default_branch=b"main").close()
         return path
 
     def remove(self, app: str) -> None:

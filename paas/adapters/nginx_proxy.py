@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 from paas.errors import DeployFailed
@@ -78,7 +79,9 @@ class NginxProxy:
     def _reload_or_start(self) -> None:
         pid = self.pid()
         if pid is not None:
+            old = _children(pid)
             os.kill(pid, signal.SIGHUP)
+            _wait_reloaded(pid, old)
             return
         result = self._run()
         if result.returncode != 0:
@@ -117,3 +120,34 @@ class NginxProxy:
         pid = self.pid()
         if pid is not None:
             os.kill(pid, signal.SIGQUIT)  # graceful: workers finish their requests
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _accepting(worker: int) -> bool:
+    try:
+        title = Path(f"/proc/{worker}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"shutting down" not in title
+
+
+def _wait_reloaded(master: int, old: set[int], timeout: float = 10.0) -> None:
+    """A reload is asynchronous; it is done once new workers run and no old one still takes
+    new connections (old ones may finish in-flight requests as "shutting down")."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (_children(master) - old) and not any(_accepting(w) for w in old):
+            return
+        time.sleep(0.02)
