@@ -54,8 +54,7 @@ class FakeEngine:
             on_line(line)
         return cid, self.build_exit, False
 
-    def commit(self, container_id, repository, tag, changes):
-        labels = dict(c.split(" ", 1)[1].split("=", 1) for c in changes if c.startswith("LABEL "))
+    def snapshot(self, container_id, path, *, base_image, repository, tag, labels, changes):
         self.images[f"{repository}:{tag}"] = labels
         return f"sha256:{tag}"
 

@@ -6,6 +6,7 @@ it decides nothing about apps, releases or routing.
 from __future__ import annotations
 
 import threading
+from pathlib import PurePosixPath
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -88,10 +89,20 @@ class DockerEngine:
             timer.cancel()
         return container.id, exit_code, timed_out.is_set()
 
-    def commit(self, container_id: str, repository: str, tag: str, changes: list[str]) -> str:
-        container = self.client.containers.get(container_id)
-        image = container.commit(repository=repository, tag=tag, changes=changes)
-        return image.id
+    def snapshot(self, container_id: str, path: str, *, base_image: str, repository: str,
+                 tag: str, labels: dict[str, str], changes: list[str]) -> str:
+        """An image of `base_image` plus `path` copied from the (stopped) container.
+
+        Not `docker commit` of the build container itself: that would carry the build's
+        environment, command, labels, volume declarations and mount points into the app image."""
+        stream, _ = self.client.containers.get(container_id).get_archive(path)
+        data = b"".join(stream)
+        holder = self.client.containers.create(base_image, command=["true"], labels=labels)
+        try:
+            holder.put_archive(str(PurePosixPath(path).parent), data)
+            return holder.commit(repository=repository, tag=tag, changes=changes).id
+        finally:
+            holder.remove(force=True)
 
     # volumes
     def remove_volume(self, name: str) -> None:

@@ -79,11 +79,11 @@ class Builder:
                 raise DeployFailed(f"build failed (exit status {exit_code}); see the output above")
             processes = process_types(_read(result_dir / "Procfile"), _read(result_dir / "release.yml"))
             repository, tag = image_ref(app, self.settings.instance, build_id)
-            changes = ["WORKDIR /app"] + [
-                f"LABEL {k}={v}" for k, v in
-                labels(self.settings.instance, app, kind="image", build=build_id, commit=sha).items()
-            ]
-            self.engine.commit(container_id, repository, tag, changes)
+            self.engine.snapshot(
+                container_id, "/app", base_image=self.settings.stack_image,
+                repository=repository, tag=tag, changes=["WORKDIR /app", "ENV HOME=/app"],
+                labels=labels(self.settings.instance, app, kind="image", build=build_id, commit=sha),
+            )
         finally:
             self.engine.remove_container(container_id)
         buildpack = (_read(result_dir / "buildpack") or "").strip()

@@ -1,0 +1,58 @@
+from pathlib import Path
+
+import pytest
+
+from paas.errors import InvalidInput
+from paas.render.nginx import render_app, render_main
+
+
+def test_app_with_two_upstreams():
+    assert render_app(app="my-app", server_names=["my-app.localhost", "example.com"],
+                      upstreams=["127.0.0.1:49001", "127.0.0.1:49002"], http_port=8080) == """\
+# App my-app: rendered by paas; edits are overwritten at the next deploy.
+upstream paas_my_app {
+    server 127.0.0.1:49001 max_fails=0;
+    server 127.0.0.1:49002 max_fails=0;
+    keepalive 32;
+}
+
+server {
+    listen 0.0.0.0:8080;
+    server_name my-app.localhost example.com;
+    location / {
+        proxy_pass http://paas_my_app;
+    }
+}
+"""
+
+
+def test_app_without_upstreams_answers_503():
+    assert render_app(app="idle", server_names=["idle.localhost"], upstreams=[], http_port=80,
+                      listen="127.0.0.1") == """\
+# App idle: rendered by paas; edits are overwritten at the next deploy.
+
+server {
+    listen 127.0.0.1:80;
+    server_name idle.localhost;
+    default_type text/plain;
+    return 503 "app idle has no running web process\\n";
+}
+"""
+
+
+def test_app_names_are_checked_before_they_reach_nginx():
+    with pytest.raises(InvalidInput):
+        render_app(app="x; include /etc/passwd", server_names=["x"], upstreams=[], http_port=80)
+
+
+def test_main_config_lives_under_its_prefix_and_is_reload_safe():
+    text = render_main(prefix=Path("/var/lib/paas/nginx"), http_port=8080)
+    assert "pid /var/lib/paas/nginx/nginx.pid;" in text
+    assert "error_log /var/lib/paas/nginx/logs/error.log warn;" in text
+    assert "include /var/lib/paas/nginx/apps/*.conf;" in text
+    assert "client_body_temp_path /var/lib/paas/nginx/tmp/client_body;" in text
+    assert "listen 0.0.0.0:8080 default_server;" in text
+    assert "worker_shutdown_timeout 30s;" in text
+    assert 'proxy_set_header Connection "";' in text and "proxy_http_version 1.1;" in text
+    assert "reuseport" not in text and "/etc/nginx/nginx.conf" not in text
+    assert 'return 404 "no app is served at this host\\n";' in text
