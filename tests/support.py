@@ -56,6 +56,7 @@ class Platform:
     api_port: int
     http_port: int
     instance: str
+    keep_releases: int = 10
 
     @property
     def env(self) -> dict[str, str]:
@@ -64,6 +65,7 @@ class Platform:
             "PAAS_HOME": str(self.home), "PAAS_API_PORT": str(self.api_port),
             "PAAS_HTTP_PORT": str(self.http_port), "PAAS_INSTANCE": self.instance,
             "PAAS_API_URL": self.api_url, "GIT_TERMINAL_PROMPT": "0",
+            "PAAS_KEEP_RELEASES": str(self.keep_releases),
             "HOME": str(self.home / "user"),
             "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
@@ -92,6 +94,11 @@ class Platform:
         return subprocess.run([PAAS, *args], env=self.env, capture_output=True, text=True,
                               timeout=120, cwd=cwd)
 
+    def push(self, repo: Path) -> subprocess.CompletedProcess:
+        result = self.git("push", "paas", "main", cwd=repo)
+        assert result.returncode == 0, result.stderr
+        return result
+
     def git(self, *args: str, cwd: Path) -> subprocess.CompletedProcess:
         return subprocess.run(["git", *args], env=self.env, capture_output=True, text=True,
                               timeout=900, cwd=cwd)
@@ -110,11 +117,11 @@ class Platform:
         raise AssertionError(f"{app} never answered with {text!r}; last body: {body!r}")
 
 
-def start_platform(base: Path, name: str) -> Platform:
+def start_platform(base: Path, name: str, keep_releases: int = 10) -> Platform:
     home = base / name
     (home / "user").mkdir(parents=True)
     platform = Platform(home=home, api_port=free_port(), http_port=free_port(),
-                        instance=f"t{os.getpid()}{name}")
+                        instance=f"t{os.getpid()}{name}", keep_releases=keep_releases)
     result = platform.control("up")
     assert result.returncode == 0, result.stdout + result.stderr
     return platform

@@ -187,6 +187,15 @@ class SqliteStore:
             )
         return release
 
+    def fail_interrupted(self) -> int:
+        """Mark builds and releases left pending by a stopped control plane as failed."""
+        with self._write() as db:
+            builds = db.execute("UPDATE builds SET status = 'failed', finished_at = ? "
+                                "WHERE status = 'pending'", (time.time(),)).rowcount
+            releases = db.execute("UPDATE releases SET status = 'failed' "
+                                  "WHERE status = 'pending'").rowcount
+        return builds + releases
+
     def set_release_status(self, app: str, version: int, status: str) -> None:
         with self._write() as db:
             db.execute("UPDATE releases SET status = ? WHERE app = ? AND version = ?",

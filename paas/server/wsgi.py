@@ -3,11 +3,14 @@
 A factory rather than a module-level app, so importing this module does no work."""
 from __future__ import annotations
 
+from paas.bootstrap import build_services
 from paas.server.app import create_app
 from paas.settings import Settings
 
 
 def application():
     settings = Settings.from_env()
-    app = create_app(settings)
-    return app
+    services = build_services(settings)
+    # One worker serves everything, so whatever is still pending was cut off by a restart.
+    services.store.fail_interrupted()
+    return create_app(settings, services)

@@ -26,6 +26,7 @@ class Started:
     process: str
     index: int
     host_port: int | None
+    at: float  # time.monotonic() when it was started
 
 
 class Scheduler:
@@ -52,7 +53,7 @@ class Scheduler:
                                         bind_host=self.settings.bind_host)
                     cid = self.engine.start(spec)
                     port = self.engine.host_port(cid, f"{APP_PORT}/tcp") if process == "web" else None
-                    started.append(Started(cid, process, index, port))
+                    started.append(Started(cid, process, index, port, time.monotonic()))
                     on_line(f"       starting {process}.{index}")
         except Exception:
             self.remove([s.container_id for s in started])
@@ -61,12 +62,13 @@ class Scheduler:
 
     def wait_healthy(self, started: list[Started]) -> None:
         """Every web container must answer HTTP without a 5xx within BOOT_TIMEOUT, and every
-        container must still run after a short settle time. Raises DeployFailed saying why."""
+        container must still run SETTLE_SECONDS after its start (a process that dies right
+        after booting fails the deploy). Raises DeployFailed saying why."""
         for item in started:
             if item.process == "web":
                 self._wait_web(item)
-        time.sleep(SETTLE_SECONDS)
         for item in started:
+            time.sleep(max(0.0, item.at + SETTLE_SECONDS - time.monotonic()))
             self._require_running(item)
 
     def _wait_web(self, item: Started) -> None:

@@ -8,16 +8,7 @@ from __future__ import annotations
 import subprocess
 import time
 
-import pytest
-
-from tests.support import PAAS, commit_all, copy_app, start_platform, stop_platform
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    p = start_platform(tmp_path_factory.mktemp("e2e"), "a")
-    yield p
-    stop_platform(p)
+from tests.support import PAAS, commit_all, copy_app
 
 
 def push(platform, repo, *refspec):

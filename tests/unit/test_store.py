@@ -81,3 +81,12 @@ def test_deleting_an_app_removes_its_records(store):
     assert store.get_app("hello") is None
     assert store.list_releases("hello") == [] and store.list_builds("hello") == []
     assert store.get_formation("hello") == {}
+
+
+def test_interrupted_work_is_marked_failed(store):
+    build_id = store.start_build("hello", "0" * 40)
+    store.create_release("hello", image="i", processes={}, commit="0" * 40, description="d",
+                         created_by="admin")
+    assert store.fail_interrupted() == 2
+    assert store.get_build(build_id).status == "failed"
+    assert store.list_releases("hello")[0].status == "failed"
