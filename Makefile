@@ -36,3 +36,6 @@ test: setup
 
 test-unit: venv
 	$(PY) -m pytest -q tests/unit
+
+bench: setup
+	$(PY) -m bench.run

@@ -16,8 +16,8 @@ from paas.render.container import APP_PORT, labels, process_spec
 from paas.settings import Settings
 
 BOOT_TIMEOUT = 60.0
-SETTLE_SECONDS = 1.0
-POLL_SECONDS = 0.1
+SETTLE_SECONDS = 0.5
+POLL_SECONDS = 0.02
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,68 @@
+"""`make bench`: run the benchmarks and write their figures to BENCHMARKS.md.
+
+Every figure is a ratio against a baseline measured in the same run on the same machine.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform as host
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from bench import deploys
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def table(rows: list[tuple[str, float, float]]) -> list[str]:
+    out = ["| what | paas | baseline | ratio |", "| --- | ---: | ---: | ---: |"]
+    for name, ours, base in rows:
+        out.append(f"| {name} | {ours:.2f} s | {base:.2f} s | {ours / base:.2f}× |")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    stack = os.environ.get("PAAS_STACK_IMAGE", "paas/stack:trixie")
+    with tempfile.TemporaryDirectory(prefix="paas-bench-") as tmp:
+        work = Path(tmp)
+        push = deploys.bench_push(work, stack, args.rounds)
+        rollback = deploys.bench_rollback(work, args.rounds * 2)
+    subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
+                   capture_output=True)
+    subprocess.run(["bash", "-c", f"docker images -q --filter label={deploys.LABEL} | xargs -r docker rmi -f"],
+                   capture_output=True)
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Produced by `make bench` (`python -m bench.run --rounds {args.rounds}`) on "
+        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {host.system()} {host.release()}.",
+        "Medians; each paas figure is set against a baseline measured in the same run.",
+        "",
+        "## Deploys (issues 2 and 5)",
+        "",
+        "Baseline: an equivalent Dockerfile built with `docker build` (`--no-cache` for cold, the",
+        "layer cache warm for a code-only change), `docker run`, first 200 from the container's port.",
+        "paas: `git push` to the first 200 with the new body through nginx.",
+        "",
+        *table(push),
+        "",
+        "## Rollback (issue 4)",
+        "",
+        "Baseline: `docker run` of the image the rollback brings back, to its first 200.",
+        "paas: `paas releases:rollback vN` to the first response of that version through nginx.",
+        "",
+        *table(rollback),
+        "",
+    ]
+    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
