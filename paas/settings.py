@@ -37,6 +37,7 @@ class Settings:
     nginx_bin: str = "nginx"
     bind_host: str = "127.0.0.1"
     keep_releases: int = 10
+    drain_seconds: float = 10.0
     buildpacks_dir: Path = Path(__file__).resolve().parent.parent / "buildpacks"
 
     def __post_init__(self) -> None:
@@ -90,4 +91,5 @@ class Settings:
             ca_bundle=env.get("PAAS_CA_BUNDLE", _default_ca_bundle()),
             nginx_bin=env.get("PAAS_NGINX") or "nginx",
             keep_releases=int(env.get("PAAS_KEEP_RELEASES") or 10),
+            drain_seconds=float(env.get("PAAS_DRAIN_SECONDS") or 10),
         )

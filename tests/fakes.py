@@ -33,6 +33,8 @@ class FakeEngine:
         self.ids = itertools.count(1)
         self.ports = itertools.count(49000)
         self.removed_volumes: list[str] = []
+        self.networks: dict[str, dict] = {}
+        self.listeners = ""  # what `cat /proc/net/tcp*` prints in a container
 
     def image_exists(self, ref):
         return ref in self.images
@@ -54,9 +56,19 @@ class FakeEngine:
             on_line(line)
         return cid, self.build_exit, False
 
-    def snapshot(self, container_id, path, *, base_image, repository, tag, labels, changes):
+    def snapshot(self, container_id, path, *, base_image, repository, tag, labels, changes,
+                 owner=(0, 0)):
         self.images[f"{repository}:{tag}"] = labels
         return f"sha256:{tag}"
+
+    def ensure_network(self, name, labels):
+        self.networks[name] = labels
+
+    def remove_network(self, name):
+        self.networks.pop(name, None)
+
+    def exec_output(self, container_id, argv):
+        return self.listeners
 
     def remove_volume(self, name):
         self.removed_volumes.append(name)
@@ -139,7 +151,7 @@ def fake_services(home: Path, **overrides):
     from paas.bootstrap import wire
     from paas.settings import Settings
 
-    settings = Settings(home=home, instance="t1", http_port=8080)
+    settings = Settings(home=home, instance="t1", http_port=8080, drain_seconds=0)
     parts = dict(store=SqliteStore(settings.db_path), engine=FakeEngine(), repos=FakeRepos(home),
                  proxy=FakeProxy(), probe=FakeProbe())
     parts.update(overrides)

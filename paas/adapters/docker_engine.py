@@ -5,6 +5,8 @@ it decides nothing about apps, releases or routing.
 """
 from __future__ import annotations
 
+import io
+import tarfile
 import threading
 from pathlib import PurePosixPath
 from dataclasses import dataclass
@@ -90,13 +92,15 @@ class DockerEngine:
         return container.id, exit_code, timed_out.is_set()
 
     def snapshot(self, container_id: str, path: str, *, base_image: str, repository: str,
-                 tag: str, labels: dict[str, str], changes: list[str]) -> str:
-        """An image of `base_image` plus `path` copied from the (stopped) container.
+                 tag: str, labels: dict[str, str], changes: list[str],
+                 owner: tuple[int, int] = (0, 0)) -> str:
+        """An image of `base_image` plus `path` copied from the (stopped) container, its files
+        owned by `owner`.
 
         Not `docker commit` of the build container itself: that would carry the build's
         environment, command, labels, volume declarations and mount points into the app image."""
         stream, _ = self.client.containers.get(container_id).get_archive(path)
-        data = b"".join(stream)
+        data = _chown_tar(b"".join(stream), *owner)
         holder = self.client.containers.create(base_image, command=["true"], labels=labels)
         try:
             holder.put_archive(str(PurePosixPath(path).parent), data)
@@ -104,7 +108,18 @@ class DockerEngine:
         finally:
             holder.remove(force=True)
 
-    # volumes
+    # networks and volumes
+    def ensure_network(self, name: str, labels: dict[str, str]) -> None:
+        if not self.client.networks.list(names=[name]):
+            self.client.networks.create(name, driver="bridge", labels=labels)
+
+    def remove_network(self, name: str) -> None:
+        for network in self.client.networks.list(names=[name]):
+            try:
+                network.remove()
+            except (APIError, NotFound):
+                pass
+
     def remove_volume(self, name: str) -> None:
         try:
             self.client.volumes.get(name).remove(force=True)
@@ -131,6 +146,13 @@ class DockerEngine:
     def list_containers(self, labels: dict[str, str]) -> list[ContainerInfo]:
         found = self.client.containers.list(all=True, filters={"label": _label_filter(labels)})
         return [_info(c) for c in found]
+
+    def exec_output(self, container_id: str, argv: list[str]) -> str:
+        try:
+            result = self.client.containers.get(container_id).exec_run(argv, demux=False)
+        except (APIError, NotFound):
+            return ""
+        return (result.output or b"").decode("utf-8", "replace")
 
     def logs(self, container_id: str, tail: int = 20) -> str:
         try:
@@ -178,3 +200,14 @@ def _stream_lines(chunks: Iterable[bytes], on_line: Callable[[str], None]) -> No
     if pending:
         on_line(pending.decode("utf-8", "replace"))
 
+
+
+def _chown_tar(data: bytes, uid: int, gid: int) -> bytes:
+    if (uid, gid) == (0, 0):
+        return data
+    out = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(data)) as src, tarfile.open(fileobj=out, mode="w") as dst:
+        for member in src:
+            member.uid, member.gid, member.uname, member.gname = uid, gid, "", ""
+            dst.addfile(member, src.extractfile(member) if member.isfile() else None)
+    return out.getvalue()

@@ -57,6 +57,13 @@ CREATE TABLE IF NOT EXISTS config_vars (
   value TEXT NOT NULL,
   PRIMARY KEY (app, key)
 );
+CREATE TABLE IF NOT EXISTS resources (
+  app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+  process TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (app, process, key)
+);
 CREATE TABLE IF NOT EXISTS formation (
   app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
   process TEXT NOT NULL,
@@ -233,8 +240,27 @@ class SqliteStore:
 
     def get_formation(self, app: str) -> dict[str, int]:
         with self._connect() as db:
-            rows = db.execute("SELECT process, quantity FROM formation WHERE app = ?", (app,))
+            rows = db.execute("SELECT process, quantity FROM formation WHERE app = ? ORDER BY process",
+                              (app,))
             return {r["process"]: r["quantity"] for r in rows}
+
+    def set_formation(self, app: str, formation: dict[str, int]) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM formation WHERE app = ?", (app,))
+            db.executemany("INSERT INTO formation (app, process, quantity) VALUES (?, ?, ?)",
+                           [(app, p, n) for p, n in formation.items()])
+
+    def get_resources(self, app: str) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        with self._connect() as db:
+            for r in db.execute("SELECT process, key, value FROM resources WHERE app = ?", (app,)):
+                found.setdefault(r["process"], {})[r["key"]] = r["value"]
+        return found
+
+    def set_resources(self, app: str, process: str, values: dict[str, str]) -> None:
+        with self._write() as db:
+            db.executemany("INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?)",
+                           [(app, process, k, v) for k, v in values.items()])
 
 
 def _config(db: sqlite3.Connection, app: str) -> dict[str, str]:

@@ -6,9 +6,12 @@ and the adapter only translates it into API calls.
 from __future__ import annotations
 
 from paas.domain.models import Release
+from paas.domain.resources import docker_args
 from paas.render.build import RESULT_DIR
 
 APP_PORT = 5000
+APP_USER = "1000:1000"
+APP_OWNER = (1000, 1000)
 CA_PATH_IN_CONTAINER = "/etc/ssl/certs/paas-ca.crt"
 CA_ENV_VARS = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS")
 
@@ -39,9 +42,15 @@ def launch_command(command: str) -> list[str]:
     return ["/bin/bash", "-c", LAUNCHER, "paas-launch", command]
 
 
+def network_name(instance: str, app: str) -> str:
+    return f"paas-{instance}-{app}"
+
+
 def process_spec(*, instance: str, release: Release, process: str, index: int, nonce: str,
-                 bind_host: str = "127.0.0.1") -> dict:
-    """The container of one process of a release. `web` gets PORT and a port on bind_host."""
+                 bind_host: str = "127.0.0.1", resources: dict[str, str] | None = None) -> dict:
+    """The container of one process of a release. `web` gets PORT and a port on bind_host.
+    Hardened by default: not root, no capabilities, no privilege gain, an init, its app's own
+    network, rotated logs, restarted by Docker (with its backoff) when it crashes."""
     env = dict(release.config)
     spec: dict = {
         "image": release.image,
@@ -55,6 +64,12 @@ def process_spec(*, instance: str, release: Release, process: str, index: int, n
         "detach": True,
         "log_config": LOG_CONFIG,
         "hostname": f"{release.app}-{process}-{index}",
+        "user": APP_USER,
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "network": network_name(instance, release.app),
+        "restart_policy": {"Name": "unless-stopped"},
+        **docker_args(resources or {}),
     }
     env["DYNO"] = f"{process}.{index}"
     if process == "web":

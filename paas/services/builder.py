@@ -13,7 +13,7 @@ from paas.domain.models import Build
 from paas.errors import DeployFailed, PaasError
 from paas.ports import Engine, LineWriter, Repos, Store
 from paas.render.build import build_script, process_types
-from paas.render.container import build_spec, image_ref, labels
+from paas.render.container import APP_OWNER, build_spec, image_ref, labels
 from paas.settings import Settings
 
 BUILDPACK_ORDER = ["python"]
@@ -82,6 +82,7 @@ class Builder:
             self.engine.snapshot(
                 container_id, "/app", base_image=self.settings.stack_image,
                 repository=repository, tag=tag, changes=["WORKDIR /app", "ENV HOME=/app"],
+                owner=APP_OWNER,
                 labels=labels(self.settings.instance, app, kind="image", build=build_id, commit=sha),
             )
         finally:

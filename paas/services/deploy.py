@@ -16,6 +16,7 @@ from paas.ports import LineWriter, Store
 from paas.services.builder import Builder
 from paas.services.images import ImageCollector
 from paas.services.router import Router
+from paas.render.plan import Plan, plan
 from paas.services.scheduler import Scheduler, Started
 from paas.settings import Settings
 
@@ -69,24 +70,39 @@ class Deployer:
         return release
 
     def _swap(self, release: Release, on_line: LineWriter) -> None:
-        app = release.app
         on_line(f"-----> Launching v{release.version} ({', '.join(sorted(release.processes)) or 'no processes'})")
-        old = [c.id for c in self.scheduler.processes_of(app)]
-        formation = self.store.get_formation(app)
+        try:
+            self.apply(release, on_line, restart=None)
+        except DeployFailed as exc:
+            self.store.set_release_status(release.app, release.version, "failed")
+            raise DeployFailed(f"v{release.version} failed: {exc.message}") from exc
+        self.store.set_release_status(release.app, release.version, "succeeded")
+
+    def apply(self, release: Release, on_line: LineWriter, restart: set[str] | None = frozenset(),
+              formation: dict[str, int] | None = None) -> Plan:
+        """The one deploy algorithm: plan, start new containers, check them all, point nginx
+        at the web ones, then drain and retire the old. Anything failing before the swap stops
+        the new containers and leaves the old ones serving and routed. Caller holds the lock."""
+        app = release.app
+        formation = self.store.get_formation(app) if formation is None else formation
+        p = plan(release.version, release.processes, formation, self.scheduler.running(app), restart)
         started: list[Started] = []
         try:
-            started = self.scheduler.start(release, formation, on_line)
+            started = self.scheduler.start(release, p.start, on_line, self.store.get_resources(app))
             self.scheduler.wait_healthy(started)
-            self.router.route(app, [s.host_port for s in started if s.process == "web" and s.host_port])
+            ports = self.scheduler.web_ports(list(p.keep)) + [
+                s.host_port for s in started if s.process == "web" and s.host_port]
+            self.router.route(app, ports)
         except Exception as exc:
             self.scheduler.remove([s.container_id for s in started])
-            self.store.set_release_status(app, release.version, "failed")
             if isinstance(exc, DeployFailed) and exc.detail:
                 for line in exc.detail.splitlines():
                     on_line(f"       {line}")
+            if isinstance(exc, DeployFailed):
+                raise
             reason = exc.message if isinstance(exc, PaasError) else f"{type(exc).__name__}: {exc}"
-            raise DeployFailed(f"v{release.version} failed: {reason}") from exc
-        self.store.set_release_status(app, release.version, "succeeded")
-        if old:
-            on_line(f"       stopping {len(old)} container(s) of the previous release")
-            self.scheduler.retire(old)
+            raise DeployFailed(reason) from exc
+        if p.retire:
+            on_line(f"       draining {len(p.retire)} old container(s), then stopping them")
+            self.scheduler.retire(p.retire)
+        return p

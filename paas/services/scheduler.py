@@ -1,23 +1,29 @@
-"""The scheduler: start a release's containers, check that they are healthy, retire old ones.
+"""The scheduler: start containers of a release, check that they are healthy, retire old ones.
 
-Decides which containers a formation needs and when a container counts as up; Docker work goes
-through the Engine port, HTTP checks through the Probe port.
+Decides when a container counts as up and how old ones leave (drain, then SIGTERM, then
+SIGKILL); Docker work goes through the Engine port, HTTP checks through the Probe port.
 """
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
 from paas.domain.models import Release
 from paas.errors import DeployFailed
 from paas.ports import ContainerState, Engine, LineWriter, Probe
-from paas.render.container import APP_PORT, labels, process_spec
+from paas.domain.listeners import parse_listeners, why_not_answering
+from paas.domain.resources import effective
+from paas.render.container import APP_PORT, labels, network_name, process_spec
+from paas.render.plan import Running
 from paas.settings import Settings
 
 BOOT_TIMEOUT = 60.0
 SETTLE_SECONDS = 0.5
 POLL_SECONDS = 0.02
+HINT_AFTER = 2.0  # seconds of silence before looking at what the container listens on
+KILL_AFTER = 30  # seconds between SIGTERM and SIGKILL when a container is stopped
 
 
 @dataclass(frozen=True)
@@ -34,27 +40,41 @@ class Scheduler:
         self.settings = settings
         self.engine = engine
         self.probe = probe
+        self._retiring: list[threading.Thread] = []
 
     def processes_of(self, app: str) -> list[ContainerState]:
+        """Every process container of the app, stopped ones included (their logs stay)."""
         return self.engine.list_containers(labels(self.settings.instance, app, kind="process"))
 
-    def start(self, release: Release, formation: dict[str, int], on_line: LineWriter) -> list[Started]:
+    def running(self, app: str) -> list[Running]:
+        return [
+            Running(c.id, c.labels["paas.process"], int(c.labels["paas.index"]),
+                    int(c.labels["paas.release"]))
+            for c in self.processes_of(app) if c.status in ("running", "restarting")
+        ]
+
+    def web_ports(self, containers: list[Running]) -> list[int]:
+        ports = [self.engine.host_port(c.id, f"{APP_PORT}/tcp") for c in containers
+                 if c.process == "web"]
+        return [p for p in ports if p]
+
+    def start(self, release: Release, slots: tuple[tuple[str, int], ...], on_line: LineWriter,
+              limits: dict[str, dict[str, str]] | None = None) -> list[Started]:
         nonce = secrets.token_hex(3)
         started: list[Started] = []
+        if slots:
+            self.engine.ensure_network(network_name(self.settings.instance, release.app),
+                                       labels(self.settings.instance, release.app))
         try:
-            for process in sorted(formation, key=lambda p: (p != "web", p)):
-                if process not in release.processes:
-                    if formation[process] > 0:
-                        on_line(f"       no '{process}' process type in this release; not started")
-                    continue
-                for index in range(1, formation[process] + 1):
-                    spec = process_spec(instance=self.settings.instance, release=release,
-                                        process=process, index=index, nonce=nonce,
-                                        bind_host=self.settings.bind_host)
-                    cid = self.engine.start(spec)
-                    port = self.engine.host_port(cid, f"{APP_PORT}/tcp") if process == "web" else None
-                    started.append(Started(cid, process, index, port, time.monotonic()))
-                    on_line(f"       starting {process}.{index}")
+            for process, index in slots:
+                spec = process_spec(instance=self.settings.instance, release=release,
+                                    process=process, index=index, nonce=nonce,
+                                    bind_host=self.settings.bind_host,
+                                    resources=effective(limits or {}, process))
+                cid = self.engine.start(spec)
+                port = self.engine.host_port(cid, f"{APP_PORT}/tcp") if process == "web" else None
+                started.append(Started(cid, process, index, port, time.monotonic()))
+                on_line(f"       starting {process}.{index}")
         except Exception:
             self.remove([s.container_id for s in started])
             raise
@@ -74,32 +94,62 @@ class Scheduler:
     def _wait_web(self, item: Started) -> None:
         deadline = time.monotonic() + BOOT_TIMEOUT
         last = None
+        next_look = time.monotonic() + HINT_AFTER
         while time.monotonic() < deadline:
             self._require_running(item)
             last = self.probe.http_status(item.host_port) if item.host_port else None
             if last is not None and last < 500:
                 return
+            if last is None and time.monotonic() > next_look:
+                # Listening, but not where we can reach it: no use waiting out the timeout.
+                hint = self._listen_hint(item)
+                if hint:
+                    raise DeployFailed(f"{item.process}.{item.index} does not answer on $PORT: {hint}")
+                next_look = time.monotonic() + HINT_AFTER
             time.sleep(POLL_SECONDS)
+        name = f"{item.process}.{item.index}"
         if last is None:
-            raise DeployFailed(
-                f"{item.process}.{item.index} did not answer HTTP on $PORT ({APP_PORT}) within "
-                f"{BOOT_TIMEOUT:.0f}s: make it listen on 0.0.0.0:$PORT, not 127.0.0.1"
-            )
-        raise DeployFailed(f"{item.process}.{item.index} answered with status {last} on /")
+            raise DeployFailed(f"{name} did not bind $PORT ({APP_PORT}) within {BOOT_TIMEOUT:.0f}s: "
+                               "make it listen on 0.0.0.0:$PORT")
+        raise DeployFailed(f"{name} answered / with status {last}: it must answer without a 5xx")
+
+    def _listen_hint(self, item: Started) -> str | None:
+        text = self.engine.exec_output(item.container_id, ["cat", "/proc/net/tcp", "/proc/net/tcp6"])
+        return why_not_answering(parse_listeners(text), APP_PORT)
 
     def _require_running(self, item: Started) -> None:
         state = self.engine.inspect(item.container_id)
-        if state is not None and state.status == "running":
+        if state is not None and state.status == "running" and state.restart_count == 0:
             return
         code = state.exit_code if state else "unknown"
         tail = self.engine.logs(item.container_id, tail=20).rstrip()
         raise DeployFailed(f"{item.process}.{item.index} crashed on boot (exit status {code})",
                            detail=f"last log lines of {item.process}.{item.index}:\n{tail}" if tail else "")
 
-    def retire(self, container_ids: list[str], timeout: int = 10) -> None:
-        for cid in container_ids:
-            self.engine.stop(cid, timeout=timeout)
-        self.remove(container_ids)
+    def retire(self, container_ids: list[str] | tuple[str, ...]) -> None:
+        """Old containers finish in-flight requests for the drain time, then get SIGTERM, and
+        SIGKILL after KILL_AFTER. The caller does not wait for the drain."""
+        ids = list(container_ids)
+        if not ids:
+            return
+        if self.settings.drain_seconds <= 0:
+            self._stop_all(ids)
+            return
+        thread = threading.Thread(target=self._drain_then_stop, args=(ids,), daemon=True)
+        self._retiring = [t for t in self._retiring if t.is_alive()] + [thread]
+        thread.start()
+
+    def _drain_then_stop(self, ids: list[str]) -> None:
+        time.sleep(self.settings.drain_seconds)
+        self._stop_all(ids)
+
+    def _stop_all(self, ids: list[str]) -> None:
+        for cid in ids:
+            self.engine.stop(cid, timeout=KILL_AFTER)
+
+    def wait_retired(self, timeout: float | None = None) -> None:
+        for thread in list(self._retiring):
+            thread.join(timeout)
 
     def remove(self, container_ids: list[str]) -> None:
         for cid in container_ids:

@@ -22,8 +22,20 @@ def test_web_process_spec():
         "detach": True,
         "log_config": {"type": "json-file", "config": {"max-size": "10m", "max-file": "3"}},
         "hostname": "hello-web-1",
+        "user": "1000:1000",
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "network": "paas-p1-hello",
+        "restart_policy": {"Name": "unless-stopped"},
         "ports": {"5000/tcp": ("127.0.0.1", None)},
     }
+
+
+def test_resources_become_docker_limits():
+    spec = process_spec(instance="p1", release=RELEASE, process="web", index=1, nonce="n",
+                        resources={"memory": "512m", "cpus": "0.5", "pids": "256"})
+    assert (spec["mem_limit"], spec["memswap_limit"], spec["nano_cpus"], spec["pids_limit"]) == (
+        "512m", "512m", 500_000_000, 256)
 
 
 def test_worker_gets_no_port_and_release_config_is_not_mutated():

@@ -1,0 +1,60 @@
+"""Resource limits: `memory=512m cpus=0.5 pids=256`, per app and per process type."""
+from __future__ import annotations
+
+import re
+
+from paas.errors import InvalidInput
+
+MEMORY_RE = re.compile(r"[1-9][0-9]{0,6}[kmg]?", re.IGNORECASE)
+KEYS = ("memory", "cpus", "pids")
+DEFAULTS = {"pids": "1024"}  # a fork bomb in one app must not starve the host
+
+
+def validate(key: str, value: str) -> str:
+    if key not in KEYS:
+        raise InvalidInput(f"unknown resource {key!r}: use {', '.join(KEYS)}")
+    if key == "memory":
+        ok = bool(MEMORY_RE.fullmatch(value)) and memory_bytes(value) >= 6 * 1024 * 1024
+        hint = "a size of at least 6m, e.g. 512m or 1g"
+    elif key == "cpus":
+        ok = bool(re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,3})?", value)) and 0 < float(value) <= 256
+        hint = "a number of CPUs, e.g. 0.5 or 2"
+    else:
+        ok = bool(re.fullmatch(r"[1-9][0-9]{1,6}", value))
+        hint = "a whole number of at least 10, e.g. 256"
+    if not ok:
+        raise InvalidInput(f"invalid {key} {value!r}: use {hint}")
+    return value.lower()
+
+
+def memory_bytes(value: str) -> int:
+    units = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+    unit = value[-1].lower()
+    return int(value[:-1]) * units[unit] if unit in units else int(value)
+
+
+def parse(args: list[str]) -> dict[str, str]:
+    out = {}
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if not sep:
+            raise InvalidInput(f"{arg[:40]!r} is not KEY=VALUE (e.g. memory=512m)")
+        out[key] = validate(key, value)
+    return out
+
+
+def effective(limits: dict[str, dict[str, str]], process: str) -> dict[str, str]:
+    """Platform defaults, then the app's defaults ('*'), then the process type's own."""
+    return {**DEFAULTS, **limits.get("*", {}), **limits.get(process, {})}
+
+
+def docker_args(resources: dict[str, str]) -> dict:
+    args: dict = {}
+    if "memory" in resources:
+        args["mem_limit"] = resources["memory"]
+        args["memswap_limit"] = resources["memory"]  # no swap beyond the limit: OOM is visible
+    if "cpus" in resources:
+        args["nano_cpus"] = int(float(resources["cpus"]) * 1_000_000_000)
+    if "pids" in resources:
+        args["pids_limit"] = int(resources["pids"])
+    return args

@@ -1,0 +1,48 @@
+"""The deploy plan: which containers to keep, start and retire. Pure, and the only place that
+decides it, for every path: push, config change, rollback, restart, scale and convergence.
+
+Desired state is a release and a formation; actual state is the app's running containers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Running:
+    id: str
+    process: str
+    index: int
+    release: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    keep: tuple[Running, ...]
+    start: tuple[tuple[str, int], ...]  # (process type, index)
+    retire: tuple[str, ...]  # container ids
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.start or self.retire)
+
+
+def plan(release: int, processes: dict[str, str], formation: dict[str, int],
+         running: list[Running], restart: set[str] | None = frozenset()) -> Plan:
+    """Keep containers that already run `release` at a wanted (type, index) unless their type is
+    being restarted; start what is missing; retire everything else. `restart=None` restarts
+    every type (a new release does the same by having no containers of its own yet)."""
+    wanted = {(p, i) for p, n in formation.items() if p in processes for i in range(1, n + 1)}
+    keep: dict[tuple[str, int], Running] = {}
+    for c in sorted(running, key=lambda c: c.id):
+        slot = (c.process, c.index)
+        restarting = restart is None or c.process in restart
+        if c.release == release and slot in wanted and slot not in keep and not restarting:
+            keep[slot] = c
+    kept_ids = {c.id for c in keep.values()}
+    start = sorted(wanted - set(keep), key=lambda s: (s[0] != "web", s))
+    return Plan(
+        keep=tuple(sorted(keep.values(), key=lambda c: (c.process, c.index))),
+        start=tuple(start),
+        retire=tuple(sorted(c.id for c in running if c.id not in kept_ids)),
+    )
