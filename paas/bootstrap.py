@@ -13,6 +13,7 @@ from paas.services.auth import Tokens
 from paas.services.builder import Builder
 from paas.services.deploy import Deployer
 from paas.services.images import ImageCollector
+from paas.services.processes import Processes
 from paas.services.releases import Releases
 from paas.services.router import Router
 from paas.services.scheduler import Scheduler
@@ -27,6 +28,7 @@ class Services:
     apps: Apps
     deployer: Deployer
     releases: Releases
+    processes: Processes
     repos: Repos
     proxy: Proxy
 
@@ -41,7 +43,8 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
     return Services(
         settings=settings, store=store, tokens=Tokens(store),
         apps=Apps(settings, store, repos, engine, scheduler, router),
-        deployer=deployer, releases=Releases(store, engine, deployer), repos=repos, proxy=proxy,
+        deployer=deployer, releases=Releases(store, engine, deployer),
+        processes=Processes(store, scheduler, deployer), repos=repos, proxy=proxy,
     )
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -17,9 +18,17 @@ PAAS = str(Path(sys.executable).with_name("paas"))
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port below the kernel's ephemeral range, where Docker also picks the host ports
+    of published containers: a port from there could be taken by a container before we bind it."""
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def http_get(url: str, host: str | None = None, timeout: float = 5) -> tuple[int, str]:
@@ -57,6 +66,7 @@ class Platform:
     http_port: int
     instance: str
     keep_releases: int = 10
+    drain_seconds: float = 10
 
     @property
     def env(self) -> dict[str, str]:
@@ -66,6 +76,7 @@ class Platform:
             "PAAS_HTTP_PORT": str(self.http_port), "PAAS_INSTANCE": self.instance,
             "PAAS_API_URL": self.api_url, "GIT_TERMINAL_PROMPT": "0",
             "PAAS_KEEP_RELEASES": str(self.keep_releases),
+            "PAAS_DRAIN_SECONDS": str(self.drain_seconds),
             "HOME": str(self.home / "user"),
             "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
@@ -117,11 +128,13 @@ class Platform:
         raise AssertionError(f"{app} never answered with {text!r}; last body: {body!r}")
 
 
-def start_platform(base: Path, name: str, keep_releases: int = 10) -> Platform:
+def start_platform(base: Path, name: str, keep_releases: int = 10,
+                   drain_seconds: float = 10) -> Platform:
     home = base / name
     (home / "user").mkdir(parents=True)
     platform = Platform(home=home, api_port=free_port(), http_port=free_port(),
-                        instance=f"t{os.getpid()}{name}", keep_releases=keep_releases)
+                        instance=f"t{os.getpid()}{name}", keep_releases=keep_releases,
+                        drain_seconds=drain_seconds)
     result = platform.control("up")
     assert result.returncode == 0, result.stdout + result.stderr
     return platform

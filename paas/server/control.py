@@ -61,7 +61,9 @@ def start_api(settings: Settings) -> bool:
     ]
     env = {**os.environ, "PAAS_HOME": str(settings.home), "PAAS_API_PORT": str(settings.api_port),
            "PAAS_HTTP_PORT": str(settings.http_port), "PAAS_DOMAIN": settings.domain,
-           "PAAS_STACK_IMAGE": settings.stack_image, "PAAS_INSTANCE": settings.instance}
+           "PAAS_STACK_IMAGE": settings.stack_image, "PAAS_INSTANCE": settings.instance,
+           "PAAS_KEEP_RELEASES": str(settings.keep_releases),
+           "PAAS_DRAIN_SECONDS": str(settings.drain_seconds)}
     subprocess.run(argv, check=True, env=env)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:

@@ -41,6 +41,8 @@ class Scheduler:
         self.engine = engine
         self.probe = probe
         self._retiring: list[threading.Thread] = []
+        # Containers draining before their stop: still running, but no longer part of the app.
+        self._draining: set[str] = set()
 
     def processes_of(self, app: str) -> list[ContainerState]:
         """Every process container of the app, stopped ones included (their logs stay)."""
@@ -50,7 +52,8 @@ class Scheduler:
         return [
             Running(c.id, c.labels["paas.process"], int(c.labels["paas.index"]),
                     int(c.labels["paas.release"]))
-            for c in self.processes_of(app) if c.status in ("running", "restarting")
+            for c in self.processes_of(app)
+            if c.status in ("running", "restarting") and c.id not in self._draining
         ]
 
     def web_ports(self, containers: list[Running]) -> list[int]:
@@ -132,6 +135,7 @@ class Scheduler:
         ids = list(container_ids)
         if not ids:
             return
+        self._draining.update(ids)
         if self.settings.drain_seconds <= 0:
             self._stop_all(ids)
             return
@@ -146,6 +150,7 @@ class Scheduler:
     def _stop_all(self, ids: list[str]) -> None:
         for cid in ids:
             self.engine.stop(cid, timeout=KILL_AFTER)
+            self._draining.discard(cid)
 
     def wait_retired(self, timeout: float | None = None) -> None:
         for thread in list(self._retiring):

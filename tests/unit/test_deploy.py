@@ -24,7 +24,9 @@ def world(tmp_path):
     services.apps.create("hello")
     return SimpleNamespace(settings=services.settings, store=services.store, engine=engine,
                            probe=probe, proxy=proxy, repos=repos, deployer=services.deployer,
-                           apps=services.apps, releases=services.releases)
+                           apps=services.apps, releases=services.releases,
+                           services_processes=services.processes,
+                           scheduler=services.deployer.scheduler)
 
 
 def test_push_builds_releases_starts_and_routes(world):
@@ -178,3 +180,17 @@ def test_old_images_are_collected_but_retained_ones_kept(world):
     for n in range(4):
         world.deployer.deploy_push("hello", str(n) * 40, lambda _: None)
     assert sorted(world.engine.images) == ["paas/hello:t1-3", "paas/hello:t1-4"]
+
+
+def test_draining_containers_are_never_kept_by_the_next_change(world):
+    """A restart retires web.1 while it drains; a scale right after must not pick the draining
+    web.1 (same release, same slot) over the new one."""
+    object.__setattr__(world.settings, "drain_seconds", 30)
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.services_processes.restart("hello", None, lambda _: None)
+    draining = [c for c in world.engine.running() if c.id in world.scheduler._draining]
+    assert len(draining) == 1
+    world.services_processes.scale("hello", {"web": 2}, lambda _: None)
+    routed = world.proxy.files["hello"]
+    assert f"127.0.0.1:{draining[0].host_port} " not in routed
+    assert routed.count("server 127.0.0.1:") == 2

@@ -1,0 +1,118 @@
+"""Processes of an app: list them, scale the formation, restart, set resource limits.
+
+Each change goes through the deploy algorithm (`Deployer.apply`) against the current release,
+so it is zero-downtime in the same way a push is; none of them makes a release (as on Heroku).
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from paas.domain.models import Release
+from paas.domain.resources import parse as parse_resources
+from paas.errors import Conflict, InvalidInput
+from paas.ports import LineWriter, Store
+from paas.services.deploy import Deployer
+from paas.services.scheduler import Scheduler
+
+SCALE_RE = re.compile(r"([A-Za-z0-9_-]{1,63})=([0-9]{1,3})")
+MAX_PER_TYPE = 50
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str  # web.1
+    process: str
+    index: int
+    state: str
+    release: int
+    started_at: str
+    uptime_seconds: float | None
+    restarts: int
+    oom_killed: bool
+
+
+class Processes:
+    def __init__(self, store: Store, scheduler: Scheduler, deployer: Deployer) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.deployer = deployer
+
+    def ps(self, app: str) -> list[Process]:
+        found = []
+        for c in self.scheduler.processes_of(app):
+            if c.status == "exited" and not c.oom_killed:
+                continue  # retired containers; their logs stay readable, they are not processes
+            found.append(Process(
+                name=f"{c.labels['paas.process']}.{c.labels['paas.index']}",
+                process=c.labels["paas.process"], index=int(c.labels["paas.index"]),
+                state=c.status, release=int(c.labels["paas.release"]), started_at=c.started_at,
+                uptime_seconds=_uptime(c.started_at) if c.status == "running" else None,
+                restarts=c.restart_count, oom_killed=c.oom_killed,
+            ))
+        return sorted(found, key=lambda p: (p.process != "web", p.process, p.index))
+
+    def _current(self, app: str) -> Release:
+        release = self.store.current_release(app)
+        if release is None:
+            raise Conflict(f"{app} has no release yet: push it first (git push paas main)")
+        return release
+
+    def scale(self, app: str, changes: dict[str, int], on_line: LineWriter) -> dict[str, int]:
+        if not changes:
+            raise InvalidInput("nothing to scale: give TYPE=N, e.g. web=2")
+        with self.deployer.lock(app):
+            release = self._current(app)
+            unknown = sorted(set(changes) - set(release.processes))
+            if unknown:
+                raise InvalidInput(f"no such process type {unknown[0]!r} in v{release.version} "
+                                   f"(it has: {', '.join(sorted(release.processes)) or 'none'})")
+            before = self.store.get_formation(app)
+            formation = {**before, **changes}
+            self.store.set_formation(app, formation)
+            try:
+                self.deployer.apply(release, on_line, formation=formation)
+            except Exception:
+                self.store.set_formation(app, before)
+                raise
+        return formation
+
+    def restart(self, app: str, process: str | None, on_line: LineWriter) -> None:
+        with self.deployer.lock(app):
+            release = self._current(app)
+            if process is not None and process not in release.processes:
+                raise InvalidInput(f"no such process type {process!r} in v{release.version}")
+            self.deployer.apply(release, on_line, restart=None if process is None else {process})
+
+    def set_resources(self, app: str, process: str | None, args: list[str],
+                      on_line: LineWriter) -> dict[str, dict[str, str]]:
+        values = parse_resources(args)
+        if not values:
+            raise InvalidInput("nothing to set: give e.g. memory=512m cpus=0.5 pids=256")
+        with self.deployer.lock(app):
+            self.store.set_resources(app, process or "*", values)
+            release = self.store.current_release(app)
+            if release is not None:
+                self.deployer.apply(release, on_line,
+                                    restart=None if process is None else {process})
+        return self.store.get_resources(app)
+
+
+def parse_scale(args: list[str]) -> dict[str, int]:
+    changes = {}
+    for arg in args:
+        match = SCALE_RE.fullmatch(arg)
+        if not match or int(match.group(2)) > MAX_PER_TYPE:
+            raise InvalidInput(f"invalid scale {arg[:40]!r}: use TYPE=N with N from 0 to {MAX_PER_TYPE}")
+        changes[match.group(1)] = int(match.group(2))
+    return changes
+
+
+def _uptime(started_at: str) -> float | None:
+    try:
+        started = datetime.fromisoformat(started_at[:26].rstrip("Z") + "+00:00")
+    except ValueError:
+        return None
+    return max(0.0, time.time() - started.timestamp())
