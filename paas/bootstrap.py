@@ -11,6 +11,7 @@ from paas.ports import Engine, Probe, Proxy, Repos, Store
 from paas.services.apps import Apps
 from paas.services.auth import Tokens
 from paas.services.builder import Builder
+from paas.services.converge import Converger
 from paas.services.deploy import Deployer
 from paas.services.images import ImageCollector
 from paas.services.processes import Processes
@@ -29,6 +30,7 @@ class Services:
     deployer: Deployer
     releases: Releases
     processes: Processes
+    converger: Converger
     repos: Repos
     proxy: Proxy
 
@@ -42,9 +44,10 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
                         ImageCollector(settings, store, engine))
     return Services(
         settings=settings, store=store, tokens=Tokens(store),
-        apps=Apps(settings, store, repos, engine, scheduler, router),
+        apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock),
         deployer=deployer, releases=Releases(store, engine, deployer),
         processes=Processes(store, scheduler, deployer), repos=repos, proxy=proxy,
+        converger=Converger(store, engine, scheduler, deployer, router, proxy),
     )
 
 

@@ -47,6 +47,7 @@ class ContainerState(Protocol):
     oom_killed: bool
     restart_count: int
     started_at: str
+    finished_at: str
 
 
 class Engine(Protocol):
@@ -73,6 +74,8 @@ class Engine(Protocol):
 
 class Proxy(Protocol):
     def ensure_running(self) -> None: ...
+    def is_running(self) -> bool: ...
+    def read_app(self, app: str) -> str | None: ...
     def apply_app(self, app: str, text: str) -> None: ...
     def remove_app(self, app: str) -> None: ...
 

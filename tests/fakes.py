@@ -17,6 +17,7 @@ class FakeContainer:
     oom_killed: bool = False
     restart_count: int = 0
     started_at: str = ""
+    finished_at: str = ""
     host_port: int | None = None
 
 
@@ -126,6 +127,12 @@ class FakeProxy:
 
     def remove_app(self, app):
         self.files.pop(app, None)
+
+    def is_running(self):
+        return self.running
+
+    def read_app(self, app):
+        return self.files.get(app)
 
 
 @dataclass

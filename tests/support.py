@@ -38,6 +38,8 @@ def http_get(url: str, host: str | None = None, timeout: float = 5) -> tuple[int
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
+    except OSError as err:  # refused, reset, timed out: nothing answered
+        return 0, f"{type(err).__name__}: {err}"
 
 
 def remove_docker_objects(instance: str) -> None:

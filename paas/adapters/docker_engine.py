@@ -34,6 +34,7 @@ class ContainerInfo:
     oom_killed: bool
     restart_count: int
     started_at: str
+    finished_at: str
 
 
 class DockerEngine:
@@ -185,7 +186,7 @@ def _info(container) -> ContainerInfo:
         labels=dict(container.labels), created=container.attrs.get("Created", ""),
         exit_code=int(state.get("ExitCode", 0)), oom_killed=bool(state.get("OOMKilled")),
         restart_count=int(container.attrs.get("RestartCount", 0)),
-        started_at=state.get("StartedAt", ""),
+        started_at=state.get("StartedAt", ""), finished_at=state.get("FinishedAt", ""),
     )
 
 

@@ -108,6 +108,10 @@ class NginxProxy:
             self._replace(self.app_file(app), text)
             self._reload_or_start()
 
+    def read_app(self, app: str) -> str | None:
+        path = self.app_file(app)
+        return path.read_text() if path.exists() else None
+
     def remove_app(self, app: str) -> None:
         with self._lock:
             path = self.app_file(app)

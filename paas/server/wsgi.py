@@ -3,6 +3,8 @@
 A factory rather than a module-level app, so importing this module does no work."""
 from __future__ import annotations
 
+import threading
+
 from paas.bootstrap import build_services
 from paas.server.app import create_app
 from paas.settings import Settings
@@ -13,4 +15,6 @@ def application():
     services = build_services(settings)
     # One worker serves everything, so whatever is still pending was cut off by a restart.
     services.store.fail_interrupted()
+    threading.Thread(target=services.converger.run_forever, args=(threading.Event(),),
+                     name="converge", daemon=True).start()
     return create_app(settings, services)

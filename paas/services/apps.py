@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from threading import Lock
+from typing import Callable
 
 from paas.domain.models import App, Release
 from paas.domain.names import validate_app_name
 from paas.errors import NotFound
 from paas.ports import ContainerState, Engine, Repos, Store
-from paas.render.container import cache_volume, labels
+from paas.render.container import cache_volume, labels, network_name
 from paas.services.router import Router
 from paas.services.scheduler import Scheduler
 from paas.settings import Settings
@@ -25,13 +27,14 @@ class AppInfo:
 
 class Apps:
     def __init__(self, settings: Settings, store: Store, repos: Repos, engine: Engine,
-                 scheduler: Scheduler, router: Router) -> None:
+                 scheduler: Scheduler, router: Router, lock: Callable[[str], Lock]) -> None:
         self.settings = settings
         self.store = store
         self.repos = repos
         self.engine = engine
         self.scheduler = scheduler
         self.router = router
+        self.lock = lock
 
     def create(self, name: str) -> App:
         validate_app_name(name)
@@ -61,14 +64,17 @@ class Apps:
         )
 
     def destroy(self, name: str) -> None:
-        """Remove everything the app had: route, containers, images, cache, repo, records."""
+        """Remove everything the app had: route, containers, images, network, cache, repo,
+        records. Under the app's lock, so neither a deploy nor convergence starts anything."""
         self.get(name)
-        self.router.unroute(name)
-        mine = labels(self.settings.instance, name)
-        for container in self.engine.list_containers(mine):
-            self.engine.remove_container(container.id)
-        for image in self.engine.list_images(mine):
-            self.engine.remove_image(image)
-        self.engine.remove_volume(cache_volume(self.settings.instance, name))
-        self.repos.remove(name)
-        self.store.delete_app(name)
+        with self.lock(name):
+            self.router.unroute(name)
+            mine = labels(self.settings.instance, name)
+            for container in self.engine.list_containers(mine):
+                self.engine.remove_container(container.id)
+            for image in self.engine.list_images(mine):
+                self.engine.remove_image(image)
+            self.engine.remove_network(network_name(self.settings.instance, name))
+            self.engine.remove_volume(cache_volume(self.settings.instance, name))
+            self.repos.remove(name)
+            self.store.delete_app(name)

@@ -14,10 +14,21 @@ class Router:
     def server_names(self, app: str) -> list[str]:
         return [f"{app}.{self.settings.domain}"]
 
-    def route(self, app: str, host_ports: list[int]) -> None:
+    def render(self, app: str, host_ports: list[int]) -> str:
         upstreams = [f"{self.settings.bind_host}:{port}" for port in sorted(host_ports)]
-        self.proxy.apply_app(app, render_app(app=app, server_names=self.server_names(app),
-                                             upstreams=upstreams, http_port=self.settings.http_port))
+        return render_app(app=app, server_names=self.server_names(app), upstreams=upstreams,
+                          http_port=self.settings.http_port)
+
+    def route(self, app: str, host_ports: list[int]) -> None:
+        self.proxy.apply_app(app, self.render(app, host_ports))
+
+    def ensure(self, app: str, host_ports: list[int]) -> bool:
+        """Route only when the app's file differs from what it should be; True if it did."""
+        text = self.render(app, host_ports)
+        if self.proxy.read_app(app) == text:
+            return False
+        self.proxy.apply_app(app, text)
+        return True
 
     def unroute(self, app: str) -> None:
         self.proxy.remove_app(app)

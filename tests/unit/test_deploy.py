@@ -22,11 +22,12 @@ def world(tmp_path):
     engine, probe, proxy, repos = FakeEngine(), FakeProbe(), FakeProxy(), FakeRepos(tmp_path)
     services = fake_services(tmp_path / "home", engine=engine, probe=probe, proxy=proxy, repos=repos)
     services.apps.create("hello")
+    proxy.ensure_running()
     return SimpleNamespace(settings=services.settings, store=services.store, engine=engine,
                            probe=probe, proxy=proxy, repos=repos, deployer=services.deployer,
                            apps=services.apps, releases=services.releases,
                            services_processes=services.processes,
-                           scheduler=services.deployer.scheduler)
+                           scheduler=services.deployer.scheduler, converger=services.converger)
 
 
 def test_push_builds_releases_starts_and_routes(world):
@@ -194,3 +195,27 @@ def test_draining_containers_are_never_kept_by_the_next_change(world):
     routed = world.proxy.files["hello"]
     assert f"127.0.0.1:{draining[0].host_port} " not in routed
     assert routed.count("server 127.0.0.1:") == 2
+
+
+def test_convergence_replaces_dead_containers_reroutes_and_restarts_nginx(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    converger = world.converger
+    assert converger.once() == []  # converged: nothing to do, no reload
+    [web] = world.engine.running()
+    web.status = "exited"  # died behind our back
+    world.proxy.running = False
+    actions = converger.once()
+    assert actions == ["started nginx", "hello: started 1, retired 0"]
+    [new] = world.engine.running()
+    assert new.id != web.id and f"127.0.0.1:{new.host_port} " in world.proxy.files["hello"]
+    new.host_port = 41234  # dockerd restarted it on another port
+    assert converger.once() == ["hello: routed to current ports"]
+    assert "127.0.0.1:41234 " in world.proxy.files["hello"]
+
+
+def test_convergence_leaves_an_app_alone_while_it_deploys(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.engine.running()[0].status = "exited"
+    with world.deployer.lock("hello"):
+        assert world.converger.once() == []
+    assert world.converger.once() == ["hello: started 1, retired 0"]

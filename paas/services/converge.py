@@ -1,0 +1,83 @@
+"""Convergence: keep what runs equal to what should run, with no manual step.
+
+Every few seconds: nginx must be running; every app's formation must run its current release
+(containers that died are replaced, extras retired); nginx must point at the containers' current
+host ports (they change when dockerd restarts them); stopped containers older than an hour go.
+An app whose lock is held (a deploy is running) is left alone until the next pass.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+
+from paas.ports import Engine, Proxy, Store
+from paas.render.plan import plan
+from paas.services.deploy import Deployer
+from paas.services.router import Router
+from paas.services.scheduler import Scheduler
+
+log = logging.getLogger("paas.converge")
+KEEP_STOPPED_SECONDS = 3600  # logs of retired containers stay readable this long
+
+
+class Converger:
+    def __init__(self, store: Store, engine: Engine, scheduler: Scheduler, deployer: Deployer,
+                 router: Router, proxy: Proxy) -> None:
+        self.store = store
+        self.engine = engine
+        self.scheduler = scheduler
+        self.deployer = deployer
+        self.router = router
+        self.proxy = proxy
+
+    def once(self) -> list[str]:
+        actions = []
+        if not self.proxy.is_running():
+            self.proxy.ensure_running()
+            actions.append("started nginx")
+        for app in self.store.list_apps():
+            lock = self.deployer.lock(app.name)
+            if not lock.acquire(blocking=False):
+                continue
+            try:
+                actions += self._app(app.name)
+            finally:
+                lock.release()
+        return actions
+
+    def _app(self, app: str) -> list[str]:
+        release = self.store.current_release(app)
+        if release is None:
+            return []
+        self._remove_old_stopped(app)
+        wanted = plan(release.version, release.processes, self.store.get_formation(app),
+                      self.scheduler.running(app))
+        if wanted.changes:
+            self.deployer.apply(release, lambda line: log.info("%s: %s", app, line.strip()))
+            return [f"{app}: started {len(wanted.start)}, retired {len(wanted.retire)}"]
+        if self.router.ensure(app, self.scheduler.web_ports(list(wanted.keep))):
+            return [f"{app}: routed to current ports"]
+        return []
+
+    def _remove_old_stopped(self, app: str) -> None:
+        now = datetime.now(timezone.utc).timestamp()
+        for c in self.scheduler.processes_of(app):
+            if c.status == "exited" and now - _finished(c) > KEEP_STOPPED_SECONDS:
+                self.engine.remove_container(c.id)
+
+    def run_forever(self, stop: threading.Event, interval: float = 2.0) -> None:
+        while not stop.wait(interval):
+            try:
+                for action in self.once():
+                    log.warning("converged: %s", action)
+            except Exception:  # the loop must outlive a passing Docker or nginx failure
+                log.exception("convergence pass failed; trying again")
+
+
+def _finished(container) -> float:
+    stamp = getattr(container, "finished_at", "") or container.started_at
+    try:
+        return datetime.fromisoformat(stamp[:26].rstrip("Z") + "+00:00").timestamp()
+    except ValueError:
+        return 0.0

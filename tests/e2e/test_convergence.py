@@ -1,0 +1,50 @@
+"""Convergence: after nginx dies, dockerd restarts or the control plane restarts, the app
+answers again within 30 s with no manual step (issue 3)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+from tests.support import ROOT, copy_app
+
+
+def wait_answering(platform, app, text, timeout=30.0) -> float:
+    started = time.monotonic()
+    platform.wait_for(app, text, timeout=timeout)
+    return time.monotonic() - started
+
+
+def test_app_comes_back_without_a_manual_step(platform, tmp_path):
+    app = "phoenix"
+    assert platform.paas("apps:create", app).returncode == 0
+    repo = copy_app("flask-hello", tmp_path / app, platform.env)
+    platform.paas("git:remote", "-a", app, cwd=repo)
+    platform.push(repo)
+    platform.wait_for(app, "hello from v1")
+
+    # nginx killed outright
+    master = int((platform.home / "nginx" / "nginx.pid").read_text())
+    workers = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    for pid in [master, *map(int, workers)]:
+        os.kill(pid, signal.SIGKILL)
+    print(f"\nnginx killed: answering again after {wait_answering(platform, app, 'hello from v1'):.1f}s")
+
+    # dockerd restarted: containers come back on other host ports
+    before = (platform.home / "nginx" / "apps" / f"{app}.conf").read_text()
+    subprocess.run(["pkill", "-TERM", "-x", "dockerd"], check=True)
+    for _ in range(200):
+        if subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True).returncode != 0:
+            break
+        time.sleep(0.1)
+    subprocess.run(["bash", "scripts/dockerd.sh"], cwd=ROOT, check=True, capture_output=True)
+    print(f"dockerd restarted: answering again after {wait_answering(platform, app, 'hello from v1'):.1f}s")
+    assert (platform.home / "nginx" / "apps" / f"{app}.conf").read_text() != before
+
+    # the control plane restarted
+    assert platform.control("down").returncode == 0
+    assert platform.control("up").returncode == 0
+    print(f"control plane restarted: answering after {wait_answering(platform, app, 'hello from v1'):.1f}s")
+    ps = platform.paas("ps", "-a", app)
+    assert ps.returncode == 0 and "web.1" in ps.stdout
