@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paas.ports import Engine, Probe, Proxy, Repos, Store
+from paas.ports import Engine, Events, Probe, Proxy, Repos, Store
 from paas.services.apps import Apps
 from paas.services.auth import Tokens
 from paas.services.builder import Builder
 from paas.services.converge import Converger
 from paas.services.deploy import Deployer
+from paas.services.domains import Domains
 from paas.services.images import ImageCollector
+from paas.services.logs import Logs
 from paas.services.processes import Processes
 from paas.services.releases import Releases
 from paas.services.router import Router
@@ -31,29 +33,35 @@ class Services:
     releases: Releases
     processes: Processes
     converger: Converger
+    logs: Logs
+    domains: Domains
+    events: Events
     repos: Repos
     proxy: Proxy
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
-         probe: Probe) -> Services:
-    router = Router(settings, proxy)
+         probe: Probe, events: Events) -> Services:
+    router = Router(settings, proxy, store)
     scheduler = Scheduler(settings, engine, probe)
     builder = Builder(settings, store, engine, repos)
     deployer = Deployer(settings, store, builder, scheduler, router,
-                        ImageCollector(settings, store, engine))
+                        ImageCollector(settings, store, engine), events)
     return Services(
         settings=settings, store=store, tokens=Tokens(store),
-        apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock),
+        apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events),
         deployer=deployer, releases=Releases(store, engine, deployer),
         processes=Processes(store, scheduler, deployer), repos=repos, proxy=proxy,
         converger=Converger(store, engine, scheduler, deployer, router, proxy),
+        logs=Logs(engine, scheduler, events), events=events,
+        domains=Domains(settings, store, scheduler, router, deployer),
     )
 
 
 def build_services(settings: Settings) -> Services:
     # Adapters are imported here so that importing paas does not import docker or dulwich.
     from paas.adapters.docker_engine import DockerEngine
+    from paas.adapters.event_log import EventLog
     from paas.adapters.git_server import GitRepos
     from paas.adapters.http_probe import HttpProbe
     from paas.adapters.nginx_proxy import NginxProxy
@@ -67,4 +75,5 @@ def build_services(settings: Settings) -> Services:
         repos=GitRepos(settings.repos_dir),
         proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin),
         probe=HttpProbe(settings.bind_host),
+        events=EventLog(settings.logs_dir / "apps"),
     )

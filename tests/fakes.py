@@ -35,6 +35,7 @@ class FakeEngine:
         self.ports = itertools.count(49000)
         self.removed_volumes: list[str] = []
         self.networks: dict[str, dict] = {}
+        self.output: dict[str, list[tuple[str, str]]] = {}  # container id -> (timestamp, line)
         self.listeners = ""  # what `cat /proc/net/tcp*` prints in a container
 
     def image_exists(self, ref):
@@ -91,6 +92,10 @@ class FakeEngine:
 
     def list_containers(self, labels):
         return [c for c in self.containers.values() if labels.items() <= c.labels.items()]
+
+    def log_lines(self, container_id, since=None, tail=None):
+        lines = self.output.get(container_id, [])  # `since` is the caller's to filter on too
+        return lines[-tail:] if tail else list(lines)
 
     def logs(self, container_id, tail=20):
         return "Traceback: boom\n" if container_id in self.containers else ""
@@ -154,12 +159,13 @@ class FakeRepos:
 
 def fake_services(home: Path, **overrides):
     """Real store, tokens and use cases over fake Docker, nginx, git and probe."""
+    from paas.adapters.event_log import EventLog
     from paas.adapters.sqlite_store import SqliteStore
     from paas.bootstrap import wire
     from paas.settings import Settings
 
     settings = Settings(home=home, instance="t1", http_port=8080, drain_seconds=0)
     parts = dict(store=SqliteStore(settings.db_path), engine=FakeEngine(), repos=FakeRepos(home),
-                 proxy=FakeProxy(), probe=FakeProbe())
+                 proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"))
     parts.update(overrides)
     return wire(settings, **parts)

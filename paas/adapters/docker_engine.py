@@ -155,6 +155,22 @@ class DockerEngine:
             return ""
         return (result.output or b"").decode("utf-8", "replace")
 
+    def log_lines(self, container_id: str, since: float | None = None,
+                  tail: int | None = None) -> list[tuple[str, str]]:
+        """(RFC 3339 timestamp, text) pairs of the container's output."""
+        kwargs: dict = {"timestamps": True, "tail": tail if tail is not None else "all"}
+        if since is not None:
+            kwargs["since"] = since
+        try:
+            raw = self.client.containers.get(container_id).logs(**kwargs)
+        except (APIError, NotFound):
+            return []
+        pairs = []
+        for line in raw.decode("utf-8", "replace").splitlines():
+            stamp, _, text = line.partition(" ")
+            pairs.append((stamp, text))
+        return pairs
+
     def logs(self, container_id: str, tail: int = 20) -> str:
         try:
             out = self.client.containers.get(container_id).logs(tail=tail, timestamps=False)

@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS resources (
   value TEXT NOT NULL,
   PRIMARY KEY (app, process, key)
 );
+CREATE TABLE IF NOT EXISTS domains (
+  domain TEXT PRIMARY KEY,
+  app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE
+);
 CREATE TABLE IF NOT EXISTS formation (
   app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
   process TEXT NOT NULL,
@@ -249,6 +253,28 @@ class SqliteStore:
             db.execute("DELETE FROM formation WHERE app = ?", (app,))
             db.executemany("INSERT INTO formation (app, process, quantity) VALUES (?, ?, ?)",
                            [(app, p, n) for p, n in formation.items()])
+
+    def list_domains(self, app: str) -> list[str]:
+        with self._connect() as db:
+            rows = db.execute("SELECT domain FROM domains WHERE app = ? ORDER BY domain", (app,))
+            return [r["domain"] for r in rows]
+
+    def add_domain(self, app: str, domain: str) -> None:
+        try:
+            with self._write() as db:
+                db.execute("INSERT INTO domains (domain, app) VALUES (?, ?)", (domain, app))
+        except sqlite3.IntegrityError:
+            raise Conflict(f"domain {domain} is already used by {self.domain_owner(domain)}") from None
+
+    def domain_owner(self, domain: str) -> str | None:
+        with self._connect() as db:
+            row = db.execute("SELECT app FROM domains WHERE domain = ?", (domain,)).fetchone()
+        return row["app"] if row else None
+
+    def remove_domain(self, app: str, domain: str) -> bool:
+        with self._write() as db:
+            return db.execute("DELETE FROM domains WHERE app = ? AND domain = ?",
+                              (app, domain)).rowcount > 0
 
     def get_resources(self, app: str) -> dict[str, dict[str, str]]:
         found: dict[str, dict[str, str]] = {}

@@ -57,6 +57,21 @@ class Client:
             raise CliError(message or f"the API answered {resp.status_code}")
         return data
 
+    def stream_lines(self, path: str):
+        """Lines of a streamed text response, as they arrive."""
+        try:
+            with self.http.stream("GET", path) as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    try:
+                        message = resp.json().get("message")
+                    except ValueError:
+                        message = None
+                    raise CliError(message or f"the API answered {resp.status_code}")
+                yield from resp.iter_lines()
+        except httpx.HTTPError as exc:
+            raise CliError(f"lost the paas API at {self.api_url}: {exc}") from None
+
     def get(self, path: str):
         return self.call("GET", path)
 

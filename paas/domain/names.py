@@ -18,3 +18,19 @@ def validate_app_name(name: object) -> str:
             "'-', starting with a letter"
         )
     return name
+
+
+_LABEL_RE = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+def validate_domain(domain: object) -> str:
+    """A host name nginx may serve: lowercase labels of letters, digits and '-', dot-separated,
+    at least two labels, 253 characters at most; a leading '*.' wildcard is allowed."""
+    text = domain.lower().rstrip(".") if isinstance(domain, str) else ""
+    labels = text.split(".")
+    if labels and labels[0] == "*":
+        labels = labels[1:]
+    if not (3 <= len(text) <= 253 and len(labels) >= 2 and all(_LABEL_RE.fullmatch(l) for l in labels)):
+        shown = domain[:60] if isinstance(domain, str) else repr(domain)
+        raise InvalidInput(f"invalid domain {shown!r}: use a host name like www.example.com")
+    return text

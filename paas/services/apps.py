@@ -8,7 +8,7 @@ from typing import Callable
 from paas.domain.models import App, Release
 from paas.domain.names import validate_app_name
 from paas.errors import NotFound
-from paas.ports import ContainerState, Engine, Repos, Store
+from paas.ports import ContainerState, Engine, Events, Repos, Store
 from paas.render.container import cache_volume, labels, network_name
 from paas.services.router import Router
 from paas.services.scheduler import Scheduler
@@ -27,7 +27,8 @@ class AppInfo:
 
 class Apps:
     def __init__(self, settings: Settings, store: Store, repos: Repos, engine: Engine,
-                 scheduler: Scheduler, router: Router, lock: Callable[[str], Lock]) -> None:
+                 scheduler: Scheduler, router: Router, lock: Callable[[str], Lock],
+                 events: Events) -> None:
         self.settings = settings
         self.store = store
         self.repos = repos
@@ -35,6 +36,7 @@ class Apps:
         self.scheduler = scheduler
         self.router = router
         self.lock = lock
+        self.events = events
 
     def create(self, name: str) -> App:
         validate_app_name(name)
@@ -77,4 +79,5 @@ class Apps:
             self.engine.remove_network(network_name(self.settings.instance, name))
             self.engine.remove_volume(cache_volume(self.settings.instance, name))
             self.repos.remove(name)
+            self.events.remove(name)
             self.store.delete_app(name)

@@ -55,10 +55,13 @@ class Converger:
                       self.scheduler.running(app))
         if wanted.changes:
             self.deployer.apply(release, lambda line: log.info("%s: %s", app, line.strip()))
-            return [f"{app}: started {len(wanted.start)}, retired {len(wanted.retire)}"]
-        if self.router.ensure(app, self.scheduler.web_ports(list(wanted.keep))):
-            return [f"{app}: routed to current ports"]
-        return []
+            action = f"started {len(wanted.start)}, retired {len(wanted.retire)}"
+        elif self.router.ensure(app, self.scheduler.web_ports(list(wanted.keep))):
+            action = "routed to current ports"
+        else:
+            return []
+        self.deployer.events.write(app, "converge", action)
+        return [f"{app}: {action}"]
 
     def _remove_old_stopped(self, app: str) -> None:
         now = datetime.now(timezone.utc).timestamp()

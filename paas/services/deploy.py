@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from paas.domain.models import Release
 from paas.errors import DeployFailed, PaasError
-from paas.ports import LineWriter, Store
+from paas.ports import Events, LineWriter, Store
 from paas.services.builder import Builder
 from paas.services.images import ImageCollector
 from paas.services.router import Router
@@ -23,13 +23,14 @@ from paas.settings import Settings
 
 class Deployer:
     def __init__(self, settings: Settings, store: Store, builder: Builder, scheduler: Scheduler,
-                 router: Router, images: ImageCollector) -> None:
+                 router: Router, images: ImageCollector, events: Events) -> None:
         self.settings = settings
         self.store = store
         self.builder = builder
         self.scheduler = scheduler
         self.router = router
         self.images = images
+        self.events = events
         # One change per app at a time; others wait their turn rather than interleave swaps.
         self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
 
@@ -70,13 +71,17 @@ class Deployer:
         return release
 
     def _swap(self, release: Release, on_line: LineWriter) -> None:
-        on_line(f"-----> Launching v{release.version} ({', '.join(sorted(release.processes)) or 'no processes'})")
+        app, name = release.app, f"v{release.version}"
+        on_line(f"-----> Launching {name} ({', '.join(sorted(release.processes)) or 'no processes'})")
+        self.events.write(app, "deploy", f"{name} ({release.description}) by {release.created_by}: starting")
         try:
             self.apply(release, on_line, restart=None)
         except DeployFailed as exc:
-            self.store.set_release_status(release.app, release.version, "failed")
-            raise DeployFailed(f"v{release.version} failed: {exc.message}") from exc
-        self.store.set_release_status(release.app, release.version, "succeeded")
+            self.store.set_release_status(app, release.version, "failed")
+            self.events.write(app, "deploy", f"{name} failed: {exc.message}")
+            raise DeployFailed(f"{name} failed: {exc.message}") from exc
+        self.store.set_release_status(app, release.version, "succeeded")
+        self.events.write(app, "deploy", f"{name} is live")
 
     def apply(self, release: Release, on_line: LineWriter, restart: set[str] | None = frozenset(),
               formation: dict[str, int] | None = None) -> Plan:

@@ -77,6 +77,8 @@ class Processes:
             except Exception:
                 self.store.set_formation(app, before)
                 raise
+        self.deployer.events.write(app, "scale", "formation " + " ".join(
+            f"{k}={v}" for k, v in sorted(formation.items())))
         return formation
 
     def restart(self, app: str, process: str | None, on_line: LineWriter) -> None:
@@ -85,6 +87,7 @@ class Processes:
             if process is not None and process not in release.processes:
                 raise InvalidInput(f"no such process type {process!r} in v{release.version}")
             self.deployer.apply(release, on_line, restart=None if process is None else {process})
+        self.deployer.events.write(app, "restart", f"restarted {process or 'all processes'}")
 
     def set_resources(self, app: str, process: str | None, args: list[str],
                       on_line: LineWriter) -> dict[str, dict[str, str]]:

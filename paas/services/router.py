@@ -1,18 +1,22 @@
 """Routing decisions: which host names and upstreams an app's nginx file carries."""
 from __future__ import annotations
 
-from paas.ports import Proxy
+from paas.ports import Proxy, Store
 from paas.render.nginx import render_app
 from paas.settings import Settings
 
 
 class Router:
-    def __init__(self, settings: Settings, proxy: Proxy) -> None:
+    def __init__(self, settings: Settings, proxy: Proxy, store: Store) -> None:
         self.settings = settings
         self.proxy = proxy
+        self.store = store
+
+    def default_host(self, app: str) -> str:
+        return f"{app}.{self.settings.domain}"
 
     def server_names(self, app: str) -> list[str]:
-        return [f"{app}.{self.settings.domain}"]
+        return [self.default_host(app), *self.store.list_domains(app)]
 
     def render(self, app: str, host_ports: list[int]) -> str:
         upstreams = [f"{self.settings.bind_host}:{port}" for port in sorted(host_ports)]

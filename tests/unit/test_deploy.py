@@ -27,7 +27,8 @@ def world(tmp_path):
                            probe=probe, proxy=proxy, repos=repos, deployer=services.deployer,
                            apps=services.apps, releases=services.releases,
                            services_processes=services.processes,
-                           scheduler=services.deployer.scheduler, converger=services.converger)
+                           scheduler=services.deployer.scheduler, converger=services.converger,
+                           logs=services.logs, domains=services.domains)
 
 
 def test_push_builds_releases_starts_and_routes(world):
@@ -219,3 +220,51 @@ def test_convergence_leaves_an_app_alone_while_it_deploys(world):
     with world.deployer.lock("hello"):
         assert world.converger.once() == []
     assert world.converger.once() == ["hello: started 1, retired 0"]
+
+
+def test_logs_merge_containers_and_events_in_time_order(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.services_processes.scale("hello", {"web": 2}, lambda _: None)
+    web1, web2 = sorted(world.engine.running(), key=lambda c: c.labels["paas.index"])
+    world.engine.output[web1.id] = [("2030-01-01T00:00:01.000000001Z", "first"),
+                                    ("2030-01-01T00:00:03.5Z", "third")]
+    world.engine.output[web2.id] = [("2030-01-01T00:00:02Z", "second")]
+    lines = world.logs.recent("hello", 100)
+    assert lines[-3:] == ["2030-01-01T00:00:01.000000+00:00 app[web.1]: first",
+                          "2030-01-01T00:00:02.000000+00:00 app[web.2]: second",
+                          "2030-01-01T00:00:03.500000+00:00 app[web.1]: third"]
+    events = [l.split(" ", 1)[1] for l in lines[:-3]]
+    assert events == ["paas[deploy]: v1 (Deploy 1111111) by admin: starting",
+                      "paas[deploy]: v1 is live", "paas[scale]: formation web=2"]
+    assert world.logs.recent("hello", 2) == lines[-2:]
+
+
+def test_follow_yields_new_lines_only_once(world, monkeypatch):
+    from paas.services import logs as logs_module
+    monkeypatch.setattr(logs_module, "FOLLOW_POLL", 0)
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    [web] = world.engine.running()
+    world.engine.output[web.id] = [("2030-01-01T00:00:01Z", "a")]
+    stream = world.logs.follow("hello", 100)
+    seen = [next(stream) for _ in range(3)]
+    assert seen[-1].endswith("app[web.1]: a")
+    world.engine.output[web.id].append(("2030-01-01T00:00:02Z", "b"))
+    assert next(stream).endswith("app[web.1]: b")
+
+
+def test_domains_route_without_restart_and_belong_to_one_app(world):
+    from paas.errors import Conflict, InvalidInput
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.apps.create("other")
+    [web] = world.engine.running()
+    assert world.domains.add("hello", "WWW.Example.com") == ["hello.localhost", "www.example.com"]
+    assert "server_name hello.localhost www.example.com;" in world.proxy.files["hello"]
+    assert world.engine.running() == [web]
+    with pytest.raises(Conflict, match="already used by hello"):
+        world.domains.add("other", "www.example.com")
+    with pytest.raises(Conflict, match="default host of app other"):
+        world.domains.add("hello", "other.localhost")
+    with pytest.raises(InvalidInput):
+        world.domains.add("hello", "bad domain;")
+    assert world.domains.remove("hello", "www.example.com") == ["hello.localhost"]
+    assert "www.example.com" not in world.proxy.files["hello"]

@@ -17,3 +17,21 @@ def test_invalid_names_are_rejected_with_one_line(name):
     assert "invalid app name" in err.value.message
     assert "\n" not in err.value.message
     assert len(err.value.message) < 200
+
+
+@pytest.mark.parametrize("domain,expected", [
+    ("www.example.com", "www.example.com"), ("Example.COM.", "example.com"),
+    ("*.example.com", "*.example.com"), ("a-b.c1.io", "a-b.c1.io"),
+])
+def test_valid_domains(domain, expected):
+    from paas.domain.names import validate_domain
+    assert validate_domain(domain) == expected
+
+
+@pytest.mark.parametrize("domain", ["", "localhost", "-a.com", "a-.com", "a..com", "a.com;",
+                                    "a com.org", "x" * 64 + ".com", "ex ample.com",
+                                    "a.com\nserver_name evil", "*", "a.*.com", None])
+def test_invalid_domains(domain):
+    from paas.domain.names import validate_domain
+    with pytest.raises(InvalidInput, match="invalid domain"):
+        validate_domain(domain)

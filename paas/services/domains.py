@@ -1,0 +1,55 @@
+"""Custom domains: extra host names an app is served at, besides `<app>.<PAAS_DOMAIN>`.
+
+A domain belongs to one app; it is checked before nginx sees it, and nginx -t checks the
+result; a change re-routes the running containers without restarting them.
+"""
+from __future__ import annotations
+
+from paas.domain.names import validate_domain
+from paas.errors import Conflict, NotFound
+from paas.ports import Store
+from paas.services.deploy import Deployer
+from paas.services.router import Router
+from paas.services.scheduler import Scheduler
+from paas.settings import Settings
+
+
+class Domains:
+    def __init__(self, settings: Settings, store: Store, scheduler: Scheduler, router: Router,
+                 deployer: Deployer) -> None:
+        self.settings = settings
+        self.store = store
+        self.scheduler = scheduler
+        self.router = router
+        self.deployer = deployer
+
+    def list(self, app: str) -> list[str]:
+        return self.router.server_names(app)
+
+    def add(self, app: str, domain: str) -> list[str]:
+        domain = validate_domain(domain)
+        suffix = f".{self.settings.domain}"
+        if domain.endswith(suffix) and self.store.get_app(domain.removesuffix(suffix)):
+            raise Conflict(f"domain {domain} is the default host of app {domain.removesuffix(suffix)}")
+        with self.deployer.lock(app):
+            self.store.add_domain(app, domain)
+            try:
+                self._reroute(app)
+            except Exception:
+                self.store.remove_domain(app, domain)
+                raise
+        self.deployer.events.write(app, "domains", f"added {domain}")
+        return self.list(app)
+
+    def remove(self, app: str, domain: str) -> list[str]:
+        domain = validate_domain(domain)
+        with self.deployer.lock(app):
+            if not self.store.remove_domain(app, domain):
+                raise NotFound(f"{app} has no domain {domain}")
+            self._reroute(app)
+        self.deployer.events.write(app, "domains", f"removed {domain}")
+        return self.list(app)
+
+    def _reroute(self, app: str) -> None:
+        if self.store.current_release(app) is not None or self.router.proxy.read_app(app):
+            self.router.route(app, self.scheduler.web_ports(self.scheduler.running(app)))
