@@ -103,6 +103,9 @@ class Platform:
         return subprocess.run([sys.executable, "-m", "paas.server.control", verb], env=self.env,
                               capture_output=True, text=True, timeout=120, cwd=ROOT)
 
+    def paas_cmd(self) -> list[str]:
+        return [PAAS]
+
     def paas(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([PAAS, *args], env=self.env, capture_output=True, text=True,
                               timeout=120, cwd=cwd)

@@ -109,6 +109,16 @@ class DockerEngine:
         finally:
             holder.remove(force=True)
 
+    def run_once(self, spec: dict, on_line: Callable[[str], None]) -> int:
+        """Run a container to its end, streaming its output; remove it; return its exit code."""
+        container = self.client.containers.create(**spec)
+        try:
+            container.start()
+            _stream_lines(container.logs(stream=True, follow=True), on_line)
+            return int(container.wait().get("StatusCode", 1))
+        finally:
+            container.remove(force=True)
+
     # networks and volumes
     def ensure_network(self, name: str, labels: dict[str, str]) -> None:
         if not self.client.networks.list(names=[name]):

@@ -59,8 +59,14 @@ class Client:
 
     def stream_lines(self, path: str):
         """Lines of a streamed text response, as they arrive."""
+        yield from self._stream("GET", path, None)
+
+    def stream_lines_post(self, path: str, body: dict):
+        yield from self._stream("POST", path, body)
+
+    def _stream(self, method: str, path: str, body: dict | None):
         try:
-            with self.http.stream("GET", path) as resp:
+            with self.http.stream(method, path, json=body) as resp:
                 if resp.status_code >= 400:
                     resp.read()
                     try:

@@ -27,14 +27,14 @@ def main(argv: list[str], env: dict[str, str] | None = None,
          transport: httpx.BaseTransport | None = None, cwd: str | None = None) -> int:
     ctx = Context(env=dict(os.environ if env is None else env), transport=transport, cwd=cwd)
     try:
-        cli.main(args=argv, prog_name="paas", obj=ctx, standalone_mode=False)
+        status = cli.main(args=argv, prog_name="paas", obj=ctx, standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 1
     except click.ClickException as exc:
         click.echo(f"paas: {exc.format_message()}", err=True)
         return exc.exit_code if isinstance(exc, click.UsageError) else 1
-    return 0
+    return status if isinstance(status, int) else 0  # `paas run` passes its command's status
 
 
 def run() -> None:

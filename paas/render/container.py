@@ -78,6 +78,24 @@ def process_spec(*, instance: str, release: Release, process: str, index: int, n
     return spec
 
 
+def oneoff_spec(*, instance: str, release: Release, command: str, nonce: str,
+                resources: dict[str, str] | None = None) -> dict:
+    """`paas run`: a container of the release with its config, running `command` once."""
+    spec = process_spec(instance=instance, release=release, process="web", index=1, nonce=nonce,
+                        resources=resources)
+    spec.pop("ports")
+    spec.pop("restart_policy")
+    del spec["environment"]["PORT"]
+    spec["environment"]["DYNO"] = "run.1"
+    spec.update(
+        name=f"paas-{instance}-{release.app}-run-{nonce}",
+        command=launch_command(command),
+        labels=labels(instance, release.app, kind="run", release=release.version),
+        hostname=f"{release.app}-run",
+    )
+    return spec
+
+
 def build_spec(*, instance: str, app: str, build_id: int, stack_image: str, buildpacks_dir: str,
                ca_bundle: str, script: str, env_dir: str, result_dir: str) -> dict:
     """The build container: stack image, buildpacks read-only, per-app cache, host CA bundle.

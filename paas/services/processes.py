@@ -6,12 +6,16 @@ so it is zero-downtime in the same way a push is; none of them makes a release (
 from __future__ import annotations
 
 import re
+import secrets
+import shlex
 import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from paas.domain.models import Release
+from paas.domain.resources import effective
 from paas.domain.resources import parse as parse_resources
+from paas.render.container import labels, network_name, oneoff_spec
 from paas.errors import Conflict, InvalidInput
 from paas.ports import LineWriter, Store
 from paas.services.deploy import Deployer
@@ -88,6 +92,20 @@ class Processes:
                 raise InvalidInput(f"no such process type {process!r} in v{release.version}")
             self.deployer.apply(release, on_line, restart=None if process is None else {process})
         self.deployer.events.write(app, "restart", f"restarted {process or 'all processes'}")
+
+    def run(self, app: str, argv: list[str], on_line: LineWriter) -> int:
+        """A one-off container of the current release with its config; its exit status."""
+        if not argv or not all(isinstance(a, str) for a in argv):
+            raise InvalidInput("give the command to run, e.g. paas run -- python manage.py migrate")
+        release = self._current(app)
+        engine = self.scheduler.engine
+        engine.ensure_network(network_name(self.scheduler.settings.instance, app),
+                              labels(self.scheduler.settings.instance, app))
+        spec = oneoff_spec(instance=self.scheduler.settings.instance, release=release,
+                           command=shlex.join(argv), nonce=secrets.token_hex(3),
+                           resources=effective(self.store.get_resources(app), "run"))
+        self.deployer.events.write(app, "run", f"one-off: {shlex.join(argv)[:200]}")
+        return engine.run_once(spec, on_line)
 
     def set_resources(self, app: str, process: str | None, args: list[str],
                       on_line: LineWriter) -> dict[str, dict[str, str]]:

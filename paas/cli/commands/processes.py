@@ -1,5 +1,7 @@
-"""ps, ps:scale, ps:restart, resources, resources:set."""
+"""ps, ps:scale, ps:restart, resources, resources:set, run."""
 from __future__ import annotations
+
+import json
 
 import click
 
@@ -23,6 +25,8 @@ def _age(seconds: float | None) -> str:
 
 
 def register(cli: click.Group) -> None:
+    register_run(cli)
+
     @cli.command("ps")
     @app_option
     @click.option("--json", "json_", is_flag=True, help="output JSON")
@@ -95,3 +99,21 @@ def register(cli: click.Group) -> None:
         result = ctx.client.call("PATCH", f"/apps/{app}/resources", body)
         _echo_output(result)
         click.echo(f"Set resources of {app} ({process_type or 'all process types'})")
+
+
+def register_run(cli: click.Group) -> None:
+    @cli.command("run", context_settings={"ignore_unknown_options": True})
+    @app_option
+    @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+    @click.pass_obj
+    def run(ctx: Context, app_name, command: tuple[str, ...]) -> None:
+        """Run a one-off command in a container of the current release: paas run -- CMD ..."""
+        app = ctx.app(app_name)
+        for raw in ctx.client.stream_lines_post(f"/apps/{app}/run", {"command": list(command)}):
+            item = json.loads(raw)
+            if "line" in item:
+                click.echo(item["line"])
+            elif "error" in item:
+                raise CliError(item["error"]["message"])
+            elif "exit" in item:
+                raise click.exceptions.Exit(item["exit"])

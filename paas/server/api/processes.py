@@ -1,11 +1,14 @@
 """/api/v1/apps/<app>/ps and /resources: processes, scaling, restarts, resource limits."""
 from __future__ import annotations
 
+import json
+import queue
+import threading
 from dataclasses import asdict
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
-from paas.errors import InvalidInput
+from paas.errors import InvalidInput, PaasError
 from paas.server.api.apps import json_body
 from paas.server.api.releases import Progress
 from paas.server.auth import require_token, services
@@ -60,3 +63,31 @@ def set_resources(name: str):
     found = services().processes.set_resources(
         name, body.get("process"), [f"{k}={v}" for k, v in limits.items()], progress)
     return jsonify({"resources": found, "output": progress.lines})
+
+
+@bp.post("/apps/<name>/run")
+def run(name: str):
+    """Streams the one-off's output as JSON lines `{"line": ...}`, then `{"exit": N}`."""
+    services().apps.get(name)
+    command = json_body().get("command")
+    lines: queue.Queue = queue.Queue()
+    processes = services().processes
+
+    def work() -> None:
+        try:
+            lines.put({"exit": processes.run(name, command, lambda l: lines.put({"line": l}))})
+        except PaasError as exc:
+            lines.put({"error": exc.to_dict()})
+        except Exception as exc:  # the stream must end with a verdict whatever broke
+            lines.put({"error": {"id": "error", "message": f"{type(exc).__name__}: {exc}"}})
+
+    threading.Thread(target=work, daemon=True).start()
+
+    def stream():
+        while True:
+            item = lines.get()
+            yield json.dumps(item) + "\n"
+            if "exit" in item or "error" in item:
+                return
+
+    return Response(stream(), mimetype="application/x-ndjson", headers={"X-Accel-Buffering": "no"})
