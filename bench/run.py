@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import deploys
+from bench import deploys, router
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +33,9 @@ def main() -> None:
         work = Path(tmp)
         push = deploys.bench_push(work, stack, args.rounds)
         rollback = deploys.bench_rollback(work, args.rounds * 2)
+        latency = router.bench_deploy_latency(work)
+        overhead = router.bench_router_overhead(work)
+    reload_500, reload_1 = router.bench_reload()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
                    capture_output=True)
     subprocess.run(["bash", "-c", f"docker images -q --filter label={deploys.LABEL} | xargs -r docker rmi -f"],
@@ -58,6 +61,29 @@ def main() -> None:
         "paas: `paas releases:rollback vN` to the first response of that version through nginx.",
         "",
         *table(rollback),
+        "",
+        "## Under load (issue 3)",
+        "",
+        f"{router.CLIENTS} keep-alive clients on 127.0.0.1 through nginx. Steady: "
+        f"{latency['steady_seconds']} s of load and nothing else. During deploys: the same load "
+        "across 2 pushes, `config:set`, `ps:restart`, `ps:scale web=3`, `ps:scale web=1`.",
+        "A request whose idle keep-alive connection an old nginx worker closed is retried once",
+        "on a new connection (as browsers and urllib3 do); every other error counts.",
+        "",
+        "| phase | requests | failed | retried | p50 | p99 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *[f"| {name} | {r.ok + r.failed} | {r.failed} | {r.retried} | {r.p50 * 1000:.1f} ms | "
+          f"{r.percentile(99) * 1000:.1f} ms |" for name, r in (("steady", latency["steady"]),
+                                                                ("during deploys", latency["during"]))],
+        "",
+        f"p99 during deploys / steady p99: **{latency['during'].percentile(99) / latency['steady'].percentile(99):.2f}×** (goal ≤ 2×).",
+        "",
+        "| what | paas | baseline | ratio |",
+        "| --- | ---: | ---: | ---: |",
+        f"| requests/s through nginx vs straight to the container | {overhead[0]:.0f} | "
+        f"{overhead[1]:.0f} | {overhead[0] / overhead[1]:.2f} (goal ≥ 0.9) |",
+        f"| nginx -t + reload with 500 app files vs 1 app file | {reload_500:.3f} s | "
+        f"{reload_1:.3f} s | {reload_500 / reload_1:.2f}× (goal ≤ 1 s) |",
         "",
     ]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))

@@ -112,11 +112,14 @@ class FakeEngine:
 
 
 class FakeProbe:
-    def __init__(self, status: int | None = 200) -> None:
+    def __init__(self, status: int | None = 200, body: str = "hello") -> None:
         self.status = status
+        self.body = body
+        self.paths: list[str] = []
 
-    def http_status(self, port, path="/", timeout=2.0):
-        return self.status
+    def http_get(self, port, path="/", timeout=2.0):
+        self.paths.append(path)
+        return None if self.status is None else (self.status, self.body)
 
 
 @dataclass

@@ -8,12 +8,13 @@ class HttpProbe:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
 
-    def http_status(self, port: int, path: str = "/", timeout: float = 2.0) -> int | None:
-        """The status of a GET, or None when nothing answered an HTTP request."""
+    def http_get(self, port: int, path: str = "/", timeout: float = 2.0) -> tuple[int, str] | None:
+        """Status and (start of the) body of a GET, or None when nothing answered HTTP."""
         conn = http.client.HTTPConnection(self.host, port, timeout=timeout)
         try:
             conn.request("GET", path, headers={"User-Agent": "paas-healthcheck"})
-            return conn.getresponse().status
+            resp = conn.getresponse()
+            return resp.status, resp.read(65536).decode("utf-8", "replace")
         except (OSError, http.client.HTTPException):
             return None
         finally:

@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS releases (
   created_by TEXT NOT NULL,
   created_at REAL NOT NULL,
   build_id INTEGER,
+  healthchecks TEXT NOT NULL DEFAULT '{}',
   PRIMARY KEY (app, version)
 );
 CREATE TABLE IF NOT EXISTS config_vars (
@@ -84,6 +85,7 @@ class SqliteStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            _migrate(db)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -174,7 +176,8 @@ class SqliteStore:
     # releases
     def create_release(self, app: str, *, image: str, processes: dict[str, str], commit: str,
                        description: str, created_by: str, build_id: int | None = None,
-                       config: dict[str, str] | None = None) -> Release:
+                       config: dict[str, str] | None = None,
+                       healthchecks: dict | None = None) -> Release:
         """Number and record a pending release. Without `config` it snapshots the app's config;
         with it, that config becomes the app's config in the same transaction, so a config change
         and its release land together or not at all."""
@@ -190,11 +193,15 @@ class SqliteStore:
                 app=app, version=last + 1, image=image, config=config, processes=processes,
                 commit=commit, description=description, status="pending",
                 created_by=created_by, created_at=time.time(), build_id=build_id,
+                healthchecks=healthchecks or {},
             )
             db.execute(
-                "INSERT INTO releases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO releases (app, version, image, config, processes, commit_sha,"
+                " description, status, created_by, created_at, build_id, healthchecks)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (app, release.version, image, json.dumps(config), json.dumps(processes), commit,
-                 description, "pending", created_by, release.created_at, build_id),
+                 description, "pending", created_by, release.created_at, build_id,
+                 json.dumps(release.healthchecks)),
             )
         return release
 
@@ -294,6 +301,13 @@ def _config(db: sqlite3.Connection, app: str) -> dict[str, str]:
     return {r["key"]: r["value"] for r in rows}
 
 
+def _migrate(db: sqlite3.Connection) -> None:
+    """Columns added after a table was first made, for state directories made before them."""
+    columns = {r["name"] for r in db.execute("PRAGMA table_info(releases)")}
+    if "healthchecks" not in columns:
+        db.execute("ALTER TABLE releases ADD COLUMN healthchecks TEXT NOT NULL DEFAULT '{}'")
+
+
 def _replace_config(db: sqlite3.Connection, app: str, config: dict[str, str]) -> None:
     db.execute("DELETE FROM config_vars WHERE app = ?", (app,))
     db.executemany("INSERT INTO config_vars (app, key, value) VALUES (?, ?, ?)",
@@ -314,4 +328,5 @@ def _release(row: sqlite3.Row) -> Release:
         config=json.loads(row["config"]), processes=json.loads(row["processes"]),
         commit=row["commit_sha"], description=row["description"], status=row["status"],
         created_by=row["created_by"], created_at=row["created_at"], build_id=row["build_id"],
+        healthchecks=json.loads(row["healthchecks"]),
     )

@@ -1,7 +1,7 @@
 """The platform's records: apps, builds and releases. Plain data, no I/O."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Release:
     created_by: str
     created_at: float
     build_id: int | None = None
+    healthchecks: dict = field(default_factory=dict)  # app.json checks, as domain.healthchecks.to_json
 
     @property
     def name(self) -> str:

@@ -40,6 +40,7 @@ if ! /buildpacks/"$selected"/bin/release /app > {result}/release.yml; then
   exit 1
 fi
 if [ -f /app/Procfile ]; then cp /app/Procfile {result}/Procfile; fi
+if [ -f /app/app.json ]; then cp /app/app.json {result}/app.json; fi
 """
 
 

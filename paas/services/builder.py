@@ -9,6 +9,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from paas.domain.healthchecks import parse_app_json, to_json
 from paas.domain.models import Build
 from paas.errors import DeployFailed, PaasError
 from paas.ports import Engine, LineWriter, Repos, Store
@@ -25,6 +26,7 @@ class BuildOutcome:
     build: Build
     image: str
     processes: dict[str, str]
+    healthchecks: dict
 
 
 class Builder:
@@ -44,7 +46,7 @@ class Builder:
 
         work = self.settings.home / "builds" / str(build_id)
         try:
-            image, buildpack, processes = self._run(app, sha, build_id, work, emit)
+            image, buildpack, processes, checks = self._run(app, sha, build_id, work, emit)
         except PaasError as exc:
             emit(f" !     {exc.message}")
             self.store.finish_build(build_id, status="failed", output="\n".join(output))
@@ -55,10 +57,10 @@ class Builder:
                                 image=image, buildpack=buildpack)
         build = self.store.get_build(build_id)
         assert build is not None
-        return BuildOutcome(build, image, processes)
+        return BuildOutcome(build, image, processes, checks)
 
     def _run(self, app: str, sha: str, build_id: int, work: Path,
-             emit: LineWriter) -> tuple[str, str, dict[str, str]]:
+             emit: LineWriter) -> tuple[str, str, dict[str, str], dict]:
         env_dir, result_dir = work / "env", work / "out"
         env_dir.mkdir(parents=True)
         result_dir.mkdir()
@@ -78,6 +80,7 @@ class Builder:
             if exit_code != 0:
                 raise DeployFailed(f"build failed (exit status {exit_code}); see the output above")
             processes = process_types(_read(result_dir / "Procfile"), _read(result_dir / "release.yml"))
+            checks = to_json(parse_app_json(_read(result_dir / "app.json")))
             repository, tag = image_ref(app, self.settings.instance, build_id)
             self.engine.snapshot(
                 container_id, "/app", base_image=self.settings.stack_image,
@@ -89,7 +92,7 @@ class Builder:
             self.engine.remove_container(container_id)
         buildpack = (_read(result_dir / "buildpack") or "").strip()
         emit(f"-----> Build succeeded: {repository}:{tag}")
-        return f"{repository}:{tag}", buildpack, processes
+        return f"{repository}:{tag}", buildpack, processes, checks
 
 
 def _read(path: Path) -> str | None:

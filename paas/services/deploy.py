@@ -10,6 +10,7 @@ import threading
 import time
 from collections import defaultdict
 
+from paas.domain.healthchecks import from_json
 from paas.domain.models import Release
 from paas.errors import DeployFailed, PaasError
 from paas.ports import Events, LineWriter, Store
@@ -44,7 +45,7 @@ class Deployer:
             release = self.release_and_deploy(
                 app, image=outcome.image, processes=outcome.processes, commit=sha,
                 description=f"Deploy {sha[:7]}", created_by=created_by,
-                build_id=outcome.build.id, on_line=on_line,
+                build_id=outcome.build.id, on_line=on_line, healthchecks=outcome.healthchecks,
             )
         on_line(f"-----> Released v{release.version} in {time.monotonic() - started:.1f}s")
         on_line(f"       {self.settings.app_url(app)} deployed")
@@ -52,14 +53,14 @@ class Deployer:
 
     def release_and_deploy(self, app: str, *, image: str, processes: dict[str, str], commit: str,
                            description: str, created_by: str, on_line: LineWriter,
-                           build_id: int | None = None,
-                           config: dict[str, str] | None = None) -> Release:
+                           build_id: int | None = None, config: dict[str, str] | None = None,
+                           healthchecks: dict | None = None) -> Release:
         """Record release vN and make it the running one. The caller holds `lock(app)`.
         With `config`, that becomes the app's config; it is restored if the deploy fails."""
         config_before = self.store.get_config(app)
         release = self.store.create_release(
             app, image=image, processes=processes, commit=commit, description=description,
-            created_by=created_by, build_id=build_id, config=config,
+            created_by=created_by, build_id=build_id, config=config, healthchecks=healthchecks,
         )
         try:
             self._swap(release, on_line)
@@ -94,7 +95,7 @@ class Deployer:
         started: list[Started] = []
         try:
             started = self.scheduler.start(release, p.start, on_line, self.store.get_resources(app))
-            self.scheduler.wait_healthy(started)
+            self.scheduler.wait_healthy(started, from_json(release.healthchecks))
             ports = self.scheduler.web_ports(list(p.keep)) + [
                 s.host_port for s in started if s.process == "web" and s.host_port]
             self.router.route(app, ports)

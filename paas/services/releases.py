@@ -53,7 +53,7 @@ class Releases:
             return self.deployer.release_and_deploy(
                 app, image=current.image, processes=current.processes, commit=current.commit,
                 description=f"{verb} {keys} config vars", created_by=created_by,
-                on_line=on_line, config=new,
+                on_line=on_line, config=new, healthchecks=current.healthchecks,
             )
 
     def rollback(self, app: str, version: object | None, created_by: str,
@@ -66,7 +66,7 @@ class Releases:
             return self.deployer.release_and_deploy(
                 app, image=target.image, processes=target.processes, commit=target.commit,
                 description=f"Rollback to v{target.version}", created_by=created_by,
-                on_line=on_line, config=target.config,
+                on_line=on_line, config=target.config, healthchecks=target.healthchecks,
             )
 
     def _rollback_target(self, app: str, version: object | None) -> Release:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from paas.domain.models import Release
 from paas.errors import DeployFailed
 from paas.ports import ContainerState, Engine, LineWriter, Probe
+from paas.domain.healthchecks import Check
 from paas.domain.listeners import parse_listeners, why_not_answering
 from paas.domain.resources import effective
 from paas.render.container import APP_PORT, labels, network_name, process_spec
@@ -83,12 +84,17 @@ class Scheduler:
             raise
         return started
 
-    def wait_healthy(self, started: list[Started]) -> None:
-        """Every web container must answer HTTP without a 5xx within BOOT_TIMEOUT, and every
-        container must still run SETTLE_SECONDS after its start (a process that dies right
-        after booting fails the deploy). Raises DeployFailed saying why."""
+    def wait_healthy(self, started: list[Started], checks: dict[str, list[Check]] | None = None) -> None:
+        """Every web container must pass its declared checks (app.json), or by default answer
+        HTTP without a 5xx within BOOT_TIMEOUT; every container must still run SETTLE_SECONDS
+        after its start (a process that dies right after booting fails the deploy). Raises
+        DeployFailed saying why."""
+        checks = checks or {}
         for item in started:
-            if item.process == "web":
+            if item.process == "web" and checks.get("web"):
+                for check in checks["web"]:
+                    self._run_check(item, check)
+            elif item.process == "web":
                 self._wait_web(item)
         for item in started:
             time.sleep(max(0.0, item.at + SETTLE_SECONDS - time.monotonic()))
@@ -100,7 +106,8 @@ class Scheduler:
         next_look = time.monotonic() + HINT_AFTER
         while time.monotonic() < deadline:
             self._require_running(item)
-            last = self.probe.http_status(item.host_port) if item.host_port else None
+            answer = self.probe.http_get(item.host_port) if item.host_port else None
+            last = answer[0] if answer else None
             if last is not None and last < 500:
                 return
             if last is None and time.monotonic() > next_look:
@@ -115,6 +122,27 @@ class Scheduler:
             raise DeployFailed(f"{name} did not bind $PORT ({APP_PORT}) within {BOOT_TIMEOUT:.0f}s: "
                                "make it listen on 0.0.0.0:$PORT")
         raise DeployFailed(f"{name} answered / with status {last}: it must answer without a 5xx")
+
+    def _run_check(self, item: Started, check: Check) -> None:
+        """Poll quickly until the check passes or its attempts' worth of time is spent."""
+        time.sleep(max(0.0, item.at + check.initial_delay - time.monotonic()))
+        deadline = time.monotonic() + check.deadline - check.initial_delay
+        answer = None
+        while True:
+            self._require_running(item)
+            answer = self.probe.http_get(item.host_port, check.path, check.timeout) if item.host_port else None
+            if answer and 200 <= answer[0] < 400 and check.content in answer[1]:
+                return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(POLL_SECONDS)
+        name = f"{item.process}.{item.index}"
+        if answer is None:
+            raise DeployFailed(f"{name} did not answer its health check {check.path} within "
+                               f"{check.deadline:.0f}s: make it listen on 0.0.0.0:$PORT")
+        if not 200 <= answer[0] < 400:
+            raise DeployFailed(f"{name}: health check {check.path} answered status {answer[0]}")
+        raise DeployFailed(f"{name}: health check {check.path} answered without {check.content!r}")
 
     def _listen_hint(self, item: Started) -> str | None:
         text = self.engine.exec_output(item.container_id, ["cat", "/proc/net/tcp", "/proc/net/tcp6"])

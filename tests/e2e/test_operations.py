@@ -105,3 +105,15 @@ def test_web_bound_to_loopback_fails_fast_with_the_fix(platform, tmp_path):
     assert "it listens on 127.0.0.1:5000" in result.stderr and "bind 0.0.0.0:$PORT instead" in result.stderr
     assert time.monotonic() - started < 45
     assert "hello from v1" in platform.get(app)[1]
+
+
+def test_declared_health_check_gates_the_deploy(platform, tmp_path):
+    app = "checked"
+    repo = deployed(platform, tmp_path, app, "flask-checked")
+    assert "hello from checked" in platform.get(app)[1]
+    (repo / "app.py").write_text((repo / "app.py").read_text().replace('READY = "ready"', 'READY = "warming up"'))
+    commit_all(repo, platform.env, "never ready")
+    result = platform.git("push", "paas", "main", cwd=repo)
+    assert result.returncode != 0
+    assert "health check /ready answered without 'ready'" in result.stderr
+    assert "hello from checked" in platform.get(app)[1]

@@ -268,3 +268,27 @@ def test_domains_route_without_restart_and_belong_to_one_app(world):
         world.domains.add("hello", "bad domain;")
     assert world.domains.remove("hello", "www.example.com") == ["hello.localhost"]
     assert "www.example.com" not in world.proxy.files["hello"]
+
+
+APP_JSON = '{"healthchecks": {"web": [{"path": "/ready", "content": "ready", "attempts": 2, "timeout": 0.05, "wait": 0.05}]}}'
+
+
+def test_declared_checks_are_polled_on_their_path_and_content(world):
+    world.engine.result_files["app.json"] = APP_JSON
+    world.probe.body = "not yet"
+    with pytest.raises(DeployFailed, match="health check /ready answered without 'ready'"):
+        world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    assert set(world.probe.paths) == {"/ready"}
+    world.probe.body = "ready!"
+    release = world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    assert release.healthchecks["web"][0]["path"] == "/ready"
+    world.probe.status = 404
+    with pytest.raises(DeployFailed, match="health check /ready answered status 404"):
+        world.releases.change_config("hello", {"A": "1"}, [], "admin", lambda _: None)
+
+
+def test_invalid_app_json_fails_the_build(world):
+    world.engine.result_files["app.json"] = '{"healthchecks": {"web": [{"path": "ready"}]}}'
+    with pytest.raises(DeployFailed, match="path must start with '/'"):
+        world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    assert world.store.list_releases("hello") == []

@@ -1,0 +1,100 @@
+"""Router benchmarks (issue 3): latency under deploys vs steady state, nginx overhead, and the
+time of an nginx reload with 500 app files."""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from bench.timing import median
+from paas.adapters.nginx_proxy import NginxProxy
+from paas.render.nginx import render_app
+from tests.load import Load
+from tests.support import commit_all, copy_app, free_port, start_platform, stop_platform
+
+STEADY_SECONDS = 15
+CLIENTS = 20
+
+
+def _deployed(workdir: Path, name: str):
+    platform = start_platform(workdir, name, drain_seconds=2)
+    app = "loadme"
+    platform.paas("apps:create", app)
+    repo = copy_app("flask-hello", workdir / name / "app", platform.env)
+    platform.paas("git:remote", "-a", app, cwd=repo)
+    platform.push(repo)
+    platform.wait_for(app, "hello from v1")
+    return platform, app, repo
+
+
+def bench_deploy_latency(workdir: Path) -> dict:
+    """Steady load for STEADY_SECONDS, then the same load across a deploy sequence."""
+    platform, app, repo = _deployed(workdir, "bench-latency")
+    try:
+        with Load(platform.http_port, f"{app}.localhost", clients=CLIENTS) as load:
+            time.sleep(STEADY_SECONDS)
+        steady = load.result
+        with Load(platform.http_port, f"{app}.localhost", clients=CLIENTS) as load:
+            for n in (2, 3):
+                (repo / "app.py").write_text((repo / "app.py").read_text().replace(f"v{n - 1}", f"v{n}"))
+                commit_all(repo, platform.env, f"v{n}")
+                platform.push(repo)
+            for argv in (["config:set", "A=1"], ["ps:restart"], ["ps:scale", "web=3"], ["ps:scale", "web=1"]):
+                assert platform.paas(*argv, "-a", app).returncode == 0
+        during = load.result
+        return {"steady": steady, "steady_seconds": STEADY_SECONDS, "during": during,
+                "during_seconds": load.seconds}
+    finally:
+        stop_platform(platform)
+
+
+def bench_router_overhead(workdir: Path, seconds: float = 10) -> tuple[float, float]:
+    """Requests/s through nginx vs straight to the container's published port."""
+    platform, app, _ = _deployed(workdir, "bench-overhead")
+    try:
+        ps = platform.paas("apps:info", "-a", app, "--json")
+        import json
+        import docker
+        info = json.loads(ps.stdout)
+        assert info["processes"]
+        [c] = docker.from_env().containers.list(filters={"label": [
+            f"paas.instance={platform.instance}", f"paas.app={app}", "paas.process=web"]})
+        direct_port = int(c.attrs["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"])
+        rates = {}
+        for name, port in (("direct", direct_port), ("nginx", platform.http_port)):
+            with Load(port, f"{app}.localhost", clients=CLIENTS) as load:
+                time.sleep(seconds)
+            result = load.stop()
+            assert result.failed == 0, result.errors[:3]
+            rates[name] = result.ok / load.seconds
+        return rates["nginx"], rates["direct"]
+    finally:
+        stop_platform(platform)
+
+
+def bench_reload(apps: int = 500, rounds: int = 5) -> tuple[float, float]:
+    """Seconds for one apply_app (write, nginx -t, reload, new workers up) with `apps` app
+    files, against the same with a single app file."""
+    times = {}
+    for count in (1, apps):
+        with tempfile.TemporaryDirectory(prefix="paas-bench-nginx-") as tmp:
+            proxy = NginxProxy(Path(tmp), free_port(), listen="127.0.0.1")
+            proxy.ensure_running()
+            try:
+                for n in range(count):
+                    name = f"app{n}"
+                    (proxy.prefix / "apps" / f"{name}.conf").write_text(render_app(
+                        app=name, server_names=[f"{name}.localhost"], http_port=proxy.http_port,
+                        listen="127.0.0.1", upstreams=[f"127.0.0.1:{20000 + n}"]))
+                samples = []
+                for r in range(rounds):
+                    text = render_app(app="app0", server_names=["app0.localhost"],
+                                      http_port=proxy.http_port, listen="127.0.0.1",
+                                      upstreams=[f"127.0.0.1:{30000 + r}"])
+                    started = time.monotonic()
+                    proxy.apply_app("app0", text)
+                    samples.append(time.monotonic() - started)
+                times[count] = median(samples)
+            finally:
+                proxy.stop()
+    return times[apps], times[1]
