@@ -80,7 +80,7 @@ def main() -> None:
         "",
         "| what | paas | baseline | ratio |",
         "| --- | ---: | ---: | ---: |",
-        f"| requests/s through nginx vs straight to the container | {overhead[0]:.0f} | "
+        f"| requests/s (wrk, {router.CLIENTS} connections) through nginx vs straight to the container | {overhead[0]:.0f} | "
         f"{overhead[1]:.0f} | {overhead[0] / overhead[1]:.2f} (goal ≥ 0.9) |",
         f"| nginx -t + reload with 500 app files vs 1 app file | {reload_500:.3f} s | "
         f"{reload_1:.3f} s | {reload_500 / reload_1:.2f}× (goal ≤ 1 s) |",

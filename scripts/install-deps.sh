@@ -11,6 +11,7 @@ declare -A NEED=(
   [debootstrap]=/usr/sbin/debootstrap
   [chromium]=/usr/bin/chromium
   [curl]=/usr/bin/curl
+  [wrk]=/usr/bin/wrk
   [ca-certificates]=/etc/ssl/certs/ca-certificates.crt
 )
 missing=()
