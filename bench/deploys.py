@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.timing import median, timed, wait_for_body
+from bench.timing import median, wait_for_body
 from tests.support import commit_all, copy_app, free_port, start_platform, stop_platform
 
 DOCKERFILE = """\

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import statistics
-import subprocess
 import time
 import urllib.request
 
@@ -22,12 +21,6 @@ def wait_for_body(url: str, text: str, host: str | None = None, timeout: float =
             pass
         time.sleep(interval)
     raise TimeoutError(f"{url} never answered with {text!r}")
-
-
-def timed(argv: list[str], **kwargs) -> float:
-    started = time.monotonic()
-    subprocess.run(argv, check=True, capture_output=True, **kwargs)
-    return time.monotonic() - started
 
 
 def median(values: list[float]) -> float:

@@ -110,6 +110,15 @@ class Platform:
         return subprocess.run([PAAS, *args], env=self.env, capture_output=True, text=True,
                               timeout=120, cwd=cwd)
 
+    def deploy(self, app: str, fixture: str, workdir: Path) -> Path:
+        """Create the app, push a copy of a fixture app to it; the copy's path."""
+        created = self.paas("apps:create", app)
+        assert created.returncode == 0, created.stderr
+        repo = copy_app(fixture, workdir / app, self.env)
+        assert self.paas("git:remote", "-a", app, cwd=repo).returncode == 0
+        self.push(repo)
+        return repo
+
     def push(self, repo: Path) -> subprocess.CompletedProcess:
         result = self.git("push", "paas", "main", cwd=repo)
         assert result.returncode == 0, result.stderr

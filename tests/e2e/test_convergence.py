@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from tests.support import ROOT, copy_app
+from tests.support import ROOT
 
 
 def wait_answering(platform, app, text, timeout=30.0) -> float:
@@ -18,10 +18,7 @@ def wait_answering(platform, app, text, timeout=30.0) -> float:
 
 def test_app_comes_back_without_a_manual_step(platform, tmp_path):
     app = "phoenix"
-    assert platform.paas("apps:create", app).returncode == 0
-    repo = copy_app("flask-hello", tmp_path / app, platform.env)
-    platform.paas("git:remote", "-a", app, cwd=repo)
-    platform.push(repo)
+    platform.deploy(app, "flask-hello", tmp_path)
     platform.wait_for(app, "hello from v1")
 
     # nginx killed outright

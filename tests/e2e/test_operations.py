@@ -8,15 +8,7 @@ import time
 
 import docker
 
-from tests.support import commit_all, copy_app, http_get
-
-
-def deployed(platform, tmp_path, app, fixture="flask-worker"):
-    assert platform.paas("apps:create", app).returncode == 0
-    repo = copy_app(fixture, tmp_path / app, platform.env)
-    platform.paas("git:remote", "-a", app, cwd=repo)
-    platform.push(repo)
-    return repo
+from tests.support import commit_all, http_get
 
 
 def web_container(platform, app):
@@ -29,7 +21,7 @@ def web_container(platform, app):
 
 def test_logs_run_domains_resources(platform, tmp_path):
     app = "ops"
-    repo = deployed(platform, tmp_path, app)
+    repo = platform.deploy(app, "flask-worker", tmp_path)
     assert platform.paas("ps:scale", "worker=1", cwd=repo).returncode == 0
     time.sleep(2)
 
@@ -73,8 +65,8 @@ def test_logs_run_domains_resources(platform, tmp_path):
 
 
 def test_containers_are_hardened_and_apps_isolated(platform, tmp_path):
-    deployed(platform, tmp_path, "iso-a", "flask-hello")
-    deployed(platform, tmp_path, "iso-b", "flask-hello")
+    platform.deploy("iso-a", "flask-hello", tmp_path)
+    platform.deploy("iso-b", "flask-hello", tmp_path)
     web = web_container(platform, "iso-a")
     config, host = web.attrs["Config"], web.attrs["HostConfig"]
     assert config["User"] == "1000:1000"
@@ -96,7 +88,7 @@ def test_containers_are_hardened_and_apps_isolated(platform, tmp_path):
 
 def test_web_bound_to_loopback_fails_fast_with_the_fix(platform, tmp_path):
     app = "loopy"
-    repo = deployed(platform, tmp_path, app, "flask-hello")
+    repo = platform.deploy(app, "flask-hello", tmp_path)
     (repo / "Procfile").write_text("web: gunicorn app:app --bind 127.0.0.1:$PORT\n")
     commit_all(repo, platform.env, "binds loopback")
     started = time.monotonic()
@@ -109,7 +101,7 @@ def test_web_bound_to_loopback_fails_fast_with_the_fix(platform, tmp_path):
 
 def test_declared_health_check_gates_the_deploy(platform, tmp_path):
     app = "checked"
-    repo = deployed(platform, tmp_path, app, "flask-checked")
+    repo = platform.deploy(app, "flask-checked", tmp_path)
     assert "hello from checked" in platform.get(app)[1]
     (repo / "app.py").write_text((repo / "app.py").read_text().replace('READY = "ready"', 'READY = "warming up"'))
     commit_all(repo, platform.env, "never ready")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from tests.support import PAAS, commit_all, copy_app, http_get
+from tests.support import PAAS, commit_all, http_get
 
 VALUE = "a=b c\nsecond line ü ✓"
 
@@ -23,10 +23,7 @@ def releases(platform, app):
 
 def test_config_releases_and_rollback(platform, tmp_path):
     app = "echo"
-    assert platform.paas("apps:create", app).returncode == 0
-    repo = copy_app("flask-hello", tmp_path / app, platform.env)
-    platform.paas("git:remote", "-a", app, cwd=repo)
-    platform.push(repo)                                                          # v1
+    repo = platform.deploy(app, "flask-hello", tmp_path)  # v1
 
     out = platform.paas("config:set", f"GREETING={VALUE}", "OTHER=1", cwd=repo)  # v2
     assert out.returncode == 0, out.stderr
@@ -82,10 +79,7 @@ def test_config_releases_and_rollback(platform, tmp_path):
 
 def test_bad_config_and_rollback_input_changes_nothing(platform, tmp_path):
     app = "strict"
-    assert platform.paas("apps:create", app).returncode == 0
-    repo = copy_app("flask-hello", tmp_path / app, platform.env)
-    platform.paas("git:remote", "-a", app, cwd=repo)
-    platform.push(repo)                                                          # v1
+    repo = platform.deploy(app, "flask-hello", tmp_path)  # v1
     (repo / "Procfile").write_text("web: python -c 'raise SystemExit(3)'\n")
     commit_all(repo, platform.env, "crashes")
     failed = platform.git("push", "paas", "main", cwd=repo)                      # v2 fails
@@ -120,10 +114,7 @@ def test_bad_config_and_rollback_input_changes_nothing(platform, tmp_path):
 
 def test_concurrent_config_sets_both_land_in_order(platform, tmp_path):
     app = "racy"
-    assert platform.paas("apps:create", app).returncode == 0
-    repo = copy_app("flask-hello", tmp_path / app, platform.env)
-    platform.paas("git:remote", "-a", app, cwd=repo)
-    platform.push(repo)
+    platform.deploy(app, "flask-hello", tmp_path)
     procs = [subprocess.Popen([PAAS, "config:set", f"K{n}=v{n}", "-a", app],
                               env=platform.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for n in (1, 2)]

@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 
 from tests.load import Load
-from tests.support import commit_all, copy_app
+from tests.support import commit_all
 
 
 def test_no_request_fails_during_deploys(platform, tmp_path):
     app = "steady"
-    assert platform.paas("apps:create", app).returncode == 0
-    repo = copy_app("flask-worker", tmp_path / app, platform.env)
-    platform.paas("git:remote", "-a", app, cwd=repo)
-    platform.push(repo)
+    repo = platform.deploy(app, "flask-worker", tmp_path)
     platform.wait_for(app, "hello from v1")
 
     def ok(*argv):
