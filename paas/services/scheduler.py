@@ -131,7 +131,7 @@ class Scheduler:
         while True:
             self._require_running(item)
             answer = self.probe.http_get(item.host_port, check.path, check.timeout) if item.host_port else None
-            if answer and 200 <= answer[0] < 400 and check.content in answer[1]:
+            if answer and 200 <= answer[0] < 300 and check.content in answer[1]:
                 return
             if time.monotonic() >= deadline:
                 break
@@ -140,8 +140,9 @@ class Scheduler:
         if answer is None:
             raise DeployFailed(f"{name} did not answer its health check {check.path} within "
                                f"{check.deadline:.0f}s: make it listen on 0.0.0.0:$PORT")
-        if not 200 <= answer[0] < 400:
-            raise DeployFailed(f"{name}: health check {check.path} answered status {answer[0]}")
+        if not 200 <= answer[0] < 300:
+            raise DeployFailed(f"{name}: health check {check.path} answered status {answer[0]}; "
+                               "it must answer 2xx")
         raise DeployFailed(f"{name}: health check {check.path} answered without {check.content!r}")
 
     def _listen_hint(self, item: Started) -> str | None:

@@ -292,3 +292,13 @@ def test_invalid_app_json_fails_the_build(world):
     with pytest.raises(DeployFailed, match="path must start with '/'"):
         world.deployer.deploy_push("hello", SHA1, lambda _: None)
     assert world.store.list_releases("hello") == []
+
+
+def test_ps_shows_restarts_and_oom_kills(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    [web] = world.engine.running()
+    web.restart_count, web.oom_killed, web.started_at = 2, True, "2030-01-01T00:00:00.5Z"
+    [p] = world.services_processes.ps("hello")
+    assert (p.name, p.state, p.release, p.restarts, p.oom_killed) == ("web.1", "running", 1, 2, True)
+    web.status = "exited"  # killed for memory and not restarted: still shown, with why
+    assert world.services_processes.ps("hello")[0].oom_killed
