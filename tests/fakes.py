@@ -35,7 +35,9 @@ class FakeEngine:
         self.ports = itertools.count(49000)
         self.removed_volumes: list[str] = []
         self.networks: dict[str, dict] = {}
-        self.output: dict[str, list[tuple[str, str]]] = {}  # container id -> (timestamp, line)
+        self.output: dict[str, list[tuple[str, str]]] = {}
+        self.one_offs: list[str] = []
+        self.one_off_status = 0  # container id -> (timestamp, line)
         self.listeners = ""  # what `cat /proc/net/tcp*` prints in a container
 
     def image_exists(self, ref):
@@ -83,6 +85,11 @@ class FakeEngine:
                                              spec["labels"], spec, exit_code=1 if crashed else 0,
                                              host_port=port)
         return cid
+
+    def run_once(self, spec, on_line):
+        self.one_offs.append(spec["command"][-1])
+        on_line(f"ran {spec['command'][-1]}")
+        return self.one_off_status
 
     def host_port(self, container_id, port):
         return self.containers[container_id].host_port

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+ONE_OFF_TYPES = frozenset({"release"})  # Procfile types that run once per release, not as processes
+
+
 @dataclass(frozen=True)
 class Running:
     id: str
@@ -32,7 +35,8 @@ def plan(release: int, processes: dict[str, str], formation: dict[str, int],
     """Keep containers that already run `release` at a wanted (type, index) unless their type is
     being restarted; start what is missing; retire everything else. `restart=None` restarts
     every type (a new release does the same by having no containers of its own yet)."""
-    wanted = {(p, i) for p, n in formation.items() if p in processes for i in range(1, n + 1)}
+    wanted = {(p, i) for p, n in formation.items()
+              if p in processes and p not in ONE_OFF_TYPES for i in range(1, n + 1)}
     keep: dict[tuple[str, int], Running] = {}
     for c in sorted(running, key=lambda c: c.id):
         slot = (c.process, c.index)

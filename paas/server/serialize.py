@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from paas.domain.models import App, Release
+from paas.domain.models import App, Build, Release
 from paas.domain.releases import ReleaseDiff
 from paas.services.apps import AppInfo
 
@@ -40,6 +40,18 @@ def app_info_json(info: AppInfo) -> dict:
             for c in sorted(info.processes, key=lambda c: c.name)
         ],
     }
+
+
+def build_json(build: Build, with_output: bool) -> dict:
+    out = {
+        "id": build.id, "status": build.status, "commit": build.commit, "image": build.image,
+        "buildpack": build.buildpack, "started_at": iso(build.started_at),
+        "finished_at": iso(build.finished_at),
+        "duration_seconds": round(build.finished_at - build.started_at, 1) if build.finished_at else None,
+    }
+    if with_output:
+        out["output"] = build.output
+    return out
 
 
 def diff_json(changes: ReleaseDiff) -> dict:

@@ -63,6 +63,7 @@ class Deployer:
             created_by=created_by, build_id=build_id, config=config, healthchecks=healthchecks,
         )
         try:
+            self._release_phase(release, on_line)
             self._swap(release, on_line)
         except DeployFailed:
             if config is not None:
@@ -70,6 +71,20 @@ class Deployer:
             raise
         self.images.collect(app)
         return release
+
+    def _release_phase(self, release: Release, on_line: LineWriter) -> None:
+        """The Procfile's `release` command runs once, before any traffic moves to the release."""
+        command = release.processes.get("release")
+        if not command:
+            return
+        on_line(f"-----> Running release command: {command}")
+        status = self.scheduler.run_once(release, command, lambda l: on_line(f"       {l}"),
+                                         self.store.get_resources(release.app))
+        if status != 0:
+            self.store.set_release_status(release.app, release.version, "failed")
+            self.events.write(release.app, "release", f"v{release.version} release command failed ({status})")
+            raise DeployFailed(f"v{release.version} failed: the release command exited with status "
+                               f"{status}; the running release is unchanged")
 
     def _swap(self, release: Release, on_line: LineWriter) -> None:
         app, name = release.app, f"v{release.version}"

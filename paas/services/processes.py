@@ -6,16 +6,14 @@ so it is zero-downtime in the same way a push is; none of them makes a release (
 from __future__ import annotations
 
 import re
-import secrets
 import shlex
 import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from paas.domain.models import Release
-from paas.domain.resources import effective
 from paas.domain.resources import parse as parse_resources
-from paas.render.container import labels, network_name, oneoff_spec
+from paas.render.plan import ONE_OFF_TYPES
 from paas.errors import Conflict, InvalidInput
 from paas.ports import LineWriter, Store
 from paas.services.deploy import Deployer
@@ -69,6 +67,10 @@ class Processes:
             raise InvalidInput("nothing to scale: give TYPE=N, e.g. web=2")
         with self.deployer.lock(app):
             release = self._current(app)
+            once = sorted(set(changes) & ONE_OFF_TYPES)
+            if once:
+                raise InvalidInput(f"{once[0]!r} runs once per release, before traffic moves; "
+                                   "it cannot be scaled")
             unknown = sorted(set(changes) - set(release.processes))
             if unknown:
                 raise InvalidInput(f"no such process type {unknown[0]!r} in v{release.version} "
@@ -98,14 +100,9 @@ class Processes:
         if not argv or not all(isinstance(a, str) for a in argv):
             raise InvalidInput("give the command to run, e.g. paas run -- python manage.py migrate")
         release = self._current(app)
-        engine = self.scheduler.engine
-        engine.ensure_network(network_name(self.scheduler.settings.instance, app),
-                              labels(self.scheduler.settings.instance, app))
-        spec = oneoff_spec(instance=self.scheduler.settings.instance, release=release,
-                           command=shlex.join(argv), nonce=secrets.token_hex(3),
-                           resources=effective(self.store.get_resources(app), "run"))
         self.deployer.events.write(app, "run", f"one-off: {shlex.join(argv)[:200]}")
-        return engine.run_once(spec, on_line)
+        return self.scheduler.run_once(release, shlex.join(argv), on_line,
+                                       self.store.get_resources(app))
 
     def set_resources(self, app: str, process: str | None, args: list[str],
                       on_line: LineWriter) -> dict[str, dict[str, str]]:

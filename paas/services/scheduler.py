@@ -16,7 +16,7 @@ from paas.ports import ContainerState, Engine, LineWriter, Probe
 from paas.domain.healthchecks import Check
 from paas.domain.listeners import parse_listeners, why_not_answering
 from paas.domain.resources import effective
-from paas.render.container import APP_PORT, labels, network_name, process_spec
+from paas.render.container import APP_PORT, labels, network_name, oneoff_spec, process_spec
 from paas.render.plan import Running
 from paas.settings import Settings
 
@@ -83,6 +83,15 @@ class Scheduler:
             self.remove([s.container_id for s in started])
             raise
         return started
+
+    def run_once(self, release: Release, command: str, on_line: LineWriter,
+                 limits: dict[str, dict[str, str]] | None = None) -> int:
+        """A one-off container of the release with its config; its exit status."""
+        self.engine.ensure_network(network_name(self.settings.instance, release.app),
+                                   labels(self.settings.instance, release.app))
+        spec = oneoff_spec(instance=self.settings.instance, release=release, command=command,
+                           nonce=secrets.token_hex(3), resources=effective(limits or {}, "run"))
+        return self.engine.run_once(spec, on_line)
 
     def wait_healthy(self, started: list[Started], checks: dict[str, list[Check]] | None = None) -> None:
         """Every web container must pass its declared checks (app.json), or by default answer

