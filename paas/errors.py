@@ -13,9 +13,13 @@ class PaasError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.output: list[str] = []  # progress lines written before it failed, for the user
 
-    def to_dict(self) -> dict[str, str]:
-        return {"id": self.id, "message": self.message}
+    def to_dict(self) -> dict:
+        out: dict = {"id": self.id, "message": self.message}
+        if self.output:
+            out["output"] = self.output
+        return out
 
 
 class InvalidInput(PaasError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import httpx
 
 from paas.cli.output import CliError
@@ -54,6 +55,8 @@ class Client:
             data = None
         if resp.status_code >= 400:
             message = data.get("message") if isinstance(data, dict) else None
+            for line in (data or {}).get("output", []) if isinstance(data, dict) else []:
+                click.echo(line, err=True)  # what the operation printed before it failed
             raise CliError(message or f"the API answered {resp.status_code}")
         return data
 

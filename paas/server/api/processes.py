@@ -32,8 +32,8 @@ def scale(name: str):
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in body.values()):
         raise InvalidInput('expected {"TYPE": N, ...} with whole numbers')
     changes = parse_scale([f"{k}={v}" for k, v in body.items()])  # the CLI's rules
-    progress = Progress()
-    formation = services().processes.scale(name, changes, progress)
+    with Progress() as progress:
+        formation = services().processes.scale(name, changes, progress)
     return jsonify({"formation": formation, "output": progress.lines})
 
 
@@ -41,8 +41,8 @@ def scale(name: str):
 def restart(name: str):
     services().apps.get(name)
     process = json_body().get("type")
-    progress = Progress()
-    services().processes.restart(name, process, progress)
+    with Progress() as progress:
+        services().processes.restart(name, process, progress)
     return jsonify({"restarted": process or "all", "output": progress.lines})
 
 
@@ -59,9 +59,9 @@ def set_resources(name: str):
     limits = body.get("limits")
     if not isinstance(limits, dict) or not all(isinstance(v, str) for v in limits.values()):
         raise InvalidInput('expected {"process": TYPE or null, "limits": {"memory": "512m", ...}}')
-    progress = Progress()
-    found = services().processes.set_resources(
-        name, body.get("process"), [f"{k}={v}" for k, v in limits.items()], progress)
+    with Progress() as progress:
+        found = services().processes.set_resources(
+            name, body.get("process"), [f"{k}={v}" for k, v in limits.items()], progress)
     return jsonify({"resources": found, "output": progress.lines})
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from paas.errors import InvalidInput
+from paas.errors import InvalidInput, PaasError
 from paas.server.api.apps import json_body
 from paas.server.auth import require_token, services
 from paas.server.serialize import diff_json, release_json
@@ -13,13 +13,21 @@ bp.before_request(require_token)
 
 
 class Progress:
-    """Collects the lines a deploy writes, to return them with the result."""
+    """Collects the lines a deploy writes, to return them with the result, or with the error
+    when it fails (so the user sees, say, the release command's output)."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
 
     def __call__(self, line: str) -> None:
         self.lines.append(line)
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if isinstance(exc, PaasError):
+            exc.output = self.lines
 
 
 @bp.get("/apps/<name>/releases")
@@ -43,8 +51,8 @@ def release_info(name: str, version: str):
 def rollback(name: str):
     services().apps.get(name)
     version = json_body().get("version")
-    progress = Progress()
-    release = services().releases.rollback(name, version, g.token_name, progress)
+    with Progress() as progress:
+        release = services().releases.rollback(name, version, g.token_name, progress)
     return jsonify({**release_json(release), "output": progress.lines}), 201
 
 
@@ -63,8 +71,8 @@ def change_config(name: str):
     unset = [k for k, v in body.items() if v is None]
     if any(not isinstance(v, str) for v in set_.values()):
         raise InvalidInput("config values must be strings (or null to unset)")
-    progress = Progress()
-    release = services().releases.change_config(name, set_, unset, g.token_name, progress)
+    with Progress() as progress:
+        release = services().releases.change_config(name, set_, unset, g.token_name, progress)
     return jsonify({
         "config": services().store.get_config(name),
         "release": release_json(release) if release else None,
