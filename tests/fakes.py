@@ -1,7 +1,9 @@
 """In-memory fakes of the ports, for unit tests of the use cases."""
 from __future__ import annotations
 
+import io
 import itertools
+import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +30,8 @@ class FakeEngine:
         self.images: dict[str, dict] = {}
         self.build_exit = build_exit
         self.build_lines = build_lines
-        self.result_files = {"buildpack": "python\n", "release.yml": "default_process_types: {}\n",
-                             "Procfile": "web: gunicorn app:app\n"} if result_files is None else result_files
+        self.result_files = {"buildpack": "python\n", "release.yml": "default_process_types: {}\n"
+                             } if result_files is None else result_files
         self.crash_processes: set[str] = set()  # process types whose containers exit at once
         self.ids = itertools.count(1)
         self.ports = itertools.count(49000)
@@ -37,6 +39,9 @@ class FakeEngine:
         self.networks: dict[str, dict] = {}
         self.output: dict[str, list[tuple[str, str]]] = {}
         self.one_offs: list[str] = []
+        self.builds = 0
+        self.trees: dict[str, bytes] = {}
+        self.layers: dict[str, tuple[str, bytes]] = {}
         self.one_off_status = 0  # container id -> (timestamp, line)
         self.listeners = ""  # what `cat /proc/net/tcp*` prints in a container
 
@@ -44,25 +49,38 @@ class FakeEngine:
         return ref in self.images
 
     def remove_image(self, ref):
+        if any(base == ref for other, (base, _) in self.layers.items() if other in self.images):
+            return False  # Docker keeps an image that others are built on
         self.images.pop(ref, None)
+        return True
 
-    def list_images(self, labels):
-        return [ref for ref, lab in self.images.items() if labels.items() <= lab.items()]
+    def find_images(self, labels):
+        found = [(ref, lab) for ref, lab in self.images.items() if labels.items() <= lab.items()]
+        return list(reversed(found))  # newest first
+
+    def image_id(self, ref):
+        return "sha256:stack"
 
     def run_build(self, spec, archives, on_line, timeout):
+        self.builds += 1
         cid = f"c{next(self.ids)}"
         self.containers[cid] = FakeContainer(cid, spec["name"], "exited", spec["labels"], spec)
         result_dir = next(k for k, v in spec["volumes"].items() if v["bind"] == "/tmp/paas")
         for name, text in self.result_files.items():
             (Path(result_dir) / name).write_text(text)
         self.last_archives = list(archives)
+        self.trees[cid] = _with_files(self.last_archives[0], {
+            "app/.heroku/python/bin/python": b"", "app/.profile.d/python.sh": b"export X=1\n"})
         for line in self.build_lines:
             on_line(line)
         return cid, self.build_exit, False
 
-    def snapshot(self, container_id, path, *, base_image, repository, tag, labels, changes,
-                 owner=(0, 0)):
+    def read_tree(self, container_id, path):
+        return self.trees[container_id]
+
+    def layer_image(self, base_image, archive, *, repository, tag, labels, changes):
         self.images[f"{repository}:{tag}"] = labels
+        self.layers[f"{repository}:{tag}"] = (base_image, archive)
         return f"sha256:{tag}"
 
     def ensure_network(self, name, labels):
@@ -152,8 +170,11 @@ class FakeProxy:
 
 @dataclass
 class FakeRepos:
+    """Every commit is these files (app.py also names the commit)."""
     root: Path
     apps: set[str] = field(default_factory=set)
+    files: dict[str, bytes] = field(default_factory=lambda: {
+        "requirements.txt": b"flask\n", "Procfile": b"web: gunicorn app:app\n"})
 
     def init(self, app):
         self.apps.add(app)
@@ -163,7 +184,22 @@ class FakeRepos:
         self.apps.discard(app)
 
     def archive(self, app, sha):
-        yield b"tar-of-" + sha.encode()
+        yield _with_files(b"", {f"app/{k}": v for k, v in {**self.files, "app.py": sha.encode()}.items()})
+
+
+def _with_files(data: bytes, files: dict[str, bytes]) -> bytes:
+    """A tar of `data`'s members plus `files`."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as dst:
+        if data:
+            with tarfile.open(fileobj=io.BytesIO(data)) as src:
+                for member in src:
+                    dst.addfile(member, src.extractfile(member) if member.isfile() else None)
+        for name, body in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            dst.addfile(info, io.BytesIO(body))
+    return out.getvalue()
 
 
 

@@ -50,8 +50,13 @@ def remove_docker_objects(instance: str) -> None:
     label = f"paas.instance={instance}"
     for container in client.containers.list(all=True, filters={"label": label}):
         container.remove(force=True, v=True)
-    for image in client.images.list(filters={"label": label}):
-        client.images.remove(image.id, force=True)
+    for _ in range(3):  # children first: Docker keeps an image others are built on
+        for image in client.images.list(filters={"label": label}):
+            try:
+                client.images.remove(image.id, force=True)
+            except docker.errors.APIError as exc:
+                if exc.status_code not in (404, 409):
+                    raise
     for volume in client.volumes.list(filters={"label": label}):
         volume.remove(force=True)
     for network in client.networks.list(filters={"label": label}):

@@ -5,10 +5,7 @@ it decides nothing about apps, releases or routing.
 """
 from __future__ import annotations
 
-import io
-import tarfile
 import threading
-from pathlib import PurePosixPath
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -53,15 +50,17 @@ class DockerEngine:
         except ImageNotFound:
             return False
 
-    def remove_image(self, ref: str) -> None:
+    def remove_image(self, ref: str) -> bool:
+        """False when Docker keeps it because other images are built on it."""
         try:
             self.client.images.remove(ref, force=True)
         except ImageNotFound:
             pass
-
-    def list_images(self, labels: dict[str, str]) -> list[str]:
-        images = self.client.images.list(filters={"label": _label_filter(labels)})
-        return [tag for image in images for tag in image.tags] or [i.id for i in images]
+        except APIError as exc:
+            if exc.status_code == 409:
+                return False
+            raise
+        return True
 
     # builds
     def run_build(self, spec: dict, archives: Iterable[bytes], on_line: Callable[[str], None],
@@ -92,22 +91,32 @@ class DockerEngine:
             timer.cancel()
         return container.id, exit_code, timed_out.is_set()
 
-    def snapshot(self, container_id: str, path: str, *, base_image: str, repository: str,
-                 tag: str, labels: dict[str, str], changes: list[str],
-                 owner: tuple[int, int] = (0, 0)) -> str:
-        """An image of `base_image` plus `path` copied from the (stopped) container, its files
-        owned by `owner`.
-
-        Not `docker commit` of the build container itself: that would carry the build's
-        environment, command, labels, volume declarations and mount points into the app image."""
+    def read_tree(self, container_id: str, path: str) -> bytes:
+        """A tar of `path` in a (stopped) container."""
         stream, _ = self.client.containers.get(container_id).get_archive(path)
-        data = _chown_tar(b"".join(stream), *owner)
+        return b"".join(stream)
+
+    def layer_image(self, base_image: str, archive: bytes, *, repository: str, tag: str,
+                    labels: dict[str, str], changes: list[str]) -> str:
+        """A new image: `base_image` plus the archive unpacked at `/`, as one layer.
+
+        Not `docker commit` of a build container: that would carry the build's environment,
+        command, labels, volume declarations and mount points into the app image."""
         holder = self.client.containers.create(base_image, command=["true"], labels=labels)
         try:
-            holder.put_archive(str(PurePosixPath(path).parent), data)
+            holder.put_archive("/", archive)
             return holder.commit(repository=repository, tag=tag, changes=changes).id
         finally:
             holder.remove(force=True)
+
+    def image_id(self, ref: str) -> str:
+        return self.client.images.get(ref).id
+
+    def find_images(self, labels: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+        """(reference, labels) of the images with these labels, newest first."""
+        images = self.client.images.list(filters={"label": _label_filter(labels)})
+        images.sort(key=lambda i: i.attrs.get("Created", ""), reverse=True)
+        return [(i.tags[0] if i.tags else i.id, dict(i.labels or {})) for i in images]
 
     def run_once(self, spec: dict, on_line: Callable[[str], None]) -> int:
         """Run a container to its end, streaming its output; remove it; return its exit code."""
@@ -228,13 +237,3 @@ def _stream_lines(chunks: Iterable[bytes], on_line: Callable[[str], None]) -> No
         on_line(pending.decode("utf-8", "replace"))
 
 
-
-def _chown_tar(data: bytes, uid: int, gid: int) -> bytes:
-    if (uid, gid) == (0, 0):
-        return data
-    out = io.BytesIO()
-    with tarfile.open(fileobj=io.BytesIO(data)) as src, tarfile.open(fileobj=out, mode="w") as dst:
-        for member in src:
-            member.uid, member.gid, member.uname, member.gname = uid, gid, "", ""
-            dst.addfile(member, src.extractfile(member) if member.isfile() else None)
-    return out.getvalue()

@@ -74,8 +74,10 @@ class Apps:
             mine = labels(self.settings.instance, name)
             for container in self.engine.list_containers(mine):
                 self.engine.remove_container(container.id)
-            for image in self.engine.list_images(mine):
-                self.engine.remove_image(image)
+            # App images first: Docker keeps a dependency layer while images are built on it.
+            for kind in ("image", "deps", None):
+                for ref, _ in self.engine.find_images({**mine, "paas.kind": kind} if kind else mine):
+                    self.engine.remove_image(ref)
             self.engine.remove_network(network_name(self.settings.instance, name))
             self.engine.remove_volume(cache_volume(self.settings.instance, name))
             self.repos.remove(name)

@@ -1,10 +1,17 @@
 """Builds: turn a pushed commit into an image with buildpacks, in a build container.
 
+An app image is three layers: the stack, the dependencies, the code. The dependency layer is
+keyed by the hash of its inputs (the files each buildpack declares in `deps-inputs`, the root
+file names, the stack, the buildpacks, the config); a code-only change finds it and only adds a
+new code layer, without running the build container at all.
+
 Owns the build record (status, full output, buildpack, image) and the per-build work dir; the
-container spec and script come from `paas.render`, the doing from the Engine port.
+container spec, script and archives come from `paas.render`, the doing from the Engine port.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,12 +20,14 @@ from paas.domain.healthchecks import parse_app_json, to_json
 from paas.domain.models import Build
 from paas.errors import DeployFailed, PaasError
 from paas.ports import Engine, LineWriter, Repos, Store
+from paas.render.archive import deps_key, is_deps, read_files, retar, why_rebuilt
 from paas.render.build import build_script, process_types
 from paas.render.container import APP_OWNER, build_spec, image_ref, labels
 from paas.settings import Settings
 
 BUILDPACK_ORDER = ["python"]
 BUILD_TIMEOUT = 20 * 60
+IMAGE_CHANGES = ["WORKDIR /app", "ENV HOME=/app"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,13 @@ class BuildOutcome:
     image: str
     processes: dict[str, str]
     healthchecks: dict
+
+
+@dataclass(frozen=True)
+class Built:
+    image: str
+    buildpack: str
+    release_yaml: str | None
 
 
 class Builder:
@@ -44,56 +60,120 @@ class Builder:
             output.append(line)
             on_line(line)
 
-        work = self.settings.home / "builds" / str(build_id)
         try:
-            image, buildpack, processes, checks = self._run(app, sha, build_id, work, emit)
+            image, buildpack, processes, checks = self._build(app, sha, build_id, emit)
         except PaasError as exc:
             emit(f" !     {exc.message}")
             self.store.finish_build(build_id, status="failed", output="\n".join(output))
             raise exc if isinstance(exc, DeployFailed) else DeployFailed(exc.message) from exc
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
         self.store.finish_build(build_id, status="succeeded", output="\n".join(output),
                                 image=image, buildpack=buildpack)
         build = self.store.get_build(build_id)
         assert build is not None
         return BuildOutcome(build, image, processes, checks)
 
-    def _run(self, app: str, sha: str, build_id: int, work: Path,
-             emit: LineWriter) -> tuple[str, str, dict[str, str], dict]:
+    def _build(self, app: str, sha: str, build_id: int,
+               emit: LineWriter) -> tuple[str, str, dict[str, str], dict]:
+        source = b"".join(self.repos.archive(app, sha))
+        config = self.store.get_config(app)
+        key, inputs = deps_key(source, self._deps_inputs(), config=config,
+                               stack=self.engine.image_id(self.settings.stack_image),
+                               buildpacks=self._buildpacks_digest())
+        mine = labels(self.settings.instance, app, kind="deps")
+        cached = self.engine.find_images({**mine, "paas.key": key})
+        emit(f"-----> Building on the {self.settings.stack_image.rsplit(':', 1)[-1]} stack")
+        if cached:
+            ref, found = cached[0]
+            emit(f"-----> Using buildpack: {found.get('paas.buildpack')}")
+            emit(f"-----> Dependencies unchanged, reusing layer {key[:12]}")
+            deps = Built(ref, found.get("paas.buildpack", ""), found.get("paas.release-yml"))
+            code = retar(source, APP_OWNER)
+        else:
+            previous = self.engine.find_images(mine)
+            old = json.loads(previous[0][1].get("paas.inputs", "{}")) if previous else None
+            deps, code = self._compile(app, build_id, source, config, key, inputs, emit)
+            emit(f"       dependencies layer {key[:12]} built: {why_rebuilt(old, inputs)}")
+        image = self._code_layer(app, sha, build_id, key, deps.image, code)
+        files = read_files(source, {"app/Procfile", "app/app.json"})
+        processes = process_types(_text(files.get("app/Procfile")), deps.release_yaml)
+        checks = to_json(parse_app_json(_text(files.get("app/app.json"))))
+        emit(f"-----> Build succeeded: {image}")
+        return image, deps.buildpack, processes, checks
+
+    def _compile(self, app: str, build_id: int, source: bytes, config: dict[str, str], key: str,
+                 inputs: dict[str, str], emit: LineWriter) -> tuple[Built, bytes]:
+        """Run the buildpacks in a build container; split its /app into the dependency layer
+        (tagged with its key) and the code archive."""
+        work = self.settings.home / "builds" / str(build_id)
         env_dir, result_dir = work / "env", work / "out"
         env_dir.mkdir(parents=True)
         result_dir.mkdir()
-        for key, value in self.store.get_config(app).items():
-            (env_dir / key).write_text(value)
-        spec = build_spec(
-            instance=self.settings.instance, app=app, build_id=build_id,
-            stack_image=self.settings.stack_image, buildpacks_dir=str(self.settings.buildpacks_dir),
-            ca_bundle=self.settings.ca_bundle, script=build_script(BUILDPACK_ORDER),
-            env_dir=str(env_dir), result_dir=str(result_dir),
-        )
-        source = b"".join(self.repos.archive(app, sha))
-        container_id, exit_code, timed_out = self.engine.run_build(spec, [source], emit, BUILD_TIMEOUT)
         try:
-            if timed_out:
-                raise DeployFailed(f"build timed out after {BUILD_TIMEOUT // 60} minutes")
-            if exit_code != 0:
-                raise DeployFailed(f"build failed (exit status {exit_code}); see the output above")
-            processes = process_types(_read(result_dir / "Procfile"), _read(result_dir / "release.yml"))
-            checks = to_json(parse_app_json(_read(result_dir / "app.json")))
-            repository, tag = image_ref(app, self.settings.instance, build_id)
-            self.engine.snapshot(
-                container_id, "/app", base_image=self.settings.stack_image,
-                repository=repository, tag=tag, changes=["WORKDIR /app", "ENV HOME=/app"],
-                owner=APP_OWNER,
-                labels=labels(self.settings.instance, app, kind="image", build=build_id, commit=sha),
+            for name, value in config.items():
+                (env_dir / name).write_text(value)
+            spec = build_spec(
+                instance=self.settings.instance, app=app, build_id=build_id,
+                stack_image=self.settings.stack_image,
+                buildpacks_dir=str(self.settings.buildpacks_dir), ca_bundle=self.settings.ca_bundle,
+                script=build_script(BUILDPACK_ORDER), env_dir=str(env_dir),
+                result_dir=str(result_dir),
             )
+            container_id, exit_code, timed_out = self.engine.run_build(spec, [source], emit,
+                                                                       BUILD_TIMEOUT)
+            try:
+                if timed_out:
+                    raise DeployFailed(f"build timed out after {BUILD_TIMEOUT // 60} minutes")
+                if exit_code != 0:
+                    raise DeployFailed(f"build failed (exit status {exit_code}); see the output above")
+                tree = self.engine.read_tree(container_id, "/app")
+            finally:
+                self.engine.remove_container(container_id)
+            buildpack = (_read(result_dir / "buildpack") or "").strip()
+            release_yaml = _read(result_dir / "release.yml")
         finally:
-            self.engine.remove_container(container_id)
-        buildpack = (_read(result_dir / "buildpack") or "").strip()
-        emit(f"-----> Build succeeded: {repository}:{tag}")
-        return f"{repository}:{tag}", buildpack, processes, checks
+            shutil.rmtree(work, ignore_errors=True)
+        repository, _ = image_ref(app, self.settings.instance, build_id)
+        self.engine.layer_image(
+            self.settings.stack_image, retar(tree, APP_OWNER, is_deps),
+            repository=repository, tag=f"{self.settings.instance}-deps-{key[:16]}",
+            labels={**labels(self.settings.instance, app, kind="deps", key=key, buildpack=buildpack,
+                              inputs=json.dumps(inputs)), "paas.release-yml": release_yaml or ""},
+            changes=IMAGE_CHANGES,
+        )
+        ref = f"{repository}:{self.settings.instance}-deps-{key[:16]}"
+        return Built(ref, buildpack, release_yaml), retar(tree, APP_OWNER, lambda n: not is_deps(n))
+
+    def _code_layer(self, app: str, sha: str, build_id: int, key: str, deps_image: str,
+                    code: bytes) -> str:
+        repository, tag = image_ref(app, self.settings.instance, build_id)
+        self.engine.layer_image(
+            deps_image, code, repository=repository, tag=tag, changes=IMAGE_CHANGES,
+            labels=labels(self.settings.instance, app, kind="image", build=build_id, commit=sha,
+                          deps=key),
+        )
+        return f"{repository}:{tag}"
+
+    def _deps_inputs(self) -> list[str]:
+        names: set[str] = set()
+        for buildpack in BUILDPACK_ORDER:
+            path = self.settings.buildpacks_dir / buildpack / "deps-inputs"
+            if path.is_file():
+                names |= {l.strip() for l in path.read_text().splitlines()
+                          if l.strip() and not l.startswith("#")}
+        return sorted(names)
+
+    def _buildpacks_digest(self) -> str:
+        digest = hashlib.sha256()
+        for path in sorted(self.settings.buildpacks_dir.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(self.settings.buildpacks_dir)).encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()[:16]
 
 
 def _read(path: Path) -> str | None:
     return path.read_text() if path.is_file() else None
+
+
+def _text(body: bytes | None) -> str | None:
+    return body.decode("utf-8", "replace") if body is not None else None

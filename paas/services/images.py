@@ -1,4 +1,5 @@
-"""Image retention: keep the images of the newest succeeded releases, remove older ones."""
+"""Image retention: keep the images of the newest succeeded releases, remove older ones, and
+the dependency layers no kept image is built on."""
 from __future__ import annotations
 
 from paas.domain.releases import images_to_keep
@@ -16,8 +17,13 @@ class ImageCollector:
     def collect(self, app: str) -> list[str]:
         keep = images_to_keep(self.store.list_releases(app), self.settings.keep_releases)
         removed = []
-        for image in self.engine.list_images(labels(self.settings.instance, app, kind="image")):
-            if image not in keep:
-                self.engine.remove_image(image)
-                removed.append(image)
+        in_use = set()
+        for ref, found in self.engine.find_images(labels(self.settings.instance, app, kind="image")):
+            if ref in keep:
+                in_use.add(found.get("paas.deps"))
+            elif self.engine.remove_image(ref):
+                removed.append(ref)
+        for ref, found in self.engine.find_images(labels(self.settings.instance, app, kind="deps")):
+            if found.get("paas.key") not in in_use and self.engine.remove_image(ref):
+                removed.append(ref)
         return removed

@@ -43,7 +43,7 @@ def test_push_builds_releases_starts_and_routes(world):
     assert f"server 127.0.0.1:{web.host_port}" in world.proxy.files["hello"]
     assert "-----> Python app detected" in lines
     assert lines[-1] == "       http://hello.localhost:8080/ deployed"
-    assert world.engine.last_archives == [b"tar-of-" + SHA1.encode()]
+    assert world.engine.builds == 1
     assert not (world.settings.home / "builds" / "1").exists()
 
 
@@ -61,6 +61,7 @@ def test_failed_build_makes_no_release_and_keeps_the_old_one(world):
     world.deployer.deploy_push("hello", SHA1, lambda _: None)
     routed = world.proxy.files["hello"]
     world.engine.build_exit = 1
+    world.repos.files["requirements.txt"] = b"no-such-package\n"
     with pytest.raises(DeployFailed, match="build failed"):
         world.deployer.deploy_push("hello", SHA2, lambda _: None)
     assert [r.version for r in world.store.list_releases("hello")] == [1]
@@ -99,7 +100,7 @@ def test_web_answering_5xx_fails(world):
 
 
 def test_bad_procfile_fails_the_build(world):
-    world.engine.result_files["Procfile"] = "web: a\nweb: b\n"
+    world.repos.files["Procfile"] = b"web: a\nweb: b\n"
     with pytest.raises(DeployFailed) as err:
         world.deployer.deploy_push("hello", SHA1, lambda _: None)
     assert "Procfile line 2" in err.value.message
@@ -181,7 +182,8 @@ def test_old_images_are_collected_but_retained_ones_kept(world):
     object.__setattr__(world.settings, "keep_releases", 2)
     for n in range(4):
         world.deployer.deploy_push("hello", str(n) * 40, lambda _: None)
-    assert sorted(world.engine.images) == ["paas/hello:t1-3", "paas/hello:t1-4"]
+    assert sorted(world.engine.images)[:2] == ["paas/hello:t1-3", "paas/hello:t1-4"]
+    assert sorted(world.engine.images)[2].startswith("paas/hello:t1-deps-")  # they share it
 
 
 def test_draining_containers_are_never_kept_by_the_next_change(world):
@@ -274,7 +276,7 @@ APP_JSON = '{"healthchecks": {"web": [{"path": "/ready", "content": "ready", "at
 
 
 def test_declared_checks_are_polled_on_their_path_and_content(world):
-    world.engine.result_files["app.json"] = APP_JSON
+    world.repos.files["app.json"] = APP_JSON.encode()
     world.probe.body = "not yet"
     with pytest.raises(DeployFailed, match="health check /ready answered without 'ready'"):
         world.deployer.deploy_push("hello", SHA1, lambda _: None)
@@ -288,7 +290,7 @@ def test_declared_checks_are_polled_on_their_path_and_content(world):
 
 
 def test_invalid_app_json_fails_the_build(world):
-    world.engine.result_files["app.json"] = '{"healthchecks": {"web": [{"path": "ready"}]}}'
+    world.repos.files["app.json"] = b'{"healthchecks": {"web": [{"path": "ready"}]}}'
     with pytest.raises(DeployFailed, match="path must start with '/'"):
         world.deployer.deploy_push("hello", SHA1, lambda _: None)
     assert world.store.list_releases("hello") == []
@@ -305,7 +307,7 @@ def test_ps_shows_restarts_and_oom_kills(world):
 
 
 def test_release_phase_runs_once_before_traffic_and_can_fail_the_deploy(world):
-    world.engine.result_files["Procfile"] = "web: gunicorn app:app\nrelease: python migrate.py\n"
+    world.repos.files["Procfile"] = b"web: gunicorn app:app\nrelease: python migrate.py\n"
     lines = []
     world.deployer.deploy_push("hello", SHA1, lines.append)
     assert world.engine.one_offs == ["python migrate.py"]
@@ -320,3 +322,32 @@ def test_release_phase_runs_once_before_traffic_and_can_fail_the_deploy(world):
     assert [c.labels["paas.release"] for c in world.engine.running()] == ["1"]
     with pytest.raises(Exception, match="runs once per release"):
         world.services_processes.scale("hello", {"release": 1}, lambda _: None)
+
+
+def test_code_only_change_reuses_the_dependency_layer(world):
+    first = []
+    world.deployer.deploy_push("hello", SHA1, first.append)
+    assert "       dependencies layer " in "\n".join(first) and "first build" in "\n".join(first)
+    lines = []
+    world.deployer.deploy_push("hello", SHA2, lines.append)
+    assert world.engine.builds == 1  # no build container for a code-only change
+    assert any(l.startswith("-----> Dependencies unchanged, reusing layer ") for l in lines)
+    assert "-----> Using buildpack: python" in lines
+    base, code = world.engine.layers["paas/hello:t1-2"]
+    assert base.startswith("paas/hello:t1-deps-")
+    assert world.engine.layers["paas/hello:t1-1"][0] == base
+    world.repos.files["requirements.txt"] = b"flask==3.1\n"
+    lines = []
+    world.deployer.deploy_push("hello", "3" * 40, lines.append)
+    assert world.engine.builds == 2
+    assert any("requirements.txt changed" in l for l in lines)
+    assert len(world.engine.find_images({"paas.kind": "deps"})) == 2
+
+
+def test_unused_dependency_layers_are_collected(world):
+    object.__setattr__(world.settings, "keep_releases", 1)
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.repos.files["requirements.txt"] = b"flask==3.1\n"
+    world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    assert len(world.engine.find_images({"paas.kind": "deps"})) == 1
+    assert len(world.engine.find_images({"paas.kind": "image"})) == 1
