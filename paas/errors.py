@@ -27,6 +27,11 @@ class InvalidInput(PaasError):
     status = 422
 
 
+class UnsupportedMediaType(PaasError):
+    id = "unsupported_media_type"
+    status = 415
+
+
 class NotFound(PaasError):
     id = "not_found"
     status = 404

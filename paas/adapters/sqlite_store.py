@@ -141,6 +141,23 @@ class SqliteStore:
                 (name, digest, time.time()),
             )
 
+    def create_token(self, name: str, digest: str) -> None:
+        try:
+            with self._write() as db:
+                db.execute("INSERT INTO tokens (name, digest, created_at) VALUES (?, ?, ?)",
+                           (name, digest, time.time()))
+        except sqlite3.IntegrityError:
+            raise Conflict(f"a token named {name!r} already exists") from None
+
+    def list_tokens(self) -> list[tuple[str, float]]:
+        with self._connect() as db:
+            return [(r["name"], r["created_at"])
+                    for r in db.execute("SELECT name, created_at FROM tokens ORDER BY name")]
+
+    def delete_token(self, name: str) -> bool:
+        with self._write() as db:
+            return db.execute("DELETE FROM tokens WHERE name = ?", (name,)).rowcount > 0
+
     def token_digests(self) -> dict[str, str]:
         with self._connect() as db:
             return {r["name"]: r["digest"] for r in db.execute("SELECT name, digest FROM tokens")}

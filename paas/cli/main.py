@@ -10,7 +10,8 @@ import sys
 import click
 import httpx
 
-from paas.cli.commands import apps, auth, builds, domains, git, logs, processes, releases
+from paas.cli.commands import (apps, auth, builds, domains, git, logs, processes, releases,
+                               tokens)
 from paas.cli.context import Context
 
 
@@ -19,7 +20,7 @@ def cli() -> None:
     """paas: git push to deploy, on your own server."""
 
 
-for topic in (auth, apps, git, releases, processes, logs, domains, builds):
+for topic in (auth, apps, git, releases, processes, logs, domains, builds, tokens):
     topic.register(cli)
 
 

@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from paas.domain.names import APP_NAME_RE
+from paas.errors import Conflict, InvalidInput, NotFound
 from paas.ports import Store
 
 ADMIN = "admin"
@@ -37,6 +39,27 @@ class Tokens:
         if self.store.token_digests().get(ADMIN) != digest(token):
             self.store.add_token(ADMIN, digest(token))
         return token
+
+    def create(self, name: str) -> str:
+        """A new token named `name`; the only time its value is shown."""
+        if not isinstance(name, str) or not APP_NAME_RE.fullmatch(name):
+            raise InvalidInput(f"invalid token name {str(name)[:40]!r}: use 1 to 30 lowercase "
+                               "letters, digits and '-', starting with a letter")
+        token = secrets.token_urlsafe(32)
+        self.store.create_token(name, digest(token))
+        return token
+
+    def list(self) -> list[tuple[str, float]]:
+        return self.store.list_tokens()
+
+    def revoke(self, name: str, caller: str) -> None:
+        if name == caller:
+            raise Conflict("a token cannot revoke itself: use another token")
+        if name == ADMIN:
+            raise Conflict("the admin token cannot be revoked (delete $PAAS_HOME/admin-token "
+                           "and restart the platform to make a new one)")
+        if not self.store.delete_token(name):
+            raise NotFound(f"no token named {name!r}")
 
     def identify(self, token: str | None) -> str | None:
         """The name of the token's owner, or None when the token is unknown."""

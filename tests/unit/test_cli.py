@@ -115,3 +115,11 @@ def test_builds_and_their_output(api, capsys):
     code, out, _ = run(api, ["builds:output", "-a", "hello"], capsys)
     assert "-----> Python app detected" in out and "-----> Build succeeded" in out
     assert run(api, ["builds:output", "9", "-a", "hello"], capsys)[2] == "paas: no build 9 of hello\n"
+
+
+def test_tokens_commands(api, capsys):
+    code, out, _ = run(api, ["tokens:create", "deploy-bot"], capsys)
+    assert code == 0 and len(out.strip()) > 30
+    assert "deploy-bot" in run(api, ["tokens"], capsys)[1]
+    assert run(api, ["tokens:revoke", "deploy-bot"], capsys)[1] == "Revoked token deploy-bot\n"
+    assert run(api, ["tokens:revoke", "deploy-bot"], capsys)[2] == "paas: no token named 'deploy-bot'\n"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from paas.errors import InvalidInput
+from paas.errors import InvalidInput, UnsupportedMediaType
 from paas.server.auth import require_token, services
 from paas.server.serialize import app_info_json, app_json
 
@@ -13,7 +13,7 @@ bp.before_request(require_token)
 
 def json_body() -> dict:
     if not request.is_json:
-        raise InvalidInput("expected a JSON body (Content-Type: application/json)")
+        raise UnsupportedMediaType("expected a JSON body (Content-Type: application/json)")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidInput("expected a JSON object")
