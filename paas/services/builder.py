@@ -25,7 +25,7 @@ from paas.render.build import build_script, process_types
 from paas.render.container import APP_OWNER, build_spec, image_ref, labels
 from paas.settings import Settings
 
-BUILDPACK_ORDER = ["python"]
+BUILDPACK_ORDER = ["python", "static", "procfile"]  # documented in buildpacks/README.md
 BUILD_TIMEOUT = 20 * 60
 IMAGE_CHANGES = ["WORKDIR /app", "ENV HOME=/app"]
 
