@@ -1,8 +1,9 @@
 """The script a build container runs, and the parsing of what it leaves behind. Pure.
 
-The script detects the first matching buildpack in the documented order, runs its
-`bin/compile BUILD_DIR CACHE_DIR ENV_DIR`, then `bin/release`, and leaves the buildpack name,
-the release YAML and the Procfile in RESULT_DIR (a bind mount) for the builder to read back.
+The script takes the buildpacks listed in `.buildpacks`, else the first one whose `bin/detect`
+matches in the documented order; runs each one's `bin/compile BUILD_DIR CACHE_DIR ENV_DIR`
+(sourcing what earlier ones exported), then the last one's `bin/release`, and leaves the
+buildpack names and the release YAML in RESULT_DIR (a bind mount) for the builder to read.
 """
 from __future__ import annotations
 
@@ -17,30 +18,57 @@ RESULT_DIR = "/tmp/paas"
 
 _SCRIPT = """\
 set -uo pipefail
-echo "-----> Building on the {stack} stack"
+known="{tried}"
 selected=""
-for bp in {order}; do
-  if /buildpacks/"$bp"/bin/detect /app >/dev/null 2>&1; then selected="$bp"; break; fi
+if [ -f /app/.buildpacks ]; then
+  while IFS= read -r entry || [ -n "$entry" ]; do
+    entry="${{entry%%#*}}"
+    entry="$(printf '%s' "$entry" | tr -d '[:space:]')"
+    [ -n "$entry" ] || continue
+    case "$entry" in
+      *://*|git@*)
+        echo " !     .buildpacks: $entry cannot be fetched here; use buildpacks paas has: $known"
+        exit 1 ;;
+    esac
+    entry="${{entry##*/}}"
+    if [ ! -x /buildpacks/"$entry"/bin/compile ]; then
+      echo " !     .buildpacks: unknown buildpack '$entry'; use one of: $known"
+      exit 1
+    fi
+    selected="$selected $entry"
+  done < /app/.buildpacks
+  if [ -z "$selected" ]; then echo " !     .buildpacks names no buildpack"; exit 1; fi
+  echo "-----> Using buildpacks from .buildpacks:$selected"
+else
+  for bp in {order}; do
+    if /buildpacks/"$bp"/bin/detect /app >/dev/null 2>&1; then selected="$bp"; break; fi
+  done
+  if [ -z "$selected" ]; then
+    echo " !     No buildpack matched this app (tried: $known)."
+    echo " !     Add a requirements.txt (Python), an index.html (static site) or a Procfile."
+    exit 1
+  fi
+  echo "-----> Using buildpack: $selected"
+fi
+# Each buildpack may append `export NAME=value` lines to $BUILDPACK_EXPORT for the next ones.
+export BUILDPACK_EXPORT=/tmp/buildpack-export
+: > "$BUILDPACK_EXPORT"
+last=""
+for bp in $selected; do
+  . "$BUILDPACK_EXPORT"
+  /buildpacks/"$bp"/bin/compile /app /cache /env
+  status=$?
+  if [ "$status" -ne 0 ]; then
+    echo " !     Build failed: the $bp buildpack's compile step exited with status $status"
+    exit "$status"
+  fi
+  last="$bp"
 done
-if [ -z "$selected" ]; then
-  echo " !     No buildpack matched this app (tried: {tried})."
-  echo " !     No default language could be detected for this app."
+echo $selected | tr ' ' ',' > {result}/buildpack
+if ! /buildpacks/"$last"/bin/release /app > {result}/release.yml; then
+  echo " !     Build failed: the $last buildpack's release step failed"
   exit 1
 fi
-echo "$selected" > {result}/buildpack
-echo "-----> Using buildpack: $selected"
-/buildpacks/"$selected"/bin/compile /app /cache /env
-status=$?
-if [ "$status" -ne 0 ]; then
-  echo " !     Build failed: the $selected buildpack's compile step exited with status $status"
-  exit "$status"
-fi
-if ! /buildpacks/"$selected"/bin/release /app > {result}/release.yml; then
-  echo " !     Build failed: the $selected buildpack's release step failed"
-  exit 1
-fi
-if [ -f /app/Procfile ]; then cp /app/Procfile {result}/Procfile; fi
-if [ -f /app/app.json ]; then cp /app/app.json {result}/app.json; fi
 """
 
 

@@ -154,7 +154,7 @@ class Builder:
         return f"{repository}:{tag}"
 
     def _deps_inputs(self) -> list[str]:
-        names: set[str] = set()
+        names: set[str] = {".buildpacks"}
         for buildpack in BUILDPACK_ORDER:
             path = self.settings.buildpacks_dir / buildpack / "deps-inputs"
             if path.is_file():

@@ -31,3 +31,17 @@ def test_no_detectable_language_is_refused_clearly(platform, tmp_path):
     result = platform.git("push", "paas", "main", cwd=repo)
     assert result.returncode != 0
     assert "No buildpack matched this app (tried: python, static, procfile)." in result.stderr
+
+
+def test_buildpacks_file_runs_each_in_order(platform, tmp_path):
+    repo = platform.deploy("multi", "multi", tmp_path)
+    out = platform.paas("builds:output", "-a", "multi").stdout
+    assert "-----> Using buildpacks from .buildpacks: static python" in out
+    assert out.index("Static site detected") < out.index("Python app detected")
+    assert "hello from v1" in platform.get("multi")[1]
+    (repo / ".buildpacks").write_text("https://github.com/heroku/heroku-buildpack-nodejs\n")
+    from tests.support import commit_all
+    commit_all(repo, platform.env, "a buildpack from a URL")
+    result = platform.git("push", "paas", "main", cwd=repo)
+    assert result.returncode != 0
+    assert "cannot be fetched here; use buildpacks paas has: python, static, procfile" in result.stderr

@@ -7,9 +7,10 @@ from paas.render.build import build_script, process_types
 def test_build_script_tries_buildpacks_in_order():
     script = build_script(["python", "nodejs"])
     assert "for bp in python nodejs; do" in script
-    assert "No buildpack matched this app (tried: python, nodejs)." in script
-    assert '/buildpacks/"$selected"/bin/compile /app /cache /env' in script
-    assert '/buildpacks/"$selected"/bin/release /app > /tmp/paas/release.yml' in script
+    assert 'known="python, nodejs"' in script
+    assert 'No buildpack matched this app (tried: $known).' in script
+    assert '/buildpacks/"$bp"/bin/compile /app /cache /env' in script
+    assert '/buildpacks/"$last"/bin/release /app > /tmp/paas/release.yml' in script
 
 
 def test_procfile_wins_over_buildpack_defaults():
@@ -32,3 +33,52 @@ def test_invalid_release_yaml_is_a_clear_error():
 def test_bad_procfile_fails_the_build():
     with pytest.raises(InvalidInput, match="Procfile line 1"):
         process_types("web", None)
+
+
+def run_script(tmp_path, files, buildpacks):
+    """Run the real script with bash against a fake /app, /buildpacks and result dir."""
+    import subprocess
+    root = tmp_path / "root"
+    for name, body in files.items():
+        (root / "app" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "app" / name).write_text(body)
+    for bp, detects in buildpacks.items():
+        bin_dir = root / "buildpacks" / bp / "bin"
+        bin_dir.mkdir(parents=True)
+        for step, text in {"detect": "exit 0" if detects else "exit 1",
+                           "compile": f'echo "compiled {bp} FROM=${{FROM_PREV:-none}}"; echo "export FROM_PREV={bp}" >> "$BUILDPACK_EXPORT"',
+                           "release": f"echo 'default_process_types: {{web: run-{bp}}}'"}.items():
+            (bin_dir / step).write_text(f"#!/bin/bash\n{text}\n")
+            (bin_dir / step).chmod(0o755)
+    (root / "out").mkdir()
+    script = build_script(list(buildpacks)).replace("/buildpacks/", f"{root}/buildpacks/").replace(
+        "/app", f"{root}/app").replace("/tmp/paas", f"{root}/out").replace(
+        "/tmp/buildpack-export", f"{root}/export")
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    return result, root / "out"
+
+
+def test_detection_picks_the_first_match(tmp_path):
+    result, out = run_script(tmp_path, {"x": ""}, {"a": False, "b": True, "c": True})
+    assert result.returncode == 0 and "-----> Using buildpack: b" in result.stdout
+    assert (out / "buildpack").read_text() == "b\n" and "run-b" in (out / "release.yml").read_text()
+
+
+def test_buildpacks_file_runs_each_in_order_sharing_exports_and_the_last_releases(tmp_path):
+    result, out = run_script(tmp_path, {".buildpacks": "c\n# comment\n\nhttps-less/a\n"},
+                             {"a": False, "b": False, "c": False})
+    assert result.returncode == 0, result.stdout
+    assert "compiled c FROM=none" in result.stdout and "compiled a FROM=c" in result.stdout
+    assert (out / "buildpack").read_text() == "c,a\n" and "run-a" in (out / "release.yml").read_text()
+
+
+def test_buildpacks_file_refuses_urls_and_unknown_names(tmp_path):
+    result, _ = run_script(tmp_path, {".buildpacks": "https://github.com/x/y.git\n"}, {"a": True})
+    assert result.returncode == 1 and "cannot be fetched here; use buildpacks paas has: a" in result.stdout
+    result, _ = run_script(tmp_path / "2", {".buildpacks": "nodejs\n"}, {"a": True})
+    assert result.returncode == 1 and ".buildpacks: unknown buildpack 'nodejs'; use one of: a" in result.stdout
+
+
+def test_nothing_detected(tmp_path):
+    result, _ = run_script(tmp_path, {"x": ""}, {"a": False})
+    assert result.returncode == 1 and "No buildpack matched this app (tried: a)." in result.stdout
