@@ -20,7 +20,7 @@ OPERATIONS = [
     ("delete", "/apps/{name}", "Destroy an app and everything it has", None, 200),
     ("get", "/apps/{name}/releases", "List releases, newest first (?limit=N)", None, 200),
     ("get", "/apps/{name}/releases/{version}", "A release and what it changed", None, 200),
-    ("post", "/apps/{name}/releases/rollback", "Roll back code and config to {version} (default: the previous release)",
+    ("post", "/apps/{name}/releases/rollback", "Roll back code and config to version (default: the previous release)",
      {"type": "object", "properties": {"version": {"type": ["string", "null"]}}}, 201),
     ("get", "/apps/{name}/config", "Config vars", None, 200),
     ("patch", "/apps/{name}/config", "Set (string) or unset (null) config vars: one release",

@@ -68,12 +68,11 @@ def register(cli: click.Group) -> None:
     def releases_rollback(ctx: Context, version: str | None, app_name) -> None:
         """Roll back to vN (default: the previous release): its code and its config."""
         app = ctx.app(app_name)
-        before = ctx.client.get(f"/apps/{app}")["release"]
         r = ctx.client.post(f"/apps/{app}/releases/rollback", {"version": version})
         _show_output(r)
         click.echo(f"Rolled back {app}: {r['description']}, now v{r['version']}")
-        if before:
-            click.echo(f"To undo: paas releases:rollback v{before['version']} -a {app}")
+        if r.get("previous_version"):
+            click.echo(f"To undo: paas releases:rollback v{r['previous_version']} -a {app}")
 
     @cli.command("config")
     @app_option

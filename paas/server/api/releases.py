@@ -51,9 +51,11 @@ def release_info(name: str, version: str):
 def rollback(name: str):
     services().apps.get(name)
     version = json_body().get("version")
+    before = services().store.current_release(name)
     with Progress() as progress:
         release = services().releases.rollback(name, version, g.token_name, progress)
-    return jsonify({**release_json(release), "output": progress.lines}), 201
+    return jsonify({**release_json(release), "output": progress.lines,
+                    "previous_version": before.version if before else None}), 201
 
 
 @bp.get("/apps/<name>/config")
