@@ -1,40 +1,57 @@
 """Git over smart HTTP with dulwich, and the apps' bare repositories: the only dulwich importer.
 
-It authenticates, maps `/git/<app>.git` to that app's repository (and nothing else), and on a
-push to main/master hands the new commit to an injected `on_push` callback *before* the ref
-moves, streaming the callback's lines to the client as `remote:` lines while it runs. If the
-callback raises `Rejected`, git prints `! [remote rejected] main -> main (reason)` and the ref
-stays where it was. It knows nothing of builds or deploys.
+It owns the protocol and the repositories, nothing about deploys. `make_git_app` authenticates
+every request (HTTP Basic, the API token as password), maps exactly `/git/<app>.git` to that
+app's repository, and on a push to main or master calls the injected `on_push` after the pack is
+stored and *before* the ref moves, streaming the lines it writes to the client as `remote:`
+lines. If `on_push` raises, the ref is rejected (`! [remote rejected] main -> main (reason)`)
+and stays where it was. Other branches, tags, deleting main, shallow pushes and atomic pushes
+that mix refs are refused up front, with a reason git shows; pushes to one app take turns.
+`GitRepos` creates, removes and archives the bare repositories.
 """
 from __future__ import annotations
 
 import base64
+import binascii
+import io
+import logging
 import re
 import shutil
+import stat
+import tarfile
+import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
-from dulwich.archive import tar_stream
-from dulwich.errors import NotGitRepository
-from dulwich.protocol import SIDE_BAND_CHANNEL_PROGRESS, pkt_line
+from dulwich.errors import GitProtocolError, NotGitRepository
+from dulwich.objects import S_ISGITLINK, Tree
+from dulwich.protocol import (CAPABILITY_ATOMIC, CAPABILITY_SIDE_BAND_64K,
+                              SIDE_BAND_CHANNEL_PROGRESS, pkt_line)
 from dulwich.repo import Repo
 from dulwich.server import Backend, ReceivePackHandler
 from dulwich.web import make_wsgi_chain
 
+from paas.domain.names import APP_NAME_RE as _APP_RE
+
+log = logging.getLogger("paas.git")
+
 ZERO_SHA = b"0" * 40
 DEPLOY_REFS = (b"refs/heads/main", b"refs/heads/master")
-_PATH_RE = re.compile(r"^/git/([^/]+)\.git(/.*)?$")
-_APP_RE = re.compile(r"[a-z][a-z0-9-]{0,29}")
+SERVICES = ("git-upload-pack", "git-receive-pack")
+_URL_RE = re.compile(r"/git/(?P<app>[^/]*)\.git(?P<rest>/info/refs|/git-(upload|receive)-pack)")
+MAX_REASON = 400  # the reason rides in one pkt-line of the status report
+MOVED = "not deployed: the branch moved while this push waited; fetch and push again"
 
 
 @dataclass(frozen=True)
 class Push:
     app: str
-    ref: str
-    old_sha: str
+    ref: str      # refs/heads/main or refs/heads/master
+    old_sha: str  # 40 hex digits, zeros when the branch is new
     new_sha: str
-    user: str
+    user: str     # who pushed, as `authenticate` named them
 
 
 class Rejected(Exception):
@@ -42,7 +59,7 @@ class Rejected(Exception):
 
 
 class GitRepos:
-    """The apps' bare repositories under one directory."""
+    """The apps' bare repositories, `<root>/<app>.git`."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -56,6 +73,7 @@ class GitRepos:
         return _APP_RE.fullmatch(app) is not None and (self.path(app) / "HEAD").is_file()
 
     def init(self, app: str) -> Path:
+        """Create the bare repository unless it exists; its HEAD names main."""
         path = self.path(app)
         if not self.exists(app):
             path.mkdir(parents=True, exist_ok=True)
@@ -66,29 +84,89 @@ class GitRepos:
         shutil.rmtree(self.path(app), ignore_errors=True)
 
     def archive(self, app: str, sha: str) -> Iterator[bytes]:
-        """A tar of the commit's tree, every path under `app/`."""
+        """A tar of the commit's tree under `app/`: executable bits and symlinks kept,
+        submodules left out. (dulwich.archive.tar_stream turns symlinks into mode-000 files and
+        refuses names with ':' or '\\', which are fine on Linux.)"""
         repo = Repo(str(self.path(app)))
         try:
             commit = repo[sha.encode()]
-            yield from tar_stream(repo.object_store, repo[commit.tree], int(commit.commit_time),
-                                  prefix=b"app")
+            yield from _tar_tree(repo.object_store, repo[commit.tree], b"app", commit.commit_time)
         finally:
             repo.close()
 
 
-class _AppBackend(Backend):
-    """Resolves exactly `/git/<app>.git` to that app's repository, nothing else."""
+def _tar_tree(store, tree: Tree, prefix: bytes, mtime: int) -> Iterator[bytes]:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for path, mode, sha in _walk(store, tree, prefix):
+            info = tarfile.TarInfo(path.decode("utf-8", "surrogateescape"))
+            info.mtime = mtime
+            data = store[sha].as_raw_string()
+            if stat.S_ISLNK(mode):
+                info.type, info.mode = tarfile.SYMTYPE, 0o777
+                info.linkname = data.decode("utf-8", "surrogateescape")
+                tar.addfile(info)
+            else:
+                info.mode, info.size = (0o755 if mode & 0o100 else 0o644), len(data)
+                tar.addfile(info, io.BytesIO(data))
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
-    def __init__(self, repos: GitRepos) -> None:
-        self.repos = repos
+
+def _walk(store, tree: Tree, prefix: bytes) -> Iterator[tuple[bytes, int, bytes]]:
+    for name, mode, sha in tree.iteritems():
+        if name.lower() in (b"", b".", b"..", b".git") or b"/" in name or b"\0" in name:
+            raise ValueError(f"unsafe path in the pushed tree: {prefix + b'/' + name!r}")
+        if stat.S_ISDIR(mode):
+            yield from _walk(store, store[sha], prefix + b"/" + name)
+        elif not S_ISGITLINK(mode):
+            yield prefix + b"/" + name, mode, sha
+
+
+def refusal(ref: bytes, new_sha: bytes) -> str | None:
+    """Why this ref update is refused, or None when it deploys."""
+    name = ref.decode(errors="replace")
+    if ref in DEPLOY_REFS:
+        branch = name.removeprefix("refs/heads/")
+        return f"deleting {branch} is not supported" if new_sha == ZERO_SHA else None
+    hint = ""
+    if name.startswith("refs/heads/"):
+        hint = f"; try: git push paas {name.removeprefix('refs/heads/')}:main"
+    elif name.startswith("refs/tags/"):
+        tag = name.removeprefix("refs/tags/")
+        hint = f"; try: git push paas {tag}^{{commit}}:refs/heads/main"
+    return f"only main or master deploys (pushed {name}){hint}"
+
+
+def refusals(commands: Iterable[tuple[bytes, bytes, bytes]], *, shallow: bool,
+             atomic: bool) -> dict[bytes, str | None]:
+    """`refusal` for each (old, new, ref) of one push, seen together: at most one deploy per push,
+    and an atomic push that will fail anyway deploys nothing."""
+    reasons = {ref: refusal(ref, new) for _old, new, ref in commands}
+    if shallow:
+        return dict.fromkeys(reasons, "shallow pushes are not supported; "
+                                      "run: git fetch --unshallow, then push again")
+    deploys = [ref for ref, reason in reasons.items() if reason is None]
+    if len(deploys) > 1:
+        reasons.update(dict.fromkeys(deploys, "push main or master, not both at once"))
+    elif deploys and atomic and len(reasons) > 1:
+        reasons[deploys[0]] = "not deployed: another ref of this atomic push was refused"
+    return reasons
+
+
+class _AppBackend(Backend):
+    """Opens `/git/<app>.git` for one request's app, nothing else; closes what it opened."""
+
+    def __init__(self, repos: GitRepos, app: str) -> None:
+        self.repos, self.app = repos, app
         self.opened: list[Repo] = []
 
     def open_repository(self, path):
-        text = path.decode() if isinstance(path, bytes) else path
-        match = _PATH_RE.match(text)
-        if not match or not self.repos.exists(match.group(1)):
-            raise NotGitRepository(f"no such app: {text}")
-        repo = Repo(str(self.repos.path(match.group(1))))
+        if path not in (f"/git/{self.app}.git", f"/git/{self.app}.git".encode()):
+            raise NotGitRepository(f"no such app: {path!r}")
+        repo = Repo(str(self.repos.path(self.app)))
         self.opened.append(repo)
         return repo
 
@@ -98,90 +176,180 @@ class _AppBackend(Backend):
         self.opened.clear()
 
 
-def _pkt(text: str) -> bytes:
-    return pkt_line(text.encode())
+_deploy_locks: dict[str, threading.Lock] = {}  # per repository: one process serves git
+_deploy_locks_guard = threading.Lock()
+
+
+def _deploy_lock(repo_path: str) -> threading.Lock:
+    with _deploy_locks_guard:
+        return _deploy_locks.setdefault(repo_path, threading.Lock())
+
+
+class _DeployHandler(ReceivePackHandler):
+    """receive-pack whose update step (pack stored, ref not yet moved) runs the deploy.
+
+    Deploys of one app take turns, each holding its turn until its ref is written, so a push
+    that waited behind another is checked against the ref as it now is: what a branch names is
+    what was deployed from it."""
+
+    def __init__(self, backend, args, proto, stateless_rpc=False, advertise_refs=False, *,
+                 app: str, user: str, on_push) -> None:
+        super().__init__(backend, args, proto, stateless_rpc=stateless_rpc,
+                         advertise_refs=advertise_refs)
+        self.app, self.user, self.on_push = app, user, on_push
+        self.shallow, self.reasons, self._turn = False, {}, None
+        self._live, self._write_lock = False, threading.Lock()
+        # dulwich takes "shallow <sha>" lines (sent before the commands by a shallow clone) for
+        # malformed commands and answers 500; note them instead, and refuse the refs below.
+        read_pkt_line = proto.read_pkt_line
+
+        def read_skipping_shallow():
+            line = read_pkt_line()
+            while line is not None and line.startswith(b"shallow "):
+                self.shallow = True
+                line = read_pkt_line()
+            return line
+        proto.read_pkt_line = read_skipping_shallow
+
+    def _apply_pack(self, refs):
+        self.reasons = refusals(refs, shallow=self.shallow,
+                                atomic=self.has_capability(CAPABILITY_ATOMIC))
+        try:
+            yield from super()._apply_pack(refs)  # stores the pack, then _on_update, ref by ref
+        finally:
+            if self._turn is not None:
+                self._turn.release()
+
+    def _on_update(self, ref_name, old_sha, new_sha):
+        reason = self.reasons.get(ref_name, refusal(ref_name, new_sha))
+        if reason is None:
+            if self._turn is None:  # refusals() lets one ref per push get here
+                self._turn = _deploy_lock(self.repo.path)
+                self._turn.acquire()
+            if self.repo.get_refs().get(ref_name, ZERO_SHA) != old_sha:
+                return MOVED.encode()
+            reason = self._deploy(Push(self.app, ref_name.decode(), old_sha.decode(),
+                                       new_sha.decode(), self.user))
+            if reason is None:
+                self.repo.refs.set_symbolic_ref(b"HEAD", ref_name)  # clones get what runs
+                return None
+        return " ".join(reason.split())[:MAX_REASON].encode()
+
+    def _deploy(self, push: Push) -> str | None:
+        self._live, reason = True, None
+        try:
+            self.on_push(push, self.write_line)
+        except Rejected as exc:
+            reason = " ".join(str(exc).split()) or "push rejected"
+        except Exception as exc:  # the push must get an answer whatever broke
+            log.exception("on_push failed for %s %s", push.app, push.new_sha)
+            reason = f"deploy failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
+        if reason:
+            self.write_line(f" !     {reason}")  # DESIGN: the reason is the last remote: line
+        with self._write_lock:
+            self._live = False  # a straggling thread must not write into the status report
+        return reason
+
+    def write_line(self, line: str) -> None:
+        """One `remote:` line, sent now. Dropped once the client is gone, so that a closed
+        terminal does not break a deploy half way; ignored after on_push has returned."""
+        with self._write_lock:
+            if not self._live or not self.has_capability(CAPABILITY_SIDE_BAND_64K):
+                return
+            try:
+                self.proto.write_sideband(SIDE_BAND_CHANNEL_PROGRESS,
+                                          (line.rstrip("\n") + "\n").encode(errors="replace"))
+            except (OSError, GitProtocolError):
+                self._live = False
 
 
 def make_git_app(repos: GitRepos, authenticate: Callable[[str, str], str | None],
                  on_push: Callable[[Push, Callable[[str], None]], None]):
     """The WSGI app for PATH_INFO `/git/<app>.git/...`. `authenticate(user, password)` returns
-    who is pushing (the token's name) or None."""
-
-    def handler_for(user: str, app: str):
-        class DeployOnPush(ReceivePackHandler):
-            def _on_update(self, ref_name, old_sha, new_sha):
-                return _on_update(self, user, app, ref_name, old_sha, new_sha, on_push)
-        return DeployOnPush
+    who is pushing (e.g. the token's name) or None; `on_push(push, write_line)` deploys."""
 
     def application(environ, start_response):
-        user = _basic_user(environ, authenticate)
+        user = basic_user(environ.get("HTTP_AUTHORIZATION", ""), authenticate)
         if user is None:
-            start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="paas"'),
-                                                 ("Content-Type", "text/plain")])
-            return [b"authentication required: use your paas API token as the password\n"]
-        match = _PATH_RE.match(environ.get("PATH_INFO", ""))
-        app = match.group(1) if match else ""
+            return _plain(start_response, "401 Unauthorized",
+                          "authentication required: use your paas API token as the password",
+                          [("WWW-Authenticate", 'Basic realm="paas"')])
+        match = _URL_RE.fullmatch(environ.get("PATH_INFO", ""))
+        if not match:
+            return _plain(start_response, "404 Not Found",
+                          "not a git URL: use /git/<app>.git with a git client")
+        app, service = match["app"], _service(environ, match["rest"])
+        if service is None:
+            return _plain(start_response, "403 Forbidden", "only git's smart HTTP is served")
         if not repos.exists(app):
-            return _no_such_app(environ, start_response, app or environ.get("PATH_INFO", ""))
-        # gunicorn has already undone the chunked encoding; dulwich would try again and fail.
+            return _no_such_app(start_response, app, service, match["rest"] == "/info/refs")
+        backend = _AppBackend(repos, app)
+        handler = partial(_DeployHandler, app=app, user=user, on_push=on_push)
+        chain = make_wsgi_chain(backend, handlers={b"git-receive-pack": handler})
+        return _ClosingBody(chain(environ, start_response), backend.close)
+
+    return without_transfer_encoding(application)
+
+
+def without_transfer_encoding(app):
+    """gunicorn (and werkzeug) hand WSGI apps the body already de-chunked, but dulwich de-chunks
+    again whenever `Transfer-Encoding: chunked` is set, which git uses for bodies over 1 MiB.
+    Without the header dulwich reads wsgi.input to its end, as WSGI servers allow."""
+
+    def middleware(environ, start_response):
         environ.pop("HTTP_TRANSFER_ENCODING", None)
-        backend = _AppBackend(repos)
-        chain = make_wsgi_chain(backend, handlers={b"git-receive-pack": handler_for(user, app)})
-        return _closing(chain(environ, start_response), backend)
+        return app(environ, start_response)
 
-    return application
+    return middleware
 
 
-def _on_update(handler, user: str, app: str, ref_name: bytes, old_sha: bytes, new_sha: bytes,
-               on_push) -> bytes | None:
-    def write_line(line: str) -> None:
-        handler.proto.write_sideband(SIDE_BAND_CHANNEL_PROGRESS, (line + "\n").encode())
-
-    if ref_name not in DEPLOY_REFS:
-        branch = ref_name.decode(errors="replace")
-        short = branch.removeprefix("refs/heads/")
-        reason = f"only main or master deploys (pushed {branch}); try: git push paas {short}:main"
-    elif new_sha == ZERO_SHA:
-        reason = "deleting the deploy branch is not supported"
-    else:
-        push = Push(app, ref_name.decode(), old_sha.decode(), new_sha.decode(), user)
-        try:
-            on_push(push, write_line)
-            return None
-        except Rejected as exc:
-            reason = str(exc)
-        except Exception as exc:  # the push must get an answer whatever broke
-            reason = f"deploy failed: {type(exc).__name__}: {exc}"
-    reason = " ".join(reason.split())
-    write_line(f" !     {reason}")
-    return reason.encode()
-
-
-def _basic_user(environ, authenticate) -> str | None:
-    scheme, _, encoded = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+def basic_user(header: str, authenticate: Callable[[str, str], str | None]) -> str | None:
+    scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        user, _, password = base64.b64decode(encoded).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
         return None
-    return authenticate(user, password)
+    user, colon, password = decoded.partition(":")
+    return authenticate(user, password) if colon else None
 
 
-def _no_such_app(environ, start_response, name: str):
-    # An `ERR` packet after the service announcement is what makes git show our words
-    # (`fatal: remote error: ...`) instead of a bare "repository not found".
-    service = (environ.get("QUERY_STRING", "").partition("service=")[2].split("&")[0]
-               or "git-receive-pack")
-    if service not in ("git-receive-pack", "git-upload-pack"):
-        service = "git-receive-pack"
+def _service(environ, rest: str) -> str | None:
+    if rest != "/info/refs":
+        return rest.lstrip("/")
+    query = dict(p.partition("=")[::2] for p in environ.get("QUERY_STRING", "").split("&"))
+    return query.get("service") if query.get("service") in SERVICES else None
+
+
+def _no_such_app(start_response, app: str, service: str, advertising: bool):
+    message = f"no such app: {re.sub(r'[^!-~]', '?', app)[:60]}"
+    if not advertising:
+        return _plain(start_response, "404 Not Found", message)
+    # An ERR packet after the service announcement is what makes git show our words
+    # (`fatal: remote error: no such app: x`) instead of its own "repository not found".
     start_response("200 OK", [("Content-Type", f"application/x-{service}-advertisement"),
                               ("Cache-Control", "no-cache")])
-    return [_pkt(f"# service={service}\n") + b"0000" + _pkt(f"ERR no such app: {name}")]
+    return [pkt_line(f"# service={service}\n".encode()), b"0000",
+            pkt_line(f"ERR {message}".encode())]
 
 
-def _closing(body, backend: _AppBackend):
-    try:
-        yield from body
-    finally:
-        backend.close()
+def _plain(start_response, status: str, text: str, headers=()):
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), *headers])
+    return [text.encode() + b"\n"]
+
+
+class _ClosingBody:
+    """The response body; closing it (WSGI servers always do) closes the request's repos."""
+
+    def __init__(self, body: Iterable[bytes], on_close: Callable[[], None]) -> None:
+        self.body, self.on_close = body, on_close
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            getattr(self.body, "close", lambda: None)()
+        finally:
+            self.on_close()

@@ -1,7 +1,10 @@
 """A WSGI app for the git server tests, run under gunicorn: the real adapter, a scripted on_push.
 
-Controlled through files in $GIT_TEST_ROOT: `wait` makes on_push hold until `gate` exists,
-`reject` makes it reject; every push is appended to pushes.jsonl.
+gunicorn runs it in another process, so the test steers on_push through files in $GIT_TEST_ROOT:
+`wait` makes it hold after its first line until `gate` exists, `reject` makes it raise Rejected,
+`crash` makes it raise RuntimeError, `chatty` makes it write 200 more lines (5 ms apart) after the
+gate. Every push is appended to pushes.jsonl when on_push starts, and to finished.jsonl if
+on_push returns.
 """
 from __future__ import annotations
 
@@ -22,16 +25,26 @@ def make():
     def authenticate(_user: str, password: str) -> str | None:
         return "admin" if password == TOKEN else None
 
-    def on_push(push, write_line) -> None:
-        with (root / "pushes.jsonl").open("a") as fh:
+    def record(name: str, push) -> None:
+        with (root / name).open("a") as fh:
             fh.write(json.dumps(asdict(push)) + "\n")
+
+    def on_push(push, write_line) -> None:
+        record("pushes.jsonl", push)
         write_line("-----> step one")
         if (root / "wait").exists():
             deadline = time.monotonic() + 60
             while not (root / "gate").exists() and time.monotonic() < deadline:
-                time.sleep(0.05)
+                time.sleep(0.02)
+        if (root / "chatty").exists():
+            for n in range(200):
+                write_line(f"       line {n}")
+                time.sleep(0.005)
         if (root / "reject").exists():
             raise Rejected("build failed: rejected on purpose")
+        if (root / "crash").exists():
+            raise RuntimeError("disk on\nfire")
         write_line("-----> done")
+        record("finished.jsonl", push)
 
     return make_git_app(GitRepos(root / "repos"), authenticate, on_push)
