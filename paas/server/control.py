@@ -54,6 +54,8 @@ def start_api(settings: Settings) -> bool:
     argv = [
         str(gunicorn), "--daemon", "--pid", str(_gunicorn_pid(settings)),
         "--bind", f"0.0.0.0:{settings.api_port}",
+        # gunicorn's default control socket is one path per user: two platforms would share it.
+        "--control-socket", str(settings.home / "gunicorn.ctl"),
         "--worker-class", "gthread", "--workers", "1", "--threads", "16", "--timeout", "3600",
         "--error-logfile", str(settings.logs_dir / "api.log"),
         "--access-logfile", str(settings.logs_dir / "api-access.log"),
