@@ -165,7 +165,13 @@ def stop_platform(platform: Platform) -> None:
 
 
 def copy_app(fixture: str, dest: Path, env: dict[str, str]) -> Path:
-    shutil.copytree(FIXTURE_APPS / fixture, dest)
+    """A git repo of the fixture app. A fixture with a `.base` file is that other fixture with
+    its own files laid over it (so variants do not repeat the base app)."""
+    base = FIXTURE_APPS / fixture / ".base"
+    if base.exists():
+        shutil.copytree(FIXTURE_APPS / base.read_text().strip(), dest)
+    shutil.copytree(FIXTURE_APPS / fixture, dest, dirs_exist_ok=True)
+    (dest / ".base").unlink(missing_ok=True)
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "first"]):
         subprocess.run(["git", *args], cwd=dest, env=env, check=True, capture_output=True)
     return dest
