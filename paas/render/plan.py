@@ -31,16 +31,17 @@ class Plan:
 
 
 def plan(release: int, processes: dict[str, str], formation: dict[str, int],
-         running: list[Running], restart: set[str] | None = frozenset()) -> Plan:
-    """Keep containers that already run `release` at a wanted (type, index) unless their type is
-    being restarted; start what is missing; retire everything else. `restart=None` restarts
-    every type (a new release does the same by having no containers of its own yet)."""
+         running: list[Running], restart: set | frozenset | None = frozenset()) -> Plan:
+    """Keep containers that already run `release` at a wanted (type, index) unless they are
+    being restarted; start what is missing; retire everything else. `restart` holds process
+    types and/or (type, index) slots; `None` restarts everything (a new release does the same
+    by having no containers of its own yet)."""
     wanted = {(p, i) for p, n in formation.items()
               if p in processes and p not in ONE_OFF_TYPES for i in range(1, n + 1)}
     keep: dict[tuple[str, int], Running] = {}
     for c in sorted(running, key=lambda c: c.id):
         slot = (c.process, c.index)
-        restarting = restart is None or c.process in restart
+        restarting = restart is None or c.process in restart or slot in restart
         if c.release == release and slot in wanted and slot not in keep and not restarting:
             keep[slot] = c
     kept_ids = {c.id for c in keep.values()}

@@ -88,11 +88,16 @@ class Processes:
         return formation
 
     def restart(self, app: str, process: str | None, on_line: LineWriter) -> None:
+        """Rolling: one container at a time is replaced new-before-old, so capacity never drops
+        and at most one extra container runs."""
         with self.deployer.lock(app):
             release = self._current(app)
             if process is not None and process not in release.processes:
                 raise InvalidInput(f"no such process type {process!r} in v{release.version}")
-            self.deployer.apply(release, on_line, restart=None if process is None else {process})
+            slots = sorted({(c.process, c.index) for c in self.scheduler.running(app)
+                            if process is None or c.process == process})
+            for slot in slots:
+                self.deployer.apply(release, on_line, restart={slot})
         self.deployer.events.write(app, "restart", f"restarted {process or 'all processes'}")
 
     def run(self, app: str, argv: list[str], on_line: LineWriter) -> int:

@@ -351,3 +351,16 @@ def test_unused_dependency_layers_are_collected(world):
     world.deployer.deploy_push("hello", SHA2, lambda _: None)
     assert len(world.engine.find_images({"paas.kind": "deps"})) == 1
     assert len(world.engine.find_images({"paas.kind": "image"})) == 1
+
+
+def test_restart_rolls_one_container_at_a_time(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.services_processes.scale("hello", {"web": 3}, lambda _: None)
+    before = {c.id for c in world.engine.running()}
+    routes = []
+    real_route = world.deployer.router.route
+    world.deployer.router.route = lambda app, ports: (routes.append(len(ports)), real_route(app, ports))
+    world.services_processes.restart("hello", "web", lambda _: None)
+    after = {c.id for c in world.engine.running()}
+    assert len(after) == 3 and not (before & after)
+    assert routes == [3, 3, 3]  # every swap kept three web containers routed

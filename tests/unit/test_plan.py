@@ -50,3 +50,9 @@ def test_types_not_in_the_release_are_not_started_and_duplicates_are_retired():
     running = [r("a", "web", 1, 3), r("b", "web", 1, 3), r("c", "clock", 1, 3)]
     p = plan(3, {"web": "x"}, {"web": 1, "clock": 1}, running)
     assert p == Plan(keep=(r("a", "web", 1, 3),), start=(), retire=("b", "c"))
+
+
+def test_restart_of_one_slot_replaces_only_that_container():
+    running = [r("a", "web", 1, 3), r("b", "web", 2, 3)]
+    assert plan(3, PROCS, {"web": 2}, running, restart={("web", 2)}) == Plan(
+        keep=(r("a", "web", 1, 3),), start=(("web", 2),), retire=("b",))
