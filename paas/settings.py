@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from paas.domain.networks import DEFAULT_POOL, DEFAULT_SIZE, parse_pool
+
 CA_BUNDLE_CANDIDATES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu
     "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL
@@ -38,6 +40,8 @@ class Settings:
     bind_host: str = "127.0.0.1"
     keep_releases: int = 10
     drain_seconds: float = 10.0
+    network_pool: str = DEFAULT_POOL  # per-app networks get subnets from here
+    network_size: int = DEFAULT_SIZE
     buildpacks_dir: Path = Path(__file__).resolve().parent.parent / "buildpacks"
 
     def __post_init__(self) -> None:
@@ -79,9 +83,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        """Raises InvalidInput for a setting that cannot work (checked now, not at first use)."""
         env = dict(os.environ if env is None else env)
         default_home = "/var/lib/paas" if os.geteuid() == 0 else str(Path.home() / ".paas")
-        return cls(
+        settings = cls(
             home=Path(env.get("PAAS_HOME") or default_home),
             api_port=int(env.get("PAAS_API_PORT") or 7070),
             http_port=int(env.get("PAAS_HTTP_PORT") or 8080),
@@ -92,4 +97,8 @@ class Settings:
             nginx_bin=env.get("PAAS_NGINX") or "nginx",
             keep_releases=int(env.get("PAAS_KEEP_RELEASES") or 10),
             drain_seconds=float(env.get("PAAS_DRAIN_SECONDS") or 10),
+            network_pool=env.get("PAAS_NETWORK_POOL") or DEFAULT_POOL,
+            network_size=int(env.get("PAAS_NETWORK_SIZE") or DEFAULT_SIZE),
         )
+        parse_pool(settings.network_pool, settings.network_size)
+        return settings

@@ -37,6 +37,8 @@ class FakeEngine:
         self.ports = itertools.count(49000)
         self.removed_volumes: list[str] = []
         self.networks: dict[str, dict] = {}
+        self.host_subnets: list[str] = ["172.17.0.0/16"]
+        self.steal_subnets: list[str] = []
         self.output: dict[str, list[tuple[str, str]]] = {}
         self.one_offs: list[str] = []
         self.builds = 0
@@ -83,8 +85,19 @@ class FakeEngine:
         self.layers[f"{repository}:{tag}"] = (base_image, archive)
         return f"sha256:{tag}"
 
-    def ensure_network(self, name, labels):
-        self.networks[name] = labels
+    def network_exists(self, name):
+        return name in self.networks
+
+    def subnets_in_use(self):
+        return [n["subnet"] for n in self.networks.values()] + self.host_subnets
+
+    def create_network(self, name, labels, subnet):
+        if subnet in self.steal_subnets:  # another platform took it between look and create
+            self.steal_subnets.remove(subnet)
+            self.host_subnets.append(subnet)
+            return False
+        self.networks[name] = {"labels": labels, "subnet": subnet}
+        return True
 
     def remove_network(self, name):
         self.networks.pop(name, None)

@@ -5,6 +5,8 @@ it decides nothing about apps, releases or routing.
 """
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -129,12 +131,35 @@ class DockerEngine:
             container.remove(force=True)
 
     # networks and volumes
-    def ensure_network(self, name: str, labels: dict[str, str]) -> None:
-        if not self.client.networks.list(names=[name]):
-            self.client.networks.create(name, driver="bridge", labels=labels)
+    def network_exists(self, name: str) -> bool:
+        # Docker's name filter matches parts of names too: "app" would find "app2"'s network.
+        return any(n.name == name for n in self.client.networks.list(names=[name]))
+
+    def subnets_in_use(self) -> list[str]:
+        """Every subnet of a Docker network or of a route of this host."""
+        used = [cfg["Subnet"] for n in self.client.networks.list()
+                for cfg in (n.attrs.get("IPAM") or {}).get("Config") or [] if cfg.get("Subnet")]
+        return used + _host_routes()
+
+    def create_network(self, name: str, labels: dict[str, str], subnet: str) -> bool:
+        """False when the subnet was taken meanwhile (pick another); True when the network
+        exists now, made by us or by a concurrent call."""
+        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
+        try:
+            self.client.networks.create(name, driver="bridge", labels=labels, ipam=ipam,
+                                        check_duplicate=True)
+        except APIError as exc:
+            if exc.status_code == 409 and self.network_exists(name):
+                return True
+            if "overlap" in str(exc.explanation or exc).lower():
+                return False
+            raise
+        return True
 
     def remove_network(self, name: str) -> None:
         for network in self.client.networks.list(names=[name]):
+            if network.name != name:
+                continue
             try:
                 network.remove()
             except (APIError, NotFound):
@@ -208,6 +233,23 @@ class DockerEngine:
             self.client.containers.get(container_id).remove(force=True, v=True)
         except NotFound:
             pass
+
+
+def _host_routes(path: str = "/proc/net/route") -> list[str]:
+    """The IPv4 networks this host routes to directly (a LAN, a VPN): a bridge on one of them
+    would cut the host off from it. The default route is left out."""
+    try:
+        rows = open(path).read().splitlines()[1:]
+    except OSError:
+        return []
+    routes = []
+    for row in rows:
+        fields = row.split()
+        if len(fields) < 8 or fields[1] == "00000000":
+            continue
+        dest, mask = (socket.inet_ntoa(struct.pack("<I", int(f, 16))) for f in (fields[1], fields[7]))
+        routes.append(f"{dest}/{mask}")
+    return routes
 
 
 def _label_filter(labels: dict[str, str]) -> list[str]:

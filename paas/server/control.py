@@ -16,6 +16,7 @@ from pathlib import Path
 
 from paas.adapters.nginx_proxy import NginxProxy
 from paas.adapters.sqlite_store import SqliteStore
+from paas.errors import PaasError
 from paas.services.auth import Tokens
 from paas.settings import Settings
 
@@ -65,7 +66,9 @@ def start_api(settings: Settings) -> bool:
            "PAAS_HTTP_PORT": str(settings.http_port), "PAAS_DOMAIN": settings.domain,
            "PAAS_STACK_IMAGE": settings.stack_image, "PAAS_INSTANCE": settings.instance,
            "PAAS_KEEP_RELEASES": str(settings.keep_releases),
-           "PAAS_DRAIN_SECONDS": str(settings.drain_seconds)}
+           "PAAS_DRAIN_SECONDS": str(settings.drain_seconds),
+           "PAAS_NETWORK_POOL": settings.network_pool,
+           "PAAS_NETWORK_SIZE": str(settings.network_size)}
     subprocess.run(argv, check=True, env=env)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -115,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1 or args[0] not in commands:
         print("usage: python -m paas.server.control up|down", file=sys.stderr)
         return 2
-    commands[args[0]](Settings.from_env())
+    try:
+        commands[args[0]](Settings.from_env())
+    except PaasError as exc:
+        print(f"paas: {exc.message}", file=sys.stderr)
+        return 1
     return 0
 
 

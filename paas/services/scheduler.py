@@ -15,6 +15,7 @@ from paas.errors import DeployFailed
 from paas.ports import ContainerState, Engine, LineWriter, Probe
 from paas.domain.healthchecks import Check
 from paas.domain.listeners import parse_listeners, why_not_answering
+from paas.domain.networks import free_subnet
 from paas.domain.resources import effective
 from paas.render.container import APP_PORT, labels, network_name, oneoff_spec, process_spec
 from paas.render.plan import Running
@@ -25,6 +26,7 @@ SETTLE_SECONDS = 0.5
 POLL_SECONDS = 0.02
 HINT_AFTER = 2.0  # seconds of silence before looking at what the container listens on
 KILL_AFTER = 30  # seconds between SIGTERM and SIGKILL when a container is stopped
+NETWORK_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,7 @@ class Scheduler:
         nonce = secrets.token_hex(3)
         started: list[Started] = []
         if slots:
-            self.engine.ensure_network(network_name(self.settings.instance, release.app),
-                                       labels(self.settings.instance, release.app))
+            self.ensure_network(release.app)
         try:
             for process, index in slots:
                 spec = process_spec(instance=self.settings.instance, release=release,
@@ -87,11 +88,27 @@ class Scheduler:
     def run_once(self, release: Release, command: str, on_line: LineWriter,
                  limits: dict[str, dict[str, str]] | None = None) -> int:
         """A one-off container of the release with its config; its exit status."""
-        self.engine.ensure_network(network_name(self.settings.instance, release.app),
-                                   labels(self.settings.instance, release.app))
+        self.ensure_network(release.app)
         spec = oneoff_spec(instance=self.settings.instance, release=release, command=command,
                            nonce=secrets.token_hex(3), resources=effective(limits or {}, "run"))
         return self.engine.run_once(spec, on_line)
+
+    def ensure_network(self, app: str) -> None:
+        """The app's own network, on a free subnet of the platform's pool."""
+        name = network_name(self.settings.instance, app)
+        if self.engine.network_exists(name):
+            return
+        pool, size = self.settings.network_pool, self.settings.network_size
+        # Another platform on this daemon may take the subnet between our look and our create.
+        for _ in range(NETWORK_ATTEMPTS):
+            subnet = free_subnet(pool, size, self.engine.subnets_in_use())
+            if subnet is None:
+                raise DeployFailed(f"no free /{size} subnet left in PAAS_NETWORK_POOL={pool} for "
+                                   f"the network of {app}: give paas a larger pool")
+            if self.engine.create_network(name, labels(self.settings.instance, app), subnet):
+                return
+        raise DeployFailed(f"could not create the network of {app}: its subnet was taken "
+                           f"{NETWORK_ATTEMPTS} times in a row")
 
     def wait_healthy(self, started: list[Started], checks: dict[str, list[Check]] | None = None) -> None:
         """Every web container must pass its declared checks (app.json), or by default answer

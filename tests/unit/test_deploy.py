@@ -364,3 +364,20 @@ def test_restart_rolls_one_container_at_a_time(world):
     after = {c.id for c in world.engine.running()}
     assert len(after) == 3 and not (before & after)
     assert routes == [3, 3, 3]  # every swap kept three web containers routed
+
+
+def test_each_app_network_gets_its_own_subnet_around_taken_ones(world):
+    world.engine.steal_subnets.append("10.200.0.0/24")  # taken by another platform meanwhile
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.apps.create("second")
+    world.scheduler.ensure_network("second")
+    world.scheduler.ensure_network("second")  # exists: nothing new
+    subnets = {name: n["subnet"] for name, n in world.engine.networks.items()}
+    assert subnets == {"paas-t1-hello": "10.200.1.0/24", "paas-t1-second": "10.200.2.0/24"}
+
+
+def test_a_full_network_pool_fails_the_deploy_clearly(world):
+    world.engine.host_subnets.append("10.200.0.0/16")
+    with pytest.raises(DeployFailed, match="no free /24 subnet left in PAAS_NETWORK_POOL=10.200.0.0/16"):
+        world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    assert world.store.current_release("hello") is None
