@@ -47,14 +47,16 @@ class Processes:
         for c in self.scheduler.processes_of(app):
             if c.status == "exited" and not c.oom_killed:
                 continue  # retired containers; their logs stay readable, they are not processes
+            # Retired but finishing in-flight requests: no longer one of the app's processes.
+            state = "draining" if self.scheduler.is_draining(c.id) else c.status
             found.append(Process(
                 name=f"{c.labels['paas.process']}.{c.labels['paas.index']}",
                 process=c.labels["paas.process"], index=int(c.labels["paas.index"]),
-                state=c.status, release=int(c.labels["paas.release"]), started_at=c.started_at,
+                state=state, release=int(c.labels["paas.release"]), started_at=c.started_at,
                 uptime_seconds=_uptime(c.started_at) if c.status == "running" else None,
                 restarts=c.restart_count, oom_killed=c.oom_killed,
             ))
-        return sorted(found, key=lambda p: (p.process != "web", p.process, p.index))
+        return sorted(found, key=lambda p: (p.process != "web", p.process, p.index, p.release))
 
     def _current(self, app: str) -> Release:
         release = self.store.current_release(app)

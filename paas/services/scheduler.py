@@ -51,6 +51,9 @@ class Scheduler:
         """Every process container of the app, stopped ones included (their logs stay)."""
         return self.engine.list_containers(labels(self.settings.instance, app, kind="process"))
 
+    def is_draining(self, container_id: str) -> bool:
+        return container_id in self._draining
+
     def running(self, app: str) -> list[Running]:
         return [
             Running(c.id, c.labels["paas.process"], int(c.labels["paas.index"]),

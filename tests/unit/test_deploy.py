@@ -381,3 +381,12 @@ def test_a_full_network_pool_fails_the_deploy_clearly(world):
     with pytest.raises(DeployFailed, match="no free /24 subnet left in PAAS_NETWORK_POOL=10.200.0.0/16"):
         world.deployer.deploy_push("hello", SHA1, lambda _: None)
     assert world.store.current_release("hello") is None
+
+
+def test_ps_shows_containers_still_draining_as_draining(world):
+    import dataclasses
+    world.scheduler.settings = dataclasses.replace(world.settings, drain_seconds=30)
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    states = [(p.name, p.state, p.release) for p in world.services_processes.ps("hello")]
+    assert states == [("web.1", "draining", 1), ("web.1", "running", 2)]
