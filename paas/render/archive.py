@@ -11,7 +11,9 @@ import json
 import tarfile
 from typing import Callable
 
-DEPS_DIRS = ("app/.heroku", "app/.profile.d")
+# What buildpacks install: their own trees, profile scripts, and npm's node_modules (which Node
+# only finds beside the code, so it cannot live under .heroku).
+DEPS_DIRS = ("app/.heroku", "app/.profile.d", "app/node_modules")
 
 
 def is_deps(name: str) -> bool:

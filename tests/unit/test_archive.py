@@ -23,10 +23,13 @@ def members(data):
 
 
 def test_retar_splits_deps_from_code_and_sets_the_owner():
-    tree = tar_of({**SOURCE, "app/.heroku/python/bin/python": b"", "app/.profile.d/python.sh": b""})
+    tree = tar_of({**SOURCE, "app/.heroku/python/bin/python": b"", "app/.profile.d/python.sh": b"",
+                   "app/node_modules/express/index.js": b"", "app/node_modules_notes.txt": b""})
     deps = members(retar(tree, (1000, 1000), is_deps))
     code = members(retar(tree, (1000, 1000), lambda n: not is_deps(n)))
-    assert set(deps) == {"app/.heroku/python/bin/python", "app/.profile.d/python.sh"}
+    assert set(deps) == {"app/.heroku/python/bin/python", "app/.profile.d/python.sh",
+                         "app/node_modules/express/index.js"}
+    del code["app/node_modules_notes.txt"]
     assert set(code) == set(SOURCE) and set(code.values()) == {(1000, 1000)}
 
 
