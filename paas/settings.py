@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paas.domain.networks import DEFAULT_POOL, DEFAULT_SIZE, parse_pool
+from paas.domain.resources import validate as validate_resource
+from paas.errors import InvalidInput
 
 CA_BUNDLE_CANDIDATES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu
@@ -40,6 +42,8 @@ class Settings:
     bind_host: str = "127.0.0.1"
     keep_releases: int = 10
     drain_seconds: float = 10.0
+    build_timeout: float = 20 * 60  # seconds
+    build_memory: str = "2g"
     network_pool: str = DEFAULT_POOL  # per-app networks get subnets from here
     network_size: int = DEFAULT_SIZE
     buildpacks_dir: Path = Path(__file__).resolve().parent.parent / "buildpacks"
@@ -97,8 +101,27 @@ class Settings:
             nginx_bin=env.get("PAAS_NGINX") or "nginx",
             keep_releases=int(env.get("PAAS_KEEP_RELEASES") or 10),
             drain_seconds=float(env.get("PAAS_DRAIN_SECONDS") or 10),
+            build_timeout=float(env.get("PAAS_BUILD_TIMEOUT") or 20 * 60),
+            build_memory=env.get("PAAS_BUILD_MEMORY") or "2g",
             network_pool=env.get("PAAS_NETWORK_POOL") or DEFAULT_POOL,
             network_size=int(env.get("PAAS_NETWORK_SIZE") or DEFAULT_SIZE),
         )
         parse_pool(settings.network_pool, settings.network_size)
+        try:
+            validate_resource("memory", settings.build_memory)
+        except InvalidInput as exc:
+            raise InvalidInput(f"PAAS_BUILD_MEMORY: {exc.message}") from None
         return settings
+
+    def to_env(self) -> dict[str, str]:
+        """The settings as the environment `from_env` reads back (for the server it starts)."""
+        return {
+            "PAAS_HOME": str(self.home), "PAAS_API_PORT": str(self.api_port),
+            "PAAS_HTTP_PORT": str(self.http_port), "PAAS_DOMAIN": self.domain,
+            "PAAS_STACK_IMAGE": self.stack_image, "PAAS_INSTANCE": self.instance,
+            "PAAS_CA_BUNDLE": self.ca_bundle, "PAAS_NGINX": self.nginx_bin,
+            "PAAS_KEEP_RELEASES": str(self.keep_releases),
+            "PAAS_DRAIN_SECONDS": str(self.drain_seconds),
+            "PAAS_BUILD_TIMEOUT": str(self.build_timeout), "PAAS_BUILD_MEMORY": self.build_memory,
+            "PAAS_NETWORK_POOL": self.network_pool, "PAAS_NETWORK_SIZE": str(self.network_size),
+        }

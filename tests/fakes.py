@@ -42,6 +42,8 @@ class FakeEngine:
         self.output: dict[str, list[tuple[str, str]]] = {}
         self.one_offs: list[str] = []
         self.builds = 0
+        self.build_specs: list[dict] = []
+        self.build_files: dict[str, bytes] = {}  # more files a build (or finalize) leaves in /app
         self.trees: dict[str, bytes] = {}
         self.layers: dict[str, tuple[str, bytes]] = {}
         self.one_off_status = 0  # container id -> (timestamp, line)
@@ -71,8 +73,10 @@ class FakeEngine:
         for name, text in self.result_files.items():
             (Path(result_dir) / name).write_text(text)
         self.last_archives = list(archives)
+        self.build_specs.append(spec)
         self.trees[cid] = _with_files(self.last_archives[0], {
-            "app/.heroku/python/bin/python": b"", "app/.profile.d/python.sh": b"export X=1\n"})
+            "app/.heroku/python/bin/python": b"", "app/.profile.d/python.sh": b"export X=1\n",
+            **self.build_files})
         for line in self.build_lines:
             on_line(line)
         return cid, self.build_exit, False

@@ -71,14 +71,40 @@ if ! /buildpacks/"$last"/bin/release /app > {result}/release.yml; then
 fi
 """
 
+# Steps that depend on the code rather than on the dependency inputs (`npm run build`, Django's
+# collectstatic): buildpacks leave them in .heroku/finalize.d during compile, and they run after
+# compile and again on every build that reuses the dependency layer, with that build's code.
+_FINALIZE = """set -uo pipefail
+ls /app/.heroku/finalize.d 2>/dev/null | tr '\\n' ' ' > {result}/finalize
+for step in /app/.heroku/finalize.d/*; do
+  [ -x "$step" ] || continue
+  (
+    for f in /app/.profile.d/*.sh; do [ -r "$f" ] && . "$f"; done
+    cd /app && "$step" /app /env
+  )
+  status=$?
+  if [ "$status" -ne 0 ]; then
+    echo " !     Build failed: the ${{step##*/}} finalize step exited with status $status"
+    exit "$status"
+  fi
+done
+"""
+
 
 def build_script(buildpacks: list[str], stack: str = "trixie") -> str:
-    return _SCRIPT.format(
+    """Detect or read .buildpacks, compile, release, then the finalize steps."""
+    compile_ = _SCRIPT.format(
         result=RESULT_DIR,
         stack=stack,
         order=" ".join(shlex.quote(b) for b in buildpacks),
         tried=", ".join(buildpacks),
     )
+    return compile_ + "\n" + finalize_script()
+
+
+def finalize_script() -> str:
+    """Only the finalize steps: for a build whose dependency layer is reused."""
+    return _FINALIZE.format(result=RESULT_DIR)
 
 
 def process_types(procfile_text: str | None, release_yaml: str | None) -> dict[str, str]:

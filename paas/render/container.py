@@ -96,9 +96,12 @@ def oneoff_spec(*, instance: str, release: Release, command: str, nonce: str,
     return spec
 
 
-def build_spec(*, instance: str, app: str, build_id: int, stack_image: str, buildpacks_dir: str,
-               ca_bundle: str, script: str, env_dir: str, result_dir: str) -> dict:
-    """The build container: stack image, buildpacks read-only, per-app cache, host CA bundle.
+def build_spec(*, instance: str, app: str, build_id: int, image: str, buildpacks_dir: str,
+               ca_bundle: str, script: str, env_dir: str, result_dir: str,
+               memory: str = "2g") -> dict:
+    """The build container: from the stack image (or, to finalize a build whose dependency
+    layer is reused, from that layer), buildpacks read-only, per-app cache, host CA bundle, a
+    memory limit without extra swap (so a runaway build is OOM-killed, and says so).
 
     Config (ENV_DIR) and the build's results come through bind mounts, which `docker commit`
     leaves out, so config values never end up inside the app's image."""
@@ -113,7 +116,7 @@ def build_spec(*, instance: str, app: str, build_id: int, stack_image: str, buil
         volumes[ca_bundle] = {"bind": CA_PATH_IN_CONTAINER, "mode": "ro"}
         env.update({name: CA_PATH_IN_CONTAINER for name in CA_ENV_VARS})
     return {
-        "image": stack_image,
+        "image": image,
         "name": f"paas-{instance}-{app}-build-{build_id}",
         "command": ["/bin/bash", "-c", script],
         "environment": env,
@@ -122,6 +125,7 @@ def build_spec(*, instance: str, app: str, build_id: int, stack_image: str, buil
         "working_dir": "/app",
         "detach": True,
         "log_config": LOG_CONFIG,
-        "mem_limit": "2g",
+        "mem_limit": memory,
+        "memswap_limit": memory,
         "nano_cpus": 2_000_000_000,
     }

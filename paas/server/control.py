@@ -62,13 +62,7 @@ def start_api(settings: Settings) -> bool:
         "--access-logfile", str(settings.logs_dir / "api-access.log"),
         "paas.server.wsgi:application()",
     ]
-    env = {**os.environ, "PAAS_HOME": str(settings.home), "PAAS_API_PORT": str(settings.api_port),
-           "PAAS_HTTP_PORT": str(settings.http_port), "PAAS_DOMAIN": settings.domain,
-           "PAAS_STACK_IMAGE": settings.stack_image, "PAAS_INSTANCE": settings.instance,
-           "PAAS_KEEP_RELEASES": str(settings.keep_releases),
-           "PAAS_DRAIN_SECONDS": str(settings.drain_seconds),
-           "PAAS_NETWORK_POOL": settings.network_pool,
-           "PAAS_NETWORK_SIZE": str(settings.network_size)}
+    env = {**os.environ, **settings.to_env()}
     subprocess.run(argv, check=True, env=env)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:

@@ -14,19 +14,17 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 from paas.domain.healthchecks import parse_app_json, to_json
 from paas.domain.models import Build
 from paas.errors import DeployFailed, PaasError
 from paas.ports import Engine, LineWriter, Repos, Store
 from paas.render.archive import deps_key, is_deps, read_files, retar, why_rebuilt
-from paas.render.build import build_script, process_types
+from paas.render.build import build_script, finalize_script, process_types
 from paas.render.container import APP_OWNER, build_spec, image_ref, labels
 from paas.settings import Settings
 
 BUILDPACK_ORDER = ["python", "static", "procfile"]  # documented in buildpacks/README.md
-BUILD_TIMEOUT = 20 * 60
 IMAGE_CHANGES = ["WORKDIR /app", "ENV HOME=/app"]
 
 
@@ -88,6 +86,10 @@ class Builder:
             emit(f"-----> Dependencies unchanged, reusing layer {key[:12]}")
             deps = Built(ref, found.get("paas.buildpack", ""), found.get("paas.release-yml"))
             code = retar(source, APP_OWNER)
+            if found.get("paas.finalize", "").strip():
+                # Code-dependent steps (npm run build, collectstatic) must see this push's code.
+                tree, _ = self._run_container(app, build_id, ref, finalize_script(), code, config, emit)
+                code = retar(tree, APP_OWNER, lambda n: not is_deps(n))
         else:
             previous = self.engine.find_images(mine)
             old = json.loads(previous[0][1].get("paas.inputs", "{}")) if previous else None
@@ -104,6 +106,26 @@ class Builder:
                  inputs: dict[str, str], emit: LineWriter) -> tuple[Built, bytes]:
         """Run the buildpacks in a build container; split its /app into the dependency layer
         (tagged with its key) and the code archive."""
+        tree, results = self._run_container(app, build_id, self.settings.stack_image,
+                                            build_script(BUILDPACK_ORDER), source, config, emit)
+        buildpack = (results.get("buildpack") or "").strip()
+        release_yaml = results.get("release.yml")
+        repository, _ = image_ref(app, self.settings.instance, build_id)
+        self.engine.layer_image(
+            self.settings.stack_image, retar(tree, APP_OWNER, is_deps),
+            repository=repository, tag=f"{self.settings.instance}-deps-{key[:16]}",
+            labels={**labels(self.settings.instance, app, kind="deps", key=key, buildpack=buildpack,
+                              inputs=json.dumps(inputs), finalize=results.get("finalize", "").strip()),
+                    "paas.release-yml": release_yaml or ""},
+            changes=IMAGE_CHANGES,
+        )
+        ref = f"{repository}:{self.settings.instance}-deps-{key[:16]}"
+        return Built(ref, buildpack, release_yaml), retar(tree, APP_OWNER, lambda n: not is_deps(n))
+
+    def _run_container(self, app: str, build_id: int, image: str, script: str, archive: bytes,
+                       config: dict[str, str], emit: LineWriter) -> tuple[bytes, dict[str, str]]:
+        """Run `script` in a build container from `image` with `archive` unpacked at `/` and the
+        config in ENV_DIR. Returns the tar of its /app and the files it left in RESULT_DIR."""
         work = self.settings.home / "builds" / str(build_id)
         env_dir, result_dir = work / "env", work / "out"
         env_dir.mkdir(parents=True)
@@ -112,36 +134,30 @@ class Builder:
             for name, value in config.items():
                 (env_dir / name).write_text(value)
             spec = build_spec(
-                instance=self.settings.instance, app=app, build_id=build_id,
-                stack_image=self.settings.stack_image,
+                instance=self.settings.instance, app=app, build_id=build_id, image=image,
                 buildpacks_dir=str(self.settings.buildpacks_dir), ca_bundle=self.settings.ca_bundle,
-                script=build_script(BUILDPACK_ORDER), env_dir=str(env_dir),
-                result_dir=str(result_dir),
+                script=script, env_dir=str(env_dir), result_dir=str(result_dir),
+                memory=self.settings.build_memory,
             )
-            container_id, exit_code, timed_out = self.engine.run_build(spec, [source], emit,
-                                                                       BUILD_TIMEOUT)
+            timeout = self.settings.build_timeout
+            container_id, exit_code, timed_out = self.engine.run_build(spec, [archive], emit, timeout)
             try:
                 if timed_out:
-                    raise DeployFailed(f"build timed out after {BUILD_TIMEOUT // 60} minutes")
+                    raise DeployFailed(f"build timed out after {_duration(timeout)} "
+                                       "(PAAS_BUILD_TIMEOUT); the running release is unchanged")
                 if exit_code != 0:
+                    state = self.engine.inspect(container_id)
+                    if state is not None and state.oom_killed:
+                        raise DeployFailed(f"build ran out of memory ({self.settings.build_memory}, "
+                                           "PAAS_BUILD_MEMORY) and was killed")
                     raise DeployFailed(f"build failed (exit status {exit_code}); see the output above")
                 tree = self.engine.read_tree(container_id, "/app")
             finally:
                 self.engine.remove_container(container_id)
-            buildpack = (_read(result_dir / "buildpack") or "").strip()
-            release_yaml = _read(result_dir / "release.yml")
+            results = {p.name: p.read_text() for p in result_dir.iterdir() if p.is_file()}
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        repository, _ = image_ref(app, self.settings.instance, build_id)
-        self.engine.layer_image(
-            self.settings.stack_image, retar(tree, APP_OWNER, is_deps),
-            repository=repository, tag=f"{self.settings.instance}-deps-{key[:16]}",
-            labels={**labels(self.settings.instance, app, kind="deps", key=key, buildpack=buildpack,
-                              inputs=json.dumps(inputs)), "paas.release-yml": release_yaml or ""},
-            changes=IMAGE_CHANGES,
-        )
-        ref = f"{repository}:{self.settings.instance}-deps-{key[:16]}"
-        return Built(ref, buildpack, release_yaml), retar(tree, APP_OWNER, lambda n: not is_deps(n))
+        return tree, results
 
     def _code_layer(self, app: str, sha: str, build_id: int, key: str, deps_image: str,
                     code: bytes) -> str:
@@ -171,8 +187,8 @@ class Builder:
         return digest.hexdigest()[:16]
 
 
-def _read(path: Path) -> str | None:
-    return path.read_text() if path.is_file() else None
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} s"
 
 
 def _text(body: bytes | None) -> str | None:

@@ -390,3 +390,36 @@ def test_ps_shows_containers_still_draining_as_draining(world):
     world.deployer.deploy_push("hello", SHA2, lambda _: None)
     states = [(p.name, p.state, p.release) for p in world.services_processes.ps("hello")]
     assert states == [("web.1", "draining", 1), ("web.1", "running", 2)]
+
+
+def test_finalize_steps_run_again_with_the_new_code_when_the_layer_is_reused(world):
+    from paas.render.archive import is_deps
+    from paas.render.build import finalize_script
+    from tests.unit.test_archive import members
+    world.engine.result_files["finalize"] = "nodejs \n"
+    world.engine.build_files = {"app/dist/bundle.js": b"built"}
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    [deps] = world.engine.find_images({"paas.kind": "deps"})
+    assert deps[1]["paas.finalize"] == "nodejs"
+    lines = []
+    world.deployer.deploy_push("hello", SHA2, lines.append)
+    assert world.engine.builds == 2  # a container, but from the dependency layer: no compile
+    spec = world.engine.build_specs[-1]
+    assert spec["image"] == deps[0] and spec["command"][-1] == finalize_script()
+    assert any(l.startswith("-----> Dependencies unchanged, reusing layer ") for l in lines)
+    base, code = world.engine.layers["paas/hello:t1-2"]
+    assert base == deps[0]
+    names = set(members(code))
+    assert {"app/dist/bundle.js", "app/app.py"} <= names and not any(is_deps(n) for n in names)
+
+
+def test_a_build_killed_for_memory_says_so(world):
+    real = world.engine.run_build
+
+    def oom(spec, archives, on_line, timeout):
+        cid, _, timed_out = real(spec, archives, on_line, timeout)
+        world.engine.containers[cid].oom_killed = True
+        return cid, 137, timed_out
+    world.engine.run_build = oom
+    with pytest.raises(DeployFailed, match=r"build ran out of memory \(2g, PAAS_BUILD_MEMORY\)"):
+        world.deployer.deploy_push("hello", SHA1, lambda _: None)

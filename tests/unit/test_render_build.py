@@ -35,7 +35,7 @@ def test_bad_procfile_fails_the_build():
         process_types("web", None)
 
 
-def run_script(tmp_path, files, buildpacks):
+def run_script(tmp_path, files, buildpacks, compile_extra=""):
     """Run the real script with bash against a fake /app, /buildpacks and result dir."""
     import subprocess
     root = tmp_path / "root"
@@ -46,7 +46,7 @@ def run_script(tmp_path, files, buildpacks):
         bin_dir = root / "buildpacks" / bp / "bin"
         bin_dir.mkdir(parents=True)
         for step, text in {"detect": "exit 0" if detects else "exit 1",
-                           "compile": f'echo "compiled {bp} FROM=${{FROM_PREV:-none}}"; echo "export FROM_PREV={bp}" >> "$BUILDPACK_EXPORT"',
+                           "compile": f'echo "compiled {bp} FROM=${{FROM_PREV:-none}}"; echo "export FROM_PREV={bp}" >> "$BUILDPACK_EXPORT"\n{compile_extra}',
                            "release": f"echo 'default_process_types: {{web: run-{bp}}}'"}.items():
             (bin_dir / step).write_text(f"#!/bin/bash\n{text}\n")
             (bin_dir / step).chmod(0o755)
@@ -82,3 +82,25 @@ def test_buildpacks_file_refuses_urls_and_unknown_names(tmp_path):
 def test_nothing_detected(tmp_path):
     result, _ = run_script(tmp_path, {"x": ""}, {"a": False})
     assert result.returncode == 1 and "No buildpack matched this app (tried: a)." in result.stdout
+
+
+FINALIZE = """\
+mkdir -p "$1/.heroku/finalize.d" "$1/.profile.d"
+echo 'export GREETING=profiled' > "$1/.profile.d/a.sh"
+printf '#!/bin/bash\\necho "finalize sees $GREETING, args $# in ${PWD##*/}"; echo built > dist.txt; exit ${FAIL:-0}\\n' > "$1/.heroku/finalize.d/a"
+chmod +x "$1/.heroku/finalize.d/a"
+"""
+
+
+def test_finalize_steps_run_after_compile_in_app_with_profile_sourced(tmp_path):
+    result, out = run_script(tmp_path, {"x": ""}, {"a": True}, compile_extra=FINALIZE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "finalize sees profiled, args 2 in app" in result.stdout
+    assert (tmp_path / "root" / "app" / "dist.txt").read_text() == "built\n"
+    assert (out / "finalize").read_text() == "a "
+
+
+def test_a_failing_finalize_step_fails_the_build_naming_it(tmp_path):
+    result, _ = run_script(tmp_path, {"x": ""}, {"a": True}, compile_extra=FINALIZE + """echo 'export FAIL=3' >> "$1/.profile.d/a.sh"\n""")
+    assert result.returncode == 3
+    assert "Build failed: the a finalize step exited with status 3" in result.stdout

@@ -46,7 +46,7 @@ def test_worker_gets_no_port_and_release_config_is_not_mutated():
 
 
 def test_build_spec_mounts_buildpacks_cache_env_results_and_ca():
-    spec = build_spec(instance="p1", app="hello", build_id=12, stack_image="paas/stack:trixie",
+    spec = build_spec(instance="p1", app="hello", build_id=12, image="paas/stack:trixie",
                       buildpacks_dir="/srv/paas/buildpacks", ca_bundle="/etc/ssl/certs/ca.crt",
                       script="echo hi", env_dir="/h/builds/12/env", result_dir="/h/builds/12/out")
     assert spec["volumes"] == {
@@ -66,10 +66,11 @@ def test_build_spec_mounts_buildpacks_cache_env_results_and_ca():
     assert spec["labels"] == {"paas.instance": "p1", "paas.app": "hello", "paas.kind": "build",
                               "paas.build": "12"}
     assert spec["name"] == "paas-p1-hello-build-12" and spec["image"] == "paas/stack:trixie"
+    assert spec["mem_limit"] == spec["memswap_limit"] == "2g"
 
 
 def test_build_spec_without_ca_bundle_sets_no_ca_variables():
-    spec = build_spec(instance="p1", app="a", build_id=1, stack_image="s", buildpacks_dir="/b",
+    spec = build_spec(instance="p1", app="a", build_id=1, image="s", buildpacks_dir="/b",
                       ca_bundle="", script="x", env_dir="/e", result_dir="/r")
     assert "SSL_CERT_FILE" not in spec["environment"]
     assert all(v["bind"] != "/etc/ssl/certs/paas-ca.crt" for v in spec["volumes"].values())
