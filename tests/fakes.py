@@ -43,6 +43,9 @@ class FakeEngine:
         self.one_offs: list[str] = []
         self.builds = 0
         self.build_specs: list[dict] = []
+        self.image_configs: dict[str, dict] = {}
+        self.docker_builds: list[dict] = []
+        self.docker_build_error = ""
         self.build_files: dict[str, bytes] = {}  # more files a build (or finalize) leaves in /app
         self.trees: dict[str, bytes] = {}
         self.layers: dict[str, tuple[str, bytes]] = {}
@@ -80,6 +83,16 @@ class FakeEngine:
         for line in self.build_lines:
             on_line(line)
         return cid, self.build_exit, False
+
+    def build_image(self, context, *, tag, labels, buildargs, memory, on_line, timeout):
+        self.docker_builds.append({"context": context, "tag": tag, "labels": labels,
+                                   "buildargs": buildargs, "memory": memory})
+        for line in ("Step 1/2 : FROM paas/stack:trixie", "Step 2/2 : CMD [\"serve\"]"):
+            on_line(line)
+        if self.docker_build_error:
+            return None, self.docker_build_error
+        self.images[tag] = labels
+        return f"sha256:{tag}", ""
 
     def read_tree(self, container_id, path):
         return self.trees[container_id]
@@ -126,8 +139,12 @@ class FakeEngine:
         on_line(f"ran {spec['command'][-1]}")
         return self.one_off_status
 
-    def host_port(self, container_id, port):
+    def host_port(self, container_id, port=None):
         return self.containers[container_id].host_port
+
+    def image_config(self, ref):
+        return self.image_configs.get(ref, {"labels": self.images.get(ref, {}), "exposed": [],
+                                            "user": "", "cmd": [], "entrypoint": []})
 
     def inspect(self, container_id):
         return self.containers.get(container_id)
@@ -190,6 +207,7 @@ class FakeRepos:
     """Every commit is these files (app.py also names the commit)."""
     root: Path
     apps: set[str] = field(default_factory=set)
+    heads: dict[str, str] = field(default_factory=dict)  # app -> commit its deployed branch names
     files: dict[str, bytes] = field(default_factory=lambda: {
         "requirements.txt": b"flask\n", "Procfile": b"web: gunicorn app:app\n"})
 
@@ -199,6 +217,10 @@ class FakeRepos:
 
     def remove(self, app):
         self.apps.discard(app)
+        self.heads.pop(app, None)
+
+    def head(self, app):
+        return self.heads.get(app)
 
     def archive(self, app, sha):
         yield _with_files(b"", {f"app/{k}": v for k, v in {**self.files, "app.py": sha.encode()}.items()})

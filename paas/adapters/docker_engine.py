@@ -5,9 +5,11 @@ it decides nothing about apps, releases or routing.
 """
 from __future__ import annotations
 
+import io
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -93,6 +95,37 @@ class DockerEngine:
             timer.cancel()
         return container.id, exit_code, timed_out.is_set()
 
+    def build_image(self, context: bytes, *, tag: str, labels: dict[str, str],
+                    buildargs: dict[str, str], memory: int, on_line: Callable[[str], None],
+                    timeout: float) -> tuple[str | None, str]:
+        """`docker build` of a tar context with the classic builder, streaming its output.
+        Returns (image id, "") or (None, the reason it failed)."""
+        deadline = time.monotonic() + timeout
+        stream = self.client.api.build(
+            fileobj=io.BytesIO(context), custom_context=True, tag=tag, labels=labels,
+            buildargs=buildargs, rm=True, forcerm=True, decode=True, pull=False,
+            container_limits={"memory": memory, "memswap": memory},
+        )
+        image_id = None
+        try:
+            for chunk in stream:
+                if "error" in chunk:
+                    return None, str(chunk["error"]).strip()
+                text = chunk.get("stream") or ""
+                for line in text.splitlines():
+                    if line.strip():
+                        on_line(line)
+                if "aux" in chunk and "ID" in chunk["aux"]:
+                    image_id = chunk["aux"]["ID"]
+                if time.monotonic() > deadline:
+                    # Closing the stream cancels the build on the daemon's side.
+                    return None, "timed out"
+        finally:
+            stream.close()
+        if image_id is None:
+            image_id = self.client.images.get(tag).id
+        return image_id, ""
+
     def read_tree(self, container_id: str, path: str) -> bytes:
         """A tar of `path` in a (stopped) container."""
         stream, _ = self.client.containers.get(container_id).get_archive(path)
@@ -177,10 +210,21 @@ class DockerEngine:
         container.start()
         return container.id
 
-    def host_port(self, container_id: str, port: str) -> int | None:
+    def host_port(self, container_id: str, port: str | None = None) -> int | None:
+        """The host port published for `port` ("5000/tcp"), or for the first published one."""
         container = self.client.containers.get(container_id)
-        bindings = (container.attrs["NetworkSettings"].get("Ports") or {}).get(port) or []
+        published = container.attrs["NetworkSettings"].get("Ports") or {}
+        if port is None:
+            port = next((p for p, b in sorted(published.items()) if b), None)
+        bindings = published.get(port) or [] if port else []
         return int(bindings[0]["HostPort"]) if bindings else None
+
+    def image_config(self, ref: str) -> dict:
+        """The parts of an image's config that decide how its containers run."""
+        config = self.client.images.get(ref).attrs.get("Config") or {}
+        return {"labels": config.get("Labels") or {}, "exposed": sorted(config.get("ExposedPorts") or {}),
+                "user": config.get("User") or "", "cmd": config.get("Cmd") or [],
+                "entrypoint": config.get("Entrypoint") or []}
 
     def inspect(self, container_id: str) -> ContainerInfo | None:
         try:

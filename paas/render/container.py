@@ -5,6 +5,8 @@ and the adapter only translates it into API calls.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from paas.domain.models import Release
 from paas.domain.resources import docker_args
 from paas.render.build import RESULT_DIR
@@ -18,6 +20,29 @@ CA_ENV_VARS = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA
 # Heroku semantics: every .profile.d script is sourced, then the Procfile command runs in bash.
 LAUNCHER = 'for f in /app/.profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; exec bash -c "$1"'
 LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "3"}}
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What a container spec needs to know about its image. Buildpack images all look alike;
+    an image built from the app's Dockerfile brings its own command, port and user."""
+    dockerfile: bool = False
+    port: int = APP_PORT
+    user: str = APP_USER
+
+
+def image_facts(config: dict) -> ImageFacts:
+    """From the image's labels, exposed ports and user (see `Engine.image_config`)."""
+    if (config.get("labels") or {}).get("paas.builder") != "dockerfile":
+        return ImageFacts()
+    tcp = sorted(int(p.split("/")[0]) for p in config.get("exposed") or [] if p.endswith("/tcp"))
+    # One EXPOSEd port is where the app listens; otherwise it is told $PORT, as on Heroku.
+    port = tcp[0] if len(tcp) == 1 else APP_PORT
+    user = config.get("user") or ""
+    # Root in the image is not root in paas: containers run unprivileged unless the image names
+    # its own user.
+    return ImageFacts(dockerfile=True, port=port,
+                      user=APP_USER if user in ("", "root", "0", "0:0") else user)
 
 
 def labels(instance: str, app: str | None = None, **extra: str) -> dict[str, str]:
@@ -38,7 +63,11 @@ def cache_volume(instance: str, app: str) -> str:
     return f"paas-{instance}-{app}-cache"
 
 
-def launch_command(command: str) -> list[str]:
+def launch_command(command: str, facts: ImageFacts = ImageFacts()) -> list[str] | None:
+    """Buildpack images: .profile.d, then the command in bash. Dockerfile images may have no
+    bash: a Procfile command runs in sh, and no command at all leaves the image's CMD."""
+    if facts.dockerfile:
+        return ["/bin/sh", "-c", command] if command else None
     return ["/bin/bash", "-c", LAUNCHER, "paas-launch", command]
 
 
@@ -47,7 +76,8 @@ def network_name(instance: str, app: str) -> str:
 
 
 def process_spec(*, instance: str, release: Release, process: str, index: int, nonce: str,
-                 bind_host: str = "127.0.0.1", resources: dict[str, str] | None = None) -> dict:
+                 bind_host: str = "127.0.0.1", resources: dict[str, str] | None = None,
+                 facts: ImageFacts = ImageFacts()) -> dict:
     """The container of one process of a release. `web` gets PORT and a port on bind_host.
     Hardened by default: not root, no capabilities, no privilege gain, an init, its app's own
     network, rotated logs, restarted by Docker (with its backoff) when it crashes."""
@@ -55,7 +85,7 @@ def process_spec(*, instance: str, release: Release, process: str, index: int, n
     spec: dict = {
         "image": release.image,
         "name": f"paas-{instance}-{release.app}-{process}.{index}-v{release.version}-{nonce}",
-        "command": launch_command(release.processes[process]),
+        "command": launch_command(release.processes[process], facts),
         "environment": env,
         "labels": labels(instance, release.app, kind="process", release=release.version,
                          process=process, index=index),
@@ -64,32 +94,36 @@ def process_spec(*, instance: str, release: Release, process: str, index: int, n
         "detach": True,
         "log_config": LOG_CONFIG,
         "hostname": f"{release.app}-{process}-{index}",
-        "user": APP_USER,
+        "user": facts.user,
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "network": network_name(instance, release.app),
         "restart_policy": {"Name": "unless-stopped"},
         **docker_args(resources or {}),
     }
+    if facts.dockerfile:
+        del spec["working_dir"]  # the image's WORKDIR
+        if spec["command"] is None:
+            del spec["command"]
     env["DYNO"] = f"{process}.{index}"
     if process == "web":
-        env["PORT"] = str(APP_PORT)
-        spec["ports"] = {f"{APP_PORT}/tcp": (bind_host, None)}
+        env["PORT"] = str(facts.port)
+        spec["ports"] = {f"{facts.port}/tcp": (bind_host, None)}
     return spec
 
 
 def oneoff_spec(*, instance: str, release: Release, command: str, nonce: str,
-                resources: dict[str, str] | None = None) -> dict:
+                resources: dict[str, str] | None = None, facts: ImageFacts = ImageFacts()) -> dict:
     """`paas run`: a container of the release with its config, running `command` once."""
     spec = process_spec(instance=instance, release=release, process="web", index=1, nonce=nonce,
-                        resources=resources)
+                        resources=resources, facts=facts)
     spec.pop("ports")
     spec.pop("restart_policy")
     del spec["environment"]["PORT"]
     spec["environment"]["DYNO"] = "run.1"
     spec.update(
         name=f"paas-{instance}-{release.app}-run-{nonce}",
-        command=launch_command(command),
+        command=launch_command(command, facts),
         labels=labels(instance, release.app, kind="run", release=release.version),
         hostname=f"{release.app}-run",
     )

@@ -1,9 +1,11 @@
-"""Builds: turn a pushed commit into an image with buildpacks, in a build container.
+"""Builds: turn a pushed commit into an image, with buildpacks in a build container, or with
+`docker build` when the app brings a Dockerfile (and no .buildpacks).
 
 An app image is three layers: the stack, the dependencies, the code. The dependency layer is
 keyed by the hash of its inputs (the files each buildpack declares in `deps-inputs`, the root
 file names, the stack, the buildpacks, the config); a code-only change finds it and only adds a
-new code layer, without running the build container at all.
+new code layer, without running the build container at all (or, when a buildpack left
+finalize steps, runs only those, from the dependency layer).
 
 Owns the build record (status, full output, buildpack, image) and the per-build work dir; the
 container spec, script and archives come from `paas.render`, the doing from the Engine port.
@@ -19,7 +21,10 @@ from paas.domain.healthchecks import parse_app_json, to_json
 from paas.domain.models import Build
 from paas.errors import DeployFailed, PaasError
 from paas.ports import Engine, LineWriter, Repos, Store
-from paas.render.archive import deps_key, is_deps, read_files, retar, why_rebuilt
+from paas.domain.procfile import parse_procfile
+from paas.domain.resources import memory_bytes
+from paas.render.archive import deps_key, is_deps, read_files, retar, root_names, why_rebuilt
+from paas.render.dockerfile import build_args, build_context, dockerfile_processes, uses_dockerfile
 from paas.render.build import build_script, finalize_script, process_types
 from paas.render.container import APP_OWNER, build_spec, image_ref, labels
 from paas.settings import Settings
@@ -74,6 +79,8 @@ class Builder:
                emit: LineWriter) -> tuple[str, str, dict[str, str], dict]:
         source = b"".join(self.repos.archive(app, sha))
         config = self.store.get_config(app)
+        if uses_dockerfile(root_names(source)):
+            return self._dockerfile(app, sha, build_id, source, config, emit)
         key, inputs = deps_key(source, self._deps_inputs(), config=config,
                                stack=self.engine.image_id(self.settings.stack_image),
                                buildpacks=self._buildpacks_digest())
@@ -101,6 +108,37 @@ class Builder:
         checks = to_json(parse_app_json(_text(files.get("app/app.json"))))
         emit(f"-----> Build succeeded: {image}")
         return image, deps.buildpack, processes, checks
+
+    def _dockerfile(self, app: str, sha: str, build_id: int, source: bytes,
+                    config: dict[str, str], emit: LineWriter) -> tuple[str, str, dict[str, str], dict]:
+        """The app's own Dockerfile, built by Docker (whose layer cache makes rebuilds fast)."""
+        files = read_files(source, {"app/Procfile", "app/app.json"})
+        procfile, app_json = _text(files.get("app/Procfile")), _text(files.get("app/app.json"))
+        checks = to_json(parse_app_json(app_json))  # bad input fails before the long part
+        if procfile is not None:
+            parse_procfile(procfile)
+        args, missing = build_args(app_json, config)
+        emit("-----> Dockerfile found: building it with docker build")
+        if args:
+            emit(f"       build args from config: {', '.join(sorted(args))}")
+        for key in missing:
+            emit(f"       build arg {key} (app.json) is not set in config: left out")
+        repository, tag = image_ref(app, self.settings.instance, build_id)
+        image_id, error = self.engine.build_image(
+            build_context(source), tag=f"{repository}:{tag}", buildargs=args,
+            labels=labels(self.settings.instance, app, kind="image", build=build_id, commit=sha,
+                          builder="dockerfile"),
+            memory=memory_bytes(self.settings.build_memory), on_line=lambda l: emit(f"       {l}"),
+            timeout=self.settings.build_timeout)
+        if image_id is None:
+            if error == "timed out":
+                raise DeployFailed(f"docker build timed out after {_duration(self.settings.build_timeout)} "
+                                   "(PAAS_BUILD_TIMEOUT); the running release is unchanged")
+            raise DeployFailed(f"docker build failed: {error}")
+        ref = f"{repository}:{tag}"
+        processes = dockerfile_processes(procfile, self.engine.image_config(ref))
+        emit(f"-----> Build succeeded: {ref}")
+        return ref, "dockerfile", processes, checks
 
     def _compile(self, app: str, build_id: int, source: bytes, config: dict[str, str], key: str,
                  inputs: dict[str, str], emit: LineWriter) -> tuple[Built, bytes]:

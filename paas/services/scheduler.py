@@ -17,7 +17,8 @@ from paas.domain.healthchecks import Check
 from paas.domain.listeners import parse_listeners, why_not_answering
 from paas.domain.networks import free_subnet
 from paas.domain.resources import effective
-from paas.render.container import APP_PORT, labels, network_name, oneoff_spec, process_spec
+from paas.render.container import (ImageFacts, image_facts, labels, network_name, oneoff_spec,
+                                   process_spec)
 from paas.render.plan import Running
 from paas.settings import Settings
 
@@ -36,6 +37,7 @@ class Started:
     index: int
     host_port: int | None
     at: float  # time.monotonic() when it was started
+    port: int  # where the app listens inside the container ($PORT)
 
 
 class Scheduler:
@@ -63,25 +65,26 @@ class Scheduler:
         ]
 
     def web_ports(self, containers: list[Running]) -> list[int]:
-        ports = [self.engine.host_port(c.id, f"{APP_PORT}/tcp") for c in containers
-                 if c.process == "web"]
+        ports = [self.engine.host_port(c.id) for c in containers if c.process == "web"]
         return [p for p in ports if p]
 
     def start(self, release: Release, slots: tuple[tuple[str, int], ...], on_line: LineWriter,
               limits: dict[str, dict[str, str]] | None = None) -> list[Started]:
         nonce = secrets.token_hex(3)
         started: list[Started] = []
-        if slots:
-            self.ensure_network(release.app)
+        if not slots:
+            return started
+        self.ensure_network(release.app)
+        facts = self.facts(release)
         try:
             for process, index in slots:
                 spec = process_spec(instance=self.settings.instance, release=release,
                                     process=process, index=index, nonce=nonce,
                                     bind_host=self.settings.bind_host,
-                                    resources=effective(limits or {}, process))
+                                    resources=effective(limits or {}, process), facts=facts)
                 cid = self.engine.start(spec)
-                port = self.engine.host_port(cid, f"{APP_PORT}/tcp") if process == "web" else None
-                started.append(Started(cid, process, index, port, time.monotonic()))
+                port = self.engine.host_port(cid, f"{facts.port}/tcp") if process == "web" else None
+                started.append(Started(cid, process, index, port, time.monotonic(), facts.port))
                 on_line(f"       starting {process}.{index}")
         except Exception:
             self.remove([s.container_id for s in started])
@@ -93,8 +96,12 @@ class Scheduler:
         """A one-off container of the release with its config; its exit status."""
         self.ensure_network(release.app)
         spec = oneoff_spec(instance=self.settings.instance, release=release, command=command,
-                           nonce=secrets.token_hex(3), resources=effective(limits or {}, "run"))
+                           nonce=secrets.token_hex(3), resources=effective(limits or {}, "run"),
+                           facts=self.facts(release))
         return self.engine.run_once(spec, on_line)
+
+    def facts(self, release: Release) -> ImageFacts:
+        return image_facts(self.engine.image_config(release.image))
 
     def ensure_network(self, app: str) -> None:
         """The app's own network, on a free subnet of the platform's pool."""
@@ -148,7 +155,7 @@ class Scheduler:
             time.sleep(POLL_SECONDS)
         name = f"{item.process}.{item.index}"
         if last is None:
-            raise DeployFailed(f"{name} did not bind $PORT ({APP_PORT}) within {BOOT_TIMEOUT:.0f}s: "
+            raise DeployFailed(f"{name} did not bind $PORT ({item.port}) within {BOOT_TIMEOUT:.0f}s: "
                                "make it listen on 0.0.0.0:$PORT")
         raise DeployFailed(f"{name} answered / with status {last}: it must answer without a 5xx")
 
@@ -176,7 +183,7 @@ class Scheduler:
 
     def _listen_hint(self, item: Started) -> str | None:
         text = self.engine.exec_output(item.container_id, ["cat", "/proc/net/tcp", "/proc/net/tcp6"])
-        return why_not_answering(parse_listeners(text), APP_PORT)
+        return why_not_answering(parse_listeners(text), item.port)
 
     def _require_running(self, item: Started) -> None:
         state = self.engine.inspect(item.container_id)

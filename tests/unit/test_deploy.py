@@ -423,3 +423,47 @@ def test_a_build_killed_for_memory_says_so(world):
     world.engine.run_build = oom
     with pytest.raises(DeployFailed, match=r"build ran out of memory \(2g, PAAS_BUILD_MEMORY\)"):
         world.deployer.deploy_push("hello", SHA1, lambda _: None)
+
+
+def dockerfile_app(world, procfile: bytes | None = None, exposed=("8000/tcp",)):
+    world.repos.files = {"Dockerfile": b"FROM paas/stack:trixie\nCMD [\"serve\"]\n",
+                         "app.json": b'{"dockerfile": {"build_args": ["TOKEN"]}}'}
+    if procfile is not None:
+        world.repos.files["Procfile"] = procfile
+    world.store.replace_config("hello", {"TOKEN": "t0k", "OTHER": "x"})
+    for build_id in (1, 2):
+        world.engine.image_configs[f"paas/hello:t1-{build_id}"] = {
+            "labels": {"paas.builder": "dockerfile"}, "exposed": list(exposed), "user": "",
+            "cmd": ["serve"], "entrypoint": []}
+
+
+def test_a_dockerfile_app_is_built_by_docker_and_runs_its_image_command(world):
+    dockerfile_app(world)
+    lines = []
+    release = world.deployer.deploy_push("hello", SHA1, lines.append)
+    [build] = world.engine.docker_builds
+    assert build["buildargs"] == {"TOKEN": "t0k"} and build["memory"] == 2 * 1024 ** 3
+    assert build["labels"]["paas.builder"] == "dockerfile" and build["tag"] == "paas/hello:t1-1"
+    assert world.engine.builds == 0  # no buildpack container
+    assert "-----> Dockerfile found: building it with docker build" in lines
+    assert "       Step 1/2 : FROM paas/stack:trixie" in lines
+    assert release.processes == {"web": ""}
+    assert world.store.list_builds("hello")[0].buildpack == "dockerfile"
+    [web] = world.engine.running()
+    assert "command" not in web.spec and web.spec["ports"] == {"8000/tcp": ("127.0.0.1", None)}
+
+
+def test_a_failing_docker_build_keeps_the_running_release(world):
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    dockerfile_app(world)
+    world.engine.docker_build_error = "The command '/bin/sh -c false' returned a non-zero code: 1"
+    with pytest.raises(DeployFailed, match="docker build failed: The command '/bin/sh -c false'"):
+        world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    assert world.store.current_release("hello").version == 1
+
+
+def test_a_bad_procfile_fails_a_dockerfile_app_before_docker_builds(world):
+    dockerfile_app(world, procfile=b"web\n")
+    with pytest.raises(DeployFailed, match="Procfile line 1"):
+        world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    assert world.engine.docker_builds == []
