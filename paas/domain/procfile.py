@@ -9,7 +9,8 @@ import re
 
 from paas.errors import InvalidInput
 
-_LINE_RE = re.compile(r"^([A-Za-z0-9_-]{1,63}):\s*(.*?)\s*$")
+TYPE_RE = re.compile(r"[A-Za-z0-9_-]{1,63}")
+_LINE_RE = re.compile(rf"^({TYPE_RE.pattern}):\s*(.*?)\s*$")
 
 
 def parse_procfile(text: str) -> dict[str, str]:

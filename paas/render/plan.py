@@ -8,7 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-ONE_OFF_TYPES = frozenset({"release"})  # Procfile types that run once per release, not as processes
+# Run once per release before traffic moves, not as processes: the Procfile's `release` and
+# app.json's `scripts.dokku.predeploy` (which runs first).
+ONE_OFF_TYPES = frozenset({"predeploy", "release"})
+PHASES = ("predeploy", "release")
 
 
 @dataclass(frozen=True)

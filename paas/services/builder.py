@@ -17,7 +17,9 @@ import json
 import shutil
 from dataclasses import dataclass
 
-from paas.domain.healthchecks import parse_app_json, to_json
+from paas.domain.appjson import AppJson
+from paas.domain.appjson import parse as parse_app_json
+from paas.domain.healthchecks import to_json
 from paas.domain.models import Build
 from paas.errors import DeployFailed, PaasError
 from paas.ports import Engine, LineWriter, Repos, Store
@@ -39,6 +41,7 @@ class BuildOutcome:
     image: str
     processes: dict[str, str]
     healthchecks: dict
+    formation: dict[str, int]  # app.json's, for the first deploy and new process types
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class Builder:
             on_line(line)
 
         try:
-            image, buildpack, processes, checks = self._build(app, sha, build_id, emit)
+            image, buildpack, processes, declared = self._build(app, sha, build_id, emit)
         except PaasError as exc:
             emit(f" !     {exc.message}")
             self.store.finish_build(build_id, status="failed", output="\n".join(output))
@@ -73,14 +76,32 @@ class Builder:
                                 image=image, buildpack=buildpack)
         build = self.store.get_build(build_id)
         assert build is not None
-        return BuildOutcome(build, image, processes, checks)
+        return BuildOutcome(build, image, processes, to_json(declared.healthchecks),
+                            declared.formation)
 
     def _build(self, app: str, sha: str, build_id: int,
-               emit: LineWriter) -> tuple[str, str, dict[str, str], dict]:
+               emit: LineWriter) -> tuple[str, str, dict[str, str], AppJson]:
         source = b"".join(self.repos.archive(app, sha))
         config = self.store.get_config(app)
+        files = read_files(source, {"app/Procfile", "app/app.json"})
+        procfile, app_json = _text(files.get("app/Procfile")), _text(files.get("app/app.json"))
+        declared = parse_app_json(app_json)  # bad input fails before the long part
+        if procfile is not None:
+            parse_procfile(procfile)
         if uses_dockerfile(root_names(source)):
-            return self._dockerfile(app, sha, build_id, source, config, emit)
+            image, processes = self._dockerfile(app, sha, build_id, source, config, procfile,
+                                                app_json, emit)
+            buildpack = "dockerfile"
+        else:
+            image, buildpack, processes = self._buildpacks(app, sha, build_id, source, config,
+                                                           procfile, emit)
+        if declared.predeploy:
+            processes = {**processes, "predeploy": declared.predeploy}
+        emit(f"-----> Build succeeded: {image}")
+        return image, buildpack, processes, declared
+
+    def _buildpacks(self, app: str, sha: str, build_id: int, source: bytes, config: dict[str, str],
+                    procfile: str | None, emit: LineWriter) -> tuple[str, str, dict[str, str]]:
         key, inputs = deps_key(source, self._deps_inputs(), config=config,
                                stack=self.engine.image_id(self.settings.stack_image),
                                buildpacks=self._buildpacks_digest())
@@ -103,20 +124,12 @@ class Builder:
             deps, code = self._compile(app, build_id, source, config, key, inputs, emit)
             emit(f"       dependencies layer {key[:12]} built: {why_rebuilt(old, inputs)}")
         image = self._code_layer(app, sha, build_id, key, deps.image, code)
-        files = read_files(source, {"app/Procfile", "app/app.json"})
-        processes = process_types(_text(files.get("app/Procfile")), deps.release_yaml)
-        checks = to_json(parse_app_json(_text(files.get("app/app.json"))))
-        emit(f"-----> Build succeeded: {image}")
-        return image, deps.buildpack, processes, checks
+        return image, deps.buildpack, process_types(procfile, deps.release_yaml)
 
-    def _dockerfile(self, app: str, sha: str, build_id: int, source: bytes,
-                    config: dict[str, str], emit: LineWriter) -> tuple[str, str, dict[str, str], dict]:
+    def _dockerfile(self, app: str, sha: str, build_id: int, source: bytes, config: dict[str, str],
+                    procfile: str | None, app_json: str | None,
+                    emit: LineWriter) -> tuple[str, dict[str, str]]:
         """The app's own Dockerfile, built by Docker (whose layer cache makes rebuilds fast)."""
-        files = read_files(source, {"app/Procfile", "app/app.json"})
-        procfile, app_json = _text(files.get("app/Procfile")), _text(files.get("app/app.json"))
-        checks = to_json(parse_app_json(app_json))  # bad input fails before the long part
-        if procfile is not None:
-            parse_procfile(procfile)
         args, missing = build_args(app_json, config)
         emit("-----> Dockerfile found: building it with docker build")
         if args:
@@ -136,9 +149,7 @@ class Builder:
                                    "(PAAS_BUILD_TIMEOUT); the running release is unchanged")
             raise DeployFailed(f"docker build failed: {error}")
         ref = f"{repository}:{tag}"
-        processes = dockerfile_processes(procfile, self.engine.image_config(ref))
-        emit(f"-----> Build succeeded: {ref}")
-        return ref, "dockerfile", processes, checks
+        return ref, dockerfile_processes(procfile, self.engine.image_config(ref))
 
     def _compile(self, app: str, build_id: int, source: bytes, config: dict[str, str], key: str,
                  inputs: dict[str, str], emit: LineWriter) -> tuple[Built, bytes]:

@@ -10,6 +10,7 @@ import threading
 import time
 from collections import defaultdict
 
+from paas.domain.appjson import initial_formation
 from paas.domain.healthchecks import from_json
 from paas.domain.models import Release
 from paas.errors import DeployFailed, PaasError
@@ -17,7 +18,7 @@ from paas.ports import Events, LineWriter, Store
 from paas.services.builder import Builder
 from paas.services.images import ImageCollector
 from paas.services.router import Router
-from paas.render.plan import Plan, plan
+from paas.render.plan import PHASES, Plan, plan
 from paas.services.scheduler import Scheduler, Started
 from paas.settings import Settings
 
@@ -42,11 +43,18 @@ class Deployer:
         started = time.monotonic()
         with self.lock(app):
             outcome = self.builder.build(app, sha, on_line)
-            release = self.release_and_deploy(
-                app, image=outcome.image, processes=outcome.processes, commit=sha,
-                description=f"Deploy {sha[:7]}", created_by=created_by,
-                build_id=outcome.build.id, on_line=on_line, healthchecks=outcome.healthchecks,
-            )
+            stored = self.store.get_formation(app)
+            first = self.store.current_release(app) is None
+            self.store.set_formation(app, initial_formation(stored, outcome.formation, first))
+            try:
+                release = self.release_and_deploy(
+                    app, image=outcome.image, processes=outcome.processes, commit=sha,
+                    description=f"Deploy {sha[:7]}", created_by=created_by,
+                    build_id=outcome.build.id, on_line=on_line, healthchecks=outcome.healthchecks,
+                )
+            except DeployFailed:
+                self.store.set_formation(app, stored)
+                raise
         on_line(f"-----> Released v{release.version} in {time.monotonic() - started:.1f}s")
         on_line(f"       {self.settings.app_url(app)} deployed")
         return release
@@ -73,18 +81,21 @@ class Deployer:
         return release
 
     def _release_phase(self, release: Release, on_line: LineWriter) -> None:
-        """The Procfile's `release` command runs once, before any traffic moves to the release."""
-        command = release.processes.get("release")
-        if not command:
-            return
-        on_line(f"-----> Running release command: {command}")
-        status = self.scheduler.run_once(release, command, lambda l: on_line(f"       {l}"),
-                                         self.store.get_resources(release.app))
-        if status != 0:
-            self.store.set_release_status(release.app, release.version, "failed")
-            self.events.write(release.app, "release", f"v{release.version} release command failed ({status})")
-            raise DeployFailed(f"v{release.version} failed: the release command exited with status "
-                               f"{status}; the running release is unchanged")
+        """app.json's predeploy, then the Procfile's `release` command, run once each before
+        any traffic moves to the release."""
+        for phase in PHASES:
+            command = release.processes.get(phase)
+            if not command:
+                continue
+            what = "predeploy script (app.json)" if phase == "predeploy" else "release command"
+            on_line(f"-----> Running {what}: {command}")
+            status = self.scheduler.run_once(release, command, lambda l: on_line(f"       {l}"),
+                                             self.store.get_resources(release.app))
+            if status != 0:
+                self.store.set_release_status(release.app, release.version, "failed")
+                self.events.write(release.app, "release", f"v{release.version} {what} failed ({status})")
+                raise DeployFailed(f"v{release.version} failed: the {what} exited with status "
+                                   f"{status}; the running release is unchanged")
 
     def _swap(self, release: Release, on_line: LineWriter) -> None:
         app, name = release.app, f"v{release.version}"

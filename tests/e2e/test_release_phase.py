@@ -1,5 +1,6 @@
-"""The Procfile's `release` command runs once per release before traffic moves; when it fails,
-the deploy fails and the running release keeps serving (issue 5)."""
+"""app.json's predeploy script, then the Procfile's `release` command, run once per release before
+traffic moves; when one fails, the deploy fails and the running release keeps serving; app.json's
+formation scales the first deploy (issue 5)."""
 from __future__ import annotations
 
 import json
@@ -21,9 +22,11 @@ def test_release_phase(platform, tmp_path):
     assert failed.stderr.splitlines()[-1] == (
         "paas: v2 failed: the release command exited with status 4; the running release is unchanged")
     assert "       migrating database" in failed.stderr
+    assert failed.stderr.index("       preparing assets") < failed.stderr.index("       migrating database")
     assert json.loads(platform.paas("config", "--json", cwd=repo).stdout) == {}
     releases = json.loads(platform.paas("releases", "--json", cwd=repo).stdout)
     assert [r["status"] for r in releases] == ["failed", "succeeded"]
     assert "hello from v1" in platform.get(app)[1]
     ps = json.loads(platform.paas("ps", "--json", cwd=repo).stdout)
-    assert [p["name"] for p in ps["processes"] if p["state"] == "running"] == ["web.1"]
+    assert ps["formation"] == {"web": 2}
+    assert [p["name"] for p in ps["processes"] if p["state"] == "running"] == ["web.1", "web.2"]

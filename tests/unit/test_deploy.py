@@ -467,3 +467,29 @@ def test_a_bad_procfile_fails_a_dockerfile_app_before_docker_builds(world):
     with pytest.raises(DeployFailed, match="Procfile line 1"):
         world.deployer.deploy_push("hello", SHA1, lambda _: None)
     assert world.engine.docker_builds == []
+
+
+def test_app_json_predeploy_runs_before_the_release_command_and_formation_scales_first_deploy(world):
+    world.repos.files = {**world.repos.files,
+                         "Procfile": b"web: gunicorn app:app\nworker: python w.py\nrelease: ./migrate\n",
+                         "app.json": b'{"scripts": {"dokku": {"predeploy": "./prepare"}},'
+                                     b' "formation": {"worker": {"quantity": 2}}}'}
+    lines = []
+    release = world.deployer.deploy_push("hello", SHA1, lines.append)
+    assert world.engine.one_offs == ["./prepare", "./migrate"]
+    assert "-----> Running predeploy script (app.json): ./prepare" in lines
+    assert release.processes["predeploy"] == "./prepare"
+    assert world.store.get_formation("hello") == {"web": 1, "worker": 2}
+    assert sorted(c.labels["paas.process"] for c in world.engine.running()) == ["web", "worker", "worker"]
+    world.services_processes.scale("hello", {"worker": 1}, lambda _: None)
+    world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    assert world.store.get_formation("hello") == {"web": 1, "worker": 1}  # ps:scale wins now
+
+
+def test_a_failing_predeploy_fails_the_deploy_and_restores_the_formation(world):
+    world.repos.files = {**world.repos.files, "app.json": b'{"scripts": {"dokku": {"predeploy": "false"}},'
+                                                          b' "formation": {"web": {"quantity": 2}}}'}
+    world.engine.one_off_status = 1
+    with pytest.raises(DeployFailed, match="the predeploy script \\(app.json\\) exited with status 1"):
+        world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    assert world.store.get_formation("hello") == {"web": 1}
