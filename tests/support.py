@@ -74,6 +74,7 @@ class Platform:
     instance: str
     keep_releases: int = 10
     drain_seconds: float = 10
+    settings: dict[str, str] | None = None  # more PAAS_* settings for this platform
 
     @property
     def env(self) -> dict[str, str]:
@@ -83,7 +84,7 @@ class Platform:
             "PAAS_HTTP_PORT": str(self.http_port), "PAAS_INSTANCE": self.instance,
             "PAAS_API_URL": self.api_url, "GIT_TERMINAL_PROMPT": "0",
             "PAAS_KEEP_RELEASES": str(self.keep_releases),
-            "PAAS_DRAIN_SECONDS": str(self.drain_seconds),
+            "PAAS_DRAIN_SECONDS": str(self.drain_seconds), **(self.settings or {}),
             "HOME": str(self.home / "user"),
             "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
@@ -148,12 +149,12 @@ class Platform:
 
 
 def start_platform(base: Path, name: str, keep_releases: int = 10,
-                   drain_seconds: float = 10) -> Platform:
+                   drain_seconds: float = 10, settings: dict[str, str] | None = None) -> Platform:
     home = base / name
     (home / "user").mkdir(parents=True)
     platform = Platform(home=home, api_port=free_port(), http_port=free_port(),
                         instance=f"t{os.getpid()}{name}", keep_releases=keep_releases,
-                        drain_seconds=drain_seconds)
+                        drain_seconds=drain_seconds, settings=settings)
     result = platform.control("up")
     assert result.returncode == 0, result.stdout + result.stderr
     return platform
