@@ -20,6 +20,7 @@ from paas.services.processes import Processes
 from paas.services.releases import Releases
 from paas.services.router import Router
 from paas.services.scheduler import Scheduler
+from paas.services.status import Status
 from paas.settings import Settings
 
 
@@ -35,6 +36,7 @@ class Services:
     converger: Converger
     logs: Logs
     domains: Domains
+    status: Status
     events: Events
     repos: Repos
     proxy: Proxy
@@ -47,11 +49,13 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
     builder = Builder(settings, store, engine, repos)
     deployer = Deployer(settings, store, builder, scheduler, router,
                         ImageCollector(settings, store, engine), events)
+    processes = Processes(store, scheduler, deployer)
     return Services(
         settings=settings, store=store, tokens=Tokens(store),
         apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events),
         deployer=deployer, releases=Releases(store, engine, deployer),
-        processes=Processes(store, scheduler, deployer), repos=repos, proxy=proxy,
+        processes=processes, status=Status(settings, store, processes, deployer),
+        repos=repos, proxy=proxy,
         converger=Converger(store, engine, scheduler, deployer, router, proxy),
         logs=Logs(engine, scheduler, events), events=events,
         domains=Domains(settings, store, scheduler, router, deployer),
