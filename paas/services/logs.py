@@ -51,9 +51,17 @@ class Logs:
         return [text for _, text in self._entries(app, {}, tail=lines)][-lines:]
 
     def follow(self, app: str, lines: int = 100) -> Iterator[str]:
+        for batch in self.polls(app, lines):
+            yield from batch
+
+    def polls(self, app: str, lines: int = 100,
+              max_seconds: float = FOLLOW_MAX_SECONDS) -> Iterator[list[str]]:
+        """`follow` one poll at a time: the last `lines` lines, then every FOLLOW_POLL seconds
+        the new ones, an empty batch when there are none, so that a streaming caller gets the
+        turn to check that its client is still there."""
         since: dict[str, float] = {}
-        yield from (text for _, text in self._entries(app, since, tail=lines)[-lines:])
-        deadline = time.monotonic() + FOLLOW_MAX_SECONDS
+        yield [text for _, text in self._entries(app, since, tail=lines)[-lines:]]
+        deadline = time.monotonic() + max_seconds
         while time.monotonic() < deadline:
             time.sleep(FOLLOW_POLL)
-            yield from (text for _, text in self._entries(app, since, tail=None))
+            yield [text for _, text in self._entries(app, since, tail=None)]
