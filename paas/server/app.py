@@ -1,4 +1,5 @@
-"""The web application: JSON API under /api/v1 and git smart HTTP under /git, one WSGI app.
+"""The web application: JSON API under /api/v1, the dashboard at / and git smart HTTP under
+/git, one WSGI app.
 
 `create_app(settings, services=None)` builds it; tests pass their own services.
 """
@@ -33,6 +34,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module in (meta_api, apps_api, releases_api, processes_api, logs_api, domains_api,
                    builds_api, tokens_api):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
+
+    from paas.server.dashboard import register as register_dashboard
+
+    register_dashboard(app, settings)
 
     @app.errorhandler(PaasError)
     def paas_error(exc: PaasError):

@@ -1,0 +1,44 @@
+"""One app's page: state, processes, releases, config vars (masked until revealed), domains and
+builds; the state, processes, releases and builds parts refresh by themselves."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request
+
+from paas.server.dashboard.common import services
+from paas.server.dashboard.session import passive
+
+bp = Blueprint("app", __name__)
+
+LISTED = 15  # releases and builds shown; the CLI lists them all
+LIVE_PARTS = {"status": "_app_status.html", "processes": "_processes.html",
+              "releases": "_releases.html", "builds": "_builds.html"}
+
+
+def _live(name: str) -> dict:
+    s = services()
+    return {
+        "name": name,
+        "summary": s.status.of(name),
+        "processes": s.processes.ps(name),
+        "releases": s.releases.list(name)[:LISTED],
+        "builds": s.store.list_builds(name)[:LISTED],
+    }
+
+
+@bp.get("/apps/<name>")
+def show(name: str):
+    info = services().apps.info(name)
+    return render_template(
+        "app.html", **_live(name), git_url=info.git_url,
+        config=services().store.get_config(name), domains=services().domains.list(name),
+        reveal=request.args.get("reveal") == "1",
+    )
+
+
+@bp.get("/apps/<name>/live")
+@passive
+def live(name: str):
+    services().apps.get(name)
+    context = _live(name)
+    return jsonify({part: render_template(template, **context)
+                    for part, template in LIVE_PARTS.items()})

@@ -1,0 +1,138 @@
+"""Dashboard sessions: sign-in with an API token, sign-out, and who may see a page.
+
+The session is Flask's signed cookie. It holds the token's name (never the token), when it was
+signed in, when it was last used and a random id; it ends after IDLE_SECONDS without a page
+view, when its token is revoked (or replaced by a new one of the same name), and at sign-out.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
+
+from paas.server.dashboard.common import services
+
+IDLE_SECONDS = 12 * 3600
+SECRET_FILE = "dashboard-secret"
+OPEN = {"dashboard.static", "dashboard.session.sign_in"}
+
+bp = Blueprint("session", __name__)
+
+
+def secret_key(home: Path) -> str:
+    """The key that signs session cookies, made once (mode 0600) so sessions survive restarts."""
+    path = home / SECRET_FILE
+    home.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        key = secrets.token_hex(32)
+        fh.write(key + "\n")
+    return key
+
+
+class SignedOut:
+    """Ids of sessions signed out before their idle end. A copy of a signed cookie stays
+    valid until it expires, so sign-out must be remembered here (in the one API process)."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add(self, sid: str, until: float) -> None:
+        with self._lock:
+            now = time.time()
+            self._until = {s: t for s, t in self._until.items() if t > now}
+            self._until[sid] = until
+
+    def __contains__(self, sid: object) -> bool:
+        with self._lock:
+            return sid in self._until
+
+
+def passive(view):
+    """Marks a view that the page calls by itself (live parts, log stream): it does not count
+    as use, so an open tab alone does not keep a session alive."""
+    view.passive = True
+    return view
+
+
+def _problem() -> str | None:
+    """Why the current session may not be used ('' when there simply is none), or None."""
+    if "token" not in session:
+        return ""
+    if session.get("sid") in current_app.extensions["paas.signed_out"]:
+        return "This session was signed out."
+    idle = current_app.config["PAAS_SESSION_IDLE_SECONDS"]
+    if time.time() - session.get("seen", 0) > idle:
+        return f"Your session expired after {_duration(idle)} without use; sign in again."
+    created = dict(services().tokens.list()).get(session["token"])
+    if created is None or created > session.get("since", 0):
+        return f"The token {session['token']} was revoked; sign in with a valid token."
+    return None
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)} {unit}"
+    return f"{seconds:g} s"
+
+
+def check():
+    """None when the request may go on; else where to go (the sign-in page)."""
+    if request.endpoint in OPEN:
+        return None
+    problem = _problem()
+    if problem is not None:
+        session.clear()
+        if problem:
+            flash(problem, "error")
+        wanted = request.full_path.rstrip("?") if request.method == "GET" else None
+        view = current_app.view_functions.get(request.endpoint)
+        return redirect(url_for("dashboard.session.sign_in",
+                                next=None if getattr(view, "passive", False) else wanted), 303)
+    g.token_name = session["token"]
+    if not getattr(current_app.view_functions.get(request.endpoint), "passive", False):
+        session["seen"] = time.time()
+    return None
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: never an open redirect to another host.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("dashboard.apps.index")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    if request.method == "GET":
+        if "token" in session and _problem() is None:
+            return redirect(_safe_next(request.args.get("next")))
+        return render_template("sign_in.html", next=request.args.get("next", ""))
+    name = services().tokens.identify(request.form.get("token", "").strip())
+    if name is None:
+        flash("That token is not valid.", "error")
+        return render_template("sign_in.html", next=request.form.get("next", "")), 401
+    session.clear()  # a fresh session (and CSRF token) for every sign-in
+    now = time.time()
+    session.update(token=name, sid=secrets.token_urlsafe(16), since=now, seen=now)
+    session.permanent = True
+    return redirect(_safe_next(request.form.get("next")), 303)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    idle = current_app.config["PAAS_SESSION_IDLE_SECONDS"]
+    current_app.extensions["paas.signed_out"].add(session["sid"], session["seen"] + idle)
+    session.clear()
+    flash("Signed out.", "ok")
+    return redirect(url_for("dashboard.session.sign_in"), 303)
