@@ -31,7 +31,7 @@ from paas.render.build import build_script, finalize_script, process_types
 from paas.render.container import APP_OWNER, build_spec, image_ref, labels
 from paas.settings import Settings
 
-BUILDPACK_ORDER = ["python", "static", "procfile"]  # documented in buildpacks/README.md
+BUILDPACK_ORDER = ["python", "nodejs", "static", "procfile"]  # documented in buildpacks/README.md
 IMAGE_CHANGES = ["WORKDIR /app", "ENV HOME=/app"]
 
 

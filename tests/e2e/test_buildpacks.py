@@ -30,7 +30,7 @@ def test_no_detectable_language_is_refused_clearly(platform, tmp_path):
     platform.paas("git:remote", "-a", "mystery", cwd=repo)
     result = platform.git("push", "paas", "main", cwd=repo)
     assert result.returncode != 0
-    assert "No buildpack matched this app (tried: python, static, procfile)." in result.stderr
+    assert "No buildpack matched this app (tried: python, nodejs, static, procfile)." in result.stderr
 
 
 def test_buildpacks_file_runs_each_in_order(platform, tmp_path):
@@ -44,4 +44,4 @@ def test_buildpacks_file_runs_each_in_order(platform, tmp_path):
     commit_all(repo, platform.env, "a buildpack from a URL")
     result = platform.git("push", "paas", "main", cwd=repo)
     assert result.returncode != 0
-    assert "cannot be fetched here; use buildpacks paas has: python, static, procfile" in result.stderr
+    assert "cannot be fetched here; use buildpacks paas has: python, nodejs, static, procfile" in result.stderr

@@ -24,7 +24,7 @@ export npm_config_cache="${TMPDIR:-/tmp}/npm-cache" npm_config_update_notifier=f
 
 cd "$app_dir"
 echo "-----> Running the build script (npm run build)"
-npm run build 2>&1 | sed -u 's/^/       /'
+npm run build 2>&1 | sed -u -e '/^[[:space:]]*$/d' -e 's/^/       /'
 status="${PIPESTATUS[0]}"
 if [ "$status" -ne 0 ]; then
   echo " !     The build script failed (npm run build exited with status $status); see its output above."
