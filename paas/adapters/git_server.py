@@ -83,6 +83,19 @@ class GitRepos:
     def remove(self, app: str) -> None:
         shutil.rmtree(self.path(app), ignore_errors=True)
 
+    def head(self, app: str) -> str | None:
+        """The commit HEAD names: a push that deploys points HEAD at its branch, so this is
+        what was last deployed by a push; None before the first."""
+        if not self.exists(app):
+            return None
+        repo = Repo(str(self.path(app)))
+        try:
+            return repo.refs[b"HEAD"].decode()
+        except KeyError:  # HEAD names a branch nobody has pushed yet
+            return None
+        finally:
+            repo.close()
+
     def archive(self, app: str, sha: str) -> Iterator[bytes]:
         """A tar of the commit's tree under `app/`: executable bits and symlinks kept,
         submodules left out. (dulwich.archive.tar_stream turns symlinks into mode-000 files and
