@@ -22,6 +22,13 @@ class PaasError(Exception):
         return out
 
 
+class BadRequest(PaasError):
+    """The request itself is malformed (e.g. its body is not valid JSON)."""
+
+    id = "bad_request"
+    status = 400
+
+
 class InvalidInput(PaasError):
     id = "invalid_params"
     status = 422
@@ -45,6 +52,13 @@ class Conflict(PaasError):
 class Unauthorized(PaasError):
     id = "unauthorized"
     status = 401
+
+
+class Forbidden(PaasError):
+    """The caller is known, and no token may do this."""
+
+    id = "forbidden"
+    status = 403
 
 
 class DeployFailed(PaasError):

@@ -1,75 +1,170 @@
-"""The OpenAPI 3 document of /api/v1, built from one table of operations. A test holds it
-equal to the Flask routes, so the two cannot drift apart."""
+"""The OpenAPI 3 document of /api/v1, built from one table of operations. Tests hold it equal
+to the Flask routes, and call every streaming operation with its documented example body, so
+the two cannot drift apart."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-APP = {"type": "object", "properties": {"name": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,29}$"}}}
+NAME = {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,29}$"}
 OBJ = {"type": "object"}
+NULLABLE_STR = {"type": "string", "nullable": True}
 ERROR = {"type": "object", "required": ["id", "message"],
          "properties": {"id": {"type": "string"}, "message": {"type": "string"},
-                        "output": {"type": "array", "items": {"type": "string"}}}}
+                        "output": {"type": "array", "items": {"type": "string"},
+                                   "description": "lines the operation wrote before it failed"}}}
+EVENT = {"oneOf": [
+    {"type": "object", "required": ["line"], "properties": {"line": {"type": "string"}}},
+    {"type": "object", "required": ["result"], "properties": {"result": OBJ}},
+    {"type": "object", "required": ["error"], "properties": {"error": ERROR}},
+]}
+STREAMING = ("A long operation. With `Accept: application/x-ndjson` the answer is a stream of "
+             "JSON lines as they happen: `{\"line\": ...}` for each progress line, then "
+             "`{\"result\": {...}}` or `{\"error\": {\"id\", \"message\"}}`. An error before any "
+             "progress is an ordinary error answer with its status. Otherwise one JSON answer "
+             "at the end, with the progress lines in `output`.")
+ERRORS = {
+    "400": "the body is not valid JSON", "401": "no token, or an unknown one",
+    "403": "no token may do this", "404": "no such app, or no such thing of the app",
+    "409": "conflicts with the app's state", "413": "the body is over 1 MiB",
+    "415": "the body is not JSON", "422": "invalid input, e.g. a bad name or key",
+}
 
-# (method, path, summary, request body schema or None, success status)
+
+@dataclass(frozen=True)
+class Op:
+    method: str
+    path: str
+    summary: str
+    status: int = 200
+    body: dict | None = None      # request body schema
+    example: dict | None = None   # a valid body (tests send it)
+    optional_body: bool = False
+    streams: bool = False
+    query: dict = field(default_factory=dict)  # name -> schema
+    errors: tuple[str, ...] = ()
+    text: bool = False            # answers text/plain
+
+
+def _obj(required: tuple[str, ...] = (), **props) -> dict:
+    out: dict = {"type": "object", "properties": props, "additionalProperties": False}
+    if required:
+        out["required"] = list(required)
+    return out
+
+
 OPERATIONS = [
-    ("get", "/health", "Platform health (no token needed)", None, 200),
-    ("get", "/openapi.json", "This document", None, 200),
-    ("get", "/apps", "List apps", None, 200),
-    ("post", "/apps", "Create an app", APP, 201),
-    ("get", "/apps/{name}", "App info: URL, git URL, release, processes", None, 200),
-    ("delete", "/apps/{name}", "Destroy an app and everything it has", None, 200),
-    ("get", "/apps/{name}/releases", "List releases, newest first (?limit=N)", None, 200),
-    ("get", "/apps/{name}/releases/{version}", "A release and what it changed", None, 200),
-    ("post", "/apps/{name}/releases/rollback", "Roll back code and config to version (default: the previous release)",
-     {"type": "object", "properties": {"version": {"type": ["string", "null"]}}}, 201),
-    ("get", "/apps/{name}/config", "Config vars", None, 200),
-    ("patch", "/apps/{name}/config", "Set (string) or unset (null) config vars: one release",
-     {"type": "object", "additionalProperties": {"type": ["string", "null"]}}, 200),
-    ("get", "/apps/{name}/ps", "Formation and processes", None, 200),
-    ("post", "/apps/{name}/ps/scale", "Scale process types",
-     {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}, 200),
-    ("post", "/apps/{name}/ps/restart", "Restart all processes or one type",
-     {"type": "object", "properties": {"type": {"type": ["string", "null"]}}}, 200),
-    ("post", "/apps/{name}/run", "Run a one-off command; streams JSON lines, the last has the exit status",
-     {"type": "object", "required": ["command"], "properties": {"command": {"type": "array", "items": {"type": "string"}}}}, 200),
-    ("get", "/apps/{name}/resources", "Resource limits", None, 200),
-    ("patch", "/apps/{name}/resources", "Set resource limits",
-     {"type": "object", "properties": {"process": {"type": ["string", "null"]}, "limits": OBJ}}, 200),
-    ("get", "/apps/{name}/logs", "Logs (?lines=N; ?tail=1 streams text/plain)", None, 200),
-    ("get", "/apps/{name}/domains", "Host names the app is served at", None, 200),
-    ("post", "/apps/{name}/domains", "Add a domain",
-     {"type": "object", "required": ["domain"], "properties": {"domain": {"type": "string"}}}, 201),
-    ("delete", "/apps/{name}/domains/{domain}", "Remove a domain", None, 200),
-    ("get", "/apps/{name}/builds", "Builds, newest first", None, 200),
-    ("get", "/apps/{name}/builds/{build_id}", "A build with its full output", None, 200),
-    ("get", "/tokens", "API tokens (names)", None, 200),
-    ("post", "/tokens", "Create a named token (its value is returned once)", APP, 201),
-    ("delete", "/tokens/{name}", "Revoke a token", None, 200),
+    Op("get", "/health", "Platform health (no token needed)"),
+    Op("get", "/openapi.json", "This document"),
+    Op("get", "/apps", "List apps"),
+    Op("post", "/apps", "Create an app", 201, _obj(("name",), name=NAME), {"name": "hello"},
+       errors=("409",)),
+    Op("get", "/apps/{name}", "App info: URL, git URL, release, processes"),
+    Op("delete", "/apps/{name}", "Destroy an app and everything it has: containers, images, "
+                                 "network, volumes, nginx file, repository, config, releases"),
+    Op("get", "/apps/{name}/releases", "List releases, newest first",
+       query={"limit": {"type": "integer", "minimum": 1}}),
+    Op("get", "/apps/{name}/releases/{version}", "A release and what it changed"),
+    Op("post", "/apps/{name}/releases/rollback",
+       "Roll back code and config to version (default: the previous good release)", 201,
+       _obj(version={**NULLABLE_STR, "description": "vN or N"}), {"version": None}, optional_body=True, streams=True,
+       errors=("409",)),
+    Op("get", "/apps/{name}/config", "Config vars"),
+    Op("patch", "/apps/{name}/config", "Set (string) or unset (null) config vars: one release",
+       body={"type": "object", "additionalProperties": NULLABLE_STR}, example={"GREETING": "hi"},
+       streams=True),
+    Op("get", "/apps/{name}/ps", "Formation and processes"),
+    Op("post", "/apps/{name}/ps/scale", "Scale process types (no release)",
+       body={"type": "object", "additionalProperties": {"type": "integer", "minimum": 0,
+                                                       "maximum": 50}},
+       example={"web": 2}, streams=True, errors=("409",)),
+    Op("post", "/apps/{name}/ps/restart", "Restart all processes or one type, rolling",
+       body=_obj(type=NULLABLE_STR), example={"type": None}, optional_body=True, streams=True,
+       errors=("409",)),
+    Op("post", "/apps/{name}/run", "Run a one-off command; the result carries its exit status",
+       body=_obj(("command",), command={"type": "array", "items": {"type": "string"}}),
+       example={"command": ["python", "-V"]}, streams=True, errors=("409",)),
+    Op("get", "/apps/{name}/resources", "Resource limits (`*` applies to every process type)"),
+    Op("patch", "/apps/{name}/resources", "Set resource limits; restarts what they apply to",
+       body=_obj(("limits",), process=NULLABLE_STR,
+                 limits={"type": "object", "additionalProperties": {"type": "string"}}),
+       example={"process": None, "limits": {"memory": "512m"}}, streams=True),
+    Op("get", "/apps/{name}/logs", "Logs; with tail=1 a live text/plain stream", text=True,
+       query={"lines": {"type": "integer", "minimum": 1, "maximum": 10000},
+              "tail": {"type": "string", "enum": ["0", "1", "true", "false"]}}),
+    Op("get", "/apps/{name}/domains", "Host names the app is served at"),
+    Op("post", "/apps/{name}/domains", "Add a domain", 201,
+       _obj(("domain",), domain={"type": "string"}), {"domain": "www.example.test"},
+       errors=("409",)),
+    Op("delete", "/apps/{name}/domains/{domain}", "Remove a domain"),
+    Op("get", "/apps/{name}/builds", "Builds, newest first"),
+    Op("post", "/apps/{name}/builds",
+       "Build the commit last pushed again and deploy it, as a push does", 201, _obj(), {},
+       optional_body=True, streams=True, errors=("409",)),
+    Op("get", "/apps/{name}/builds/{build_id}", "A build with its full output"),
+    Op("get", "/tokens", "API tokens (names)"),
+    Op("post", "/tokens", "Create a named token (its value is returned once)", 201,
+       _obj(("name",), name=NAME), {"name": "ci"}, errors=("409",)),
+    Op("delete", "/tokens/{name}", "Revoke a token (not the admin token, not the caller's own)",
+       errors=("403",)),
 ]
+
+
+def _responses(op: Op) -> dict:
+    success = {"text/plain": {"schema": {"type": "string"}}} if op.text else \
+        {"application/json": {"schema": OBJ}}
+    out: dict = {str(op.status): {"description": "success", "content": success}}
+    if op.streams:
+        stream = {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/Event"}}}
+        if op.status == 200:
+            out["200"]["content"].update(stream)
+        else:
+            out["200"] = {"description": "streamed progress", "content": stream}
+    codes = ["401"] if op.path != "/health" else []
+    codes += ["404"] if "{" in op.path else []
+    codes += ["400", "413", "415", "422"] if op.body else []
+    codes += ["422"] if op.query or "{version}" in op.path else []
+    for code in sorted(set(codes) | set(op.errors)):
+        out[code] = {"$ref": f"#/components/responses/{code}"}
+    out["default"] = {"$ref": "#/components/responses/default"}
+    return out
+
+
+def _operation(op: Op) -> dict:
+    out: dict = {
+        "summary": op.summary,
+        "operationId": re.sub(r"\W+", "_", f"{op.method}{op.path}").strip("_"),
+        "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                       for p in re.findall(r"{(\w+)}", op.path)]
+        + [{"name": q, "in": "query", "required": False, "schema": s} for q, s in op.query.items()],
+        "responses": _responses(op),
+    }
+    if op.streams:
+        out["description"] = STREAMING
+    if op.body is not None:
+        out["requestBody"] = {"required": not op.optional_body, "content": {
+            "application/json": {"schema": op.body, "example": op.example}}}
+    if op.path == "/health":
+        out["security"] = []
+    return out
 
 
 def document() -> dict:
     paths: dict = {}
-    for method, path, summary, body, status in OPERATIONS:
-        op: dict = {
-            "summary": summary,
-            "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                           for p in re.findall(r"{(\w+)}", path)],
-            "responses": {
-                str(status): {"description": "success", "content": {"application/json": {"schema": OBJ}}},
-                "default": {"description": "error", "content": {"application/json": {"schema": ERROR}}},
-            },
-        }
-        if body is not None:
-            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-        if path == "/health":
-            op["security"] = []
-        paths.setdefault(path, {})[method] = op
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     return {
         "openapi": "3.0.3",
-        "info": {"title": "paas API", "version": "1"},
+        "info": {"title": "paas API", "version": "1",
+                 "description": "Errors are {\"id\", \"message\"} with the status below."},
         "servers": [{"url": "/api/v1"}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": ERROR, "Event": EVENT},
+            "responses": {code: {"description": text, "content": error}
+                          for code, text in {**ERRORS, "default": "another error"}.items()},
+        },
         "security": [{"bearer": []}],
         "paths": paths,
     }

@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 
 from paas.domain.names import APP_NAME_RE
-from paas.errors import Conflict, InvalidInput, NotFound
+from paas.errors import Forbidden, InvalidInput, NotFound
 from paas.ports import Store
 
 ADMIN = "admin"
@@ -54,9 +54,9 @@ class Tokens:
 
     def revoke(self, name: str, caller: str) -> None:
         if name == caller:
-            raise Conflict("a token cannot revoke itself: use another token")
+            raise Forbidden("a token cannot revoke itself: use another token")
         if name == ADMIN:
-            raise Conflict("the admin token cannot be revoked (delete $PAAS_HOME/admin-token "
+            raise Forbidden("the admin token cannot be revoked (delete $PAAS_HOME/admin-token "
                            "and restart the platform to make a new one)")
         if not self.store.delete_token(name):
             raise NotFound(f"no token named {name!r}")

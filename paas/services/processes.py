@@ -19,6 +19,7 @@ from paas.ports import LineWriter, Store
 from paas.services.deploy import Deployer
 from paas.services.scheduler import Scheduler
 
+PROCESS_TYPE_RE = re.compile(r"[A-Za-z0-9_-]{1,63}")  # the Procfile's
 SCALE_RE = re.compile(r"([A-Za-z0-9_-]{1,63})=([0-9]{1,3})")
 MAX_PER_TYPE = 50
 
@@ -113,6 +114,8 @@ class Processes:
 
     def set_resources(self, app: str, process: str | None, args: list[str],
                       on_line: LineWriter) -> dict[str, dict[str, str]]:
+        if process is not None and not PROCESS_TYPE_RE.fullmatch(process):
+            raise InvalidInput(f"invalid process type {process[:40]!r}: use the Procfile's names")
         values = parse_resources(args)
         if not values:
             raise InvalidInput("nothing to set: give e.g. memory=512m cpus=0.5 pids=256")

@@ -1,23 +1,14 @@
 """/api/v1/apps: create, list, describe and destroy apps."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from paas.errors import InvalidInput, UnsupportedMediaType
+from paas.server.api.inputs import json_body
 from paas.server.auth import require_token, services
 from paas.server.serialize import app_info_json, app_json
 
 bp = Blueprint("apps", __name__)
 bp.before_request(require_token)
-
-
-def json_body() -> dict:
-    if not request.is_json:
-        raise UnsupportedMediaType("expected a JSON body (Content-Type: application/json)")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("expected a JSON object")
-    return body
 
 
 @bp.get("/apps")
@@ -27,7 +18,7 @@ def list_apps():
 
 @bp.post("/apps")
 def create_app():
-    app = services().apps.create(json_body().get("name"))
+    app = services().apps.create(json_body("name").get("name"))
     return jsonify(app_json(app)), 201
 
 

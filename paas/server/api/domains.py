@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from paas.server.api.apps import json_body
+from paas.server.api.inputs import json_body
 from paas.server.auth import require_token, services
 
 bp = Blueprint("domains", __name__)
@@ -19,7 +19,7 @@ def list_domains(name: str):
 @bp.post("/apps/<name>/domains")
 def add_domain(name: str):
     services().apps.get(name)
-    return jsonify(services().domains.add(name, json_body().get("domain"))), 201
+    return jsonify(services().domains.add(name, json_body("domain").get("domain"))), 201
 
 
 @bp.delete("/apps/<name>/domains/<domain>")

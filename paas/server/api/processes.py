@@ -1,16 +1,14 @@
-"""/api/v1/apps/<app>/ps and /resources: processes, scaling, restarts, resource limits."""
+"""/api/v1/apps/<app>/ps, /resources and /run: processes, scaling, restarts, resource limits,
+one-off commands. The changes are long operations and answer through `progress.respond`."""
 from __future__ import annotations
 
-import json
-import queue
-import threading
 from dataclasses import asdict
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, jsonify
 
-from paas.errors import InvalidInput, PaasError
-from paas.server.api.apps import json_body
-from paas.server.api.releases import Progress
+from paas.errors import InvalidInput
+from paas.server.api.inputs import json_body
+from paas.server.api.progress import respond
 from paas.server.auth import require_token, services
 from paas.services.processes import parse_scale
 
@@ -27,23 +25,28 @@ def ps(name: str):
 
 @bp.post("/apps/<name>/ps/scale")
 def scale(name: str):
-    services().apps.get(name)
+    svc = services()
+    svc.apps.get(name)
     body = json_body()
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in body.values()):
         raise InvalidInput('expected {"TYPE": N, ...} with whole numbers')
     changes = parse_scale([f"{k}={v}" for k, v in body.items()])  # the CLI's rules
-    with Progress() as progress:
-        formation = services().processes.scale(name, changes, progress)
-    return jsonify({"formation": formation, "output": progress.lines})
+    return respond(lambda on_line: {"formation": svc.processes.scale(name, changes, on_line)})
 
 
 @bp.post("/apps/<name>/ps/restart")
 def restart(name: str):
-    services().apps.get(name)
-    process = json_body().get("type")
-    with Progress() as progress:
-        services().processes.restart(name, process, progress)
-    return jsonify({"restarted": process or "all", "output": progress.lines})
+    svc = services()
+    svc.apps.get(name)
+    process = json_body("type", optional=True).get("type")
+    if process is not None and not isinstance(process, str):
+        raise InvalidInput("type must be a process type (a string) or null for all")
+
+    def work(on_line):
+        svc.processes.restart(name, process, on_line)
+        return {"restarted": process or "all"}
+
+    return respond(work)
 
 
 @bp.get("/apps/<name>/resources")
@@ -54,40 +57,22 @@ def get_resources(name: str):
 
 @bp.patch("/apps/<name>/resources")
 def set_resources(name: str):
-    services().apps.get(name)
-    body = json_body()
-    limits = body.get("limits")
-    if not isinstance(limits, dict) or not all(isinstance(v, str) for v in limits.values()):
+    svc = services()
+    svc.apps.get(name)
+    body = json_body("process", "limits")
+    limits, process = body.get("limits"), body.get("process")
+    if not isinstance(limits, dict) or not all(isinstance(v, str) for v in limits.values()) \
+            or not isinstance(process, (str, type(None))):
         raise InvalidInput('expected {"process": TYPE or null, "limits": {"memory": "512m", ...}}')
-    with Progress() as progress:
-        found = services().processes.set_resources(
-            name, body.get("process"), [f"{k}={v}" for k, v in limits.items()], progress)
-    return jsonify({"resources": found, "output": progress.lines})
+    args = [f"{k}={v}" for k, v in limits.items()]
+    return respond(lambda on_line: {
+        "resources": svc.processes.set_resources(name, process, args, on_line)})
 
 
 @bp.post("/apps/<name>/run")
 def run(name: str):
-    """Streams the one-off's output as JSON lines `{"line": ...}`, then `{"exit": N}`."""
-    services().apps.get(name)
-    command = json_body().get("command")
-    lines: queue.Queue = queue.Queue()
-    processes = services().processes
-
-    def work() -> None:
-        try:
-            lines.put({"exit": processes.run(name, command, lambda l: lines.put({"line": l}))})
-        except PaasError as exc:
-            lines.put({"error": exc.to_dict()})
-        except Exception as exc:  # the stream must end with a verdict whatever broke
-            lines.put({"error": {"id": "error", "message": f"{type(exc).__name__}: {exc}"}})
-
-    threading.Thread(target=work, daemon=True).start()
-
-    def stream():
-        while True:
-            item = lines.get()
-            yield json.dumps(item) + "\n"
-            if "exit" in item or "error" in item:
-                return
-
-    return Response(stream(), mimetype="application/x-ndjson", headers={"X-Accel-Buffering": "no"})
+    """A one-off container; the result carries its exit status."""
+    svc = services()
+    svc.apps.get(name)
+    command = json_body("command").get("command")
+    return respond(lambda on_line: {"exit": svc.processes.run(name, command, on_line)})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from paas.server.api.apps import json_body
+from paas.server.api.inputs import json_body
 from paas.server.auth import require_token, services
 from paas.server.serialize import iso
 
@@ -18,7 +18,7 @@ def list_tokens():
 
 @bp.post("/tokens")
 def create_token():
-    name = json_body().get("name")
+    name = json_body("name").get("name")
     return jsonify({"name": name, "token": services().tokens.create(name)}), 201
 
 
