@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
+from urllib.parse import quote
 
 import click
 import httpx
@@ -15,17 +17,25 @@ def config_path(env: dict[str, str]) -> Path:
     return Path(base) / "paas" / "config.json"
 
 
-def load_login(env: dict[str, str]) -> tuple[str, str]:
+def read_login(env: dict[str, str]) -> tuple[str | None, str | None]:
+    """The API URL and token: the environment's, else what `paas login` saved."""
     saved: dict = {}
     path = config_path(env)
     if path.is_file():
-        saved = json.loads(path.read_text())
+        try:
+            saved = json.loads(path.read_text())
+        except ValueError:
+            raise CliError(f"{path} is not JSON: run 'paas login' again") from None
     url = env.get("PAAS_API_URL") or saved.get("api_url")
-    token = env.get("PAAS_TOKEN") or saved.get("token")
+    return (url.rstrip("/") if url else None), env.get("PAAS_TOKEN") or saved.get("token")
+
+
+def load_login(env: dict[str, str]) -> tuple[str, str]:
+    url, token = read_login(env)
     if not url or not token:
         raise CliError("not logged in: run 'paas login --api-url URL --token TOKEN' "
                        "or set PAAS_API_URL and PAAS_TOKEN")
-    return url.rstrip("/"), token
+    return url, token
 
 
 def save_login(env: dict[str, str], api_url: str, token: str) -> Path:
@@ -34,6 +44,15 @@ def save_login(env: dict[str, str], api_url: str, token: str) -> Path:
     path.touch(mode=0o600)
     path.write_text(json.dumps({"api_url": api_url.rstrip("/"), "token": token}))
     return path
+
+
+NDJSON = "application/x-ndjson"
+
+
+def seg(value: object) -> str:
+    """One URL path segment, escaped, so that a name like `../apps/x` cannot reach another route."""
+    text = quote(str(value), safe="")
+    return text.replace(".", "%2E") if set(text) <= {"."} else text
 
 
 class Client:
@@ -49,34 +68,45 @@ class Client:
             resp = self.http.request(method, path, json=body)
         except httpx.HTTPError as exc:
             raise CliError(f"cannot reach the paas API at {self.api_url}: {exc}") from None
+        return _answer(resp)
+
+    def operation(self, method: str, path: str, body: dict | None = None,
+                  on_line: Callable[[str], None] | None = None) -> dict:
+        """A long operation (deploy, rollback, restart...): its progress lines are handed to
+        `on_line` (default: stderr) as the API streams them; its result is returned."""
+        on_line = on_line or (lambda line: click.echo(line, err=True))
         try:
-            data = resp.json()
-        except ValueError:
-            data = None
-        if resp.status_code >= 400:
-            message = data.get("message") if isinstance(data, dict) else None
-            for line in (data or {}).get("output", []) if isinstance(data, dict) else []:
-                click.echo(line, err=True)  # what the operation printed before it failed
-            raise CliError(message or f"the API answered {resp.status_code}")
-        return data
+            with self.http.stream(method, path, json=body, headers={"Accept": NDJSON}) as resp:
+                if resp.status_code >= 400 or not resp.headers.get("content-type", "").startswith(NDJSON):
+                    resp.read()
+                    result = _answer(resp)  # an early error, or a server that does not stream
+                    if not isinstance(result, dict):
+                        raise CliError(f"the API answered {resp.status_code} without a result")
+                    for line in result.pop("output", None) or []:
+                        on_line(line)
+                    return result
+                for raw in resp.iter_lines():
+                    if not raw.strip():
+                        continue
+                    event = _event(raw)
+                    if "line" in event:
+                        on_line(event["line"])
+                    elif "error" in event:
+                        raise CliError(event["error"].get("message") or "the operation failed")
+                    elif "result" in event:
+                        return event["result"]
+        except httpx.HTTPError as exc:
+            raise CliError(f"lost the paas API at {self.api_url}: {exc}") from None
+        raise CliError("the paas API ended the stream without a result; "
+                       "see 'paas releases' and 'paas logs' for what happened")
 
     def stream_lines(self, path: str):
         """Lines of a streamed text response, as they arrive."""
-        yield from self._stream("GET", path, None)
-
-    def stream_lines_post(self, path: str, body: dict):
-        yield from self._stream("POST", path, body)
-
-    def _stream(self, method: str, path: str, body: dict | None):
         try:
-            with self.http.stream(method, path, json=body) as resp:
+            with self.http.stream("GET", path) as resp:
                 if resp.status_code >= 400:
                     resp.read()
-                    try:
-                        message = resp.json().get("message")
-                    except ValueError:
-                        message = None
-                    raise CliError(message or f"the API answered {resp.status_code}")
+                    _answer(resp)
                 yield from resp.iter_lines()
         except httpx.HTTPError as exc:
             raise CliError(f"lost the paas API at {self.api_url}: {exc}") from None
@@ -89,3 +119,29 @@ class Client:
 
     def delete(self, path: str):
         return self.call("DELETE", path)
+
+
+def _answer(resp: httpx.Response):
+    """The JSON of an answer; for an error, its message as a CliError, after the lines the
+    failed operation printed."""
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    if resp.status_code < 400:
+        return data
+    if not isinstance(data, dict):
+        raise CliError(f"the API answered {resp.status_code}")
+    for line in data.get("output") or []:
+        click.echo(line, err=True)
+    raise CliError(data.get("message") or f"the API answered {resp.status_code}")
+
+
+def _event(raw: str) -> dict:
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        raise CliError(f"the paas API sent a garbled progress line: {raw[:80]!r}")
+    return event

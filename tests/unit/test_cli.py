@@ -111,15 +111,18 @@ def test_builds_and_their_output(api, capsys):
     run(api, ["apps:create", "hello"], capsys)
     services.deployer.deploy_push("hello", "a" * 40, lambda _: None)
     code, out, _ = run(api, ["builds", "-a", "hello"], capsys)
-    assert code == 0 and out.splitlines()[1].startswith("1     succeeded  aaaaaaa  python")
+    assert code == 0 and out.splitlines()[1].startswith("1  succeeded  aaaaaaa  python  ")
     code, out, _ = run(api, ["builds:output", "-a", "hello"], capsys)
     assert "-----> Python app detected" in out and "-----> Build succeeded" in out
     assert run(api, ["builds:output", "9", "-a", "hello"], capsys)[2] == "paas: no build 9 of hello\n"
 
 
 def test_tokens_commands(api, capsys):
-    code, out, _ = run(api, ["tokens:create", "deploy-bot"], capsys)
-    assert code == 0 and len(out.strip()) > 30
+    code, out, err = run(api, ["tokens:create", "deploy-bot"], capsys)
+    assert code == 0 and len(out.strip()) > 30 and "\n" not in out.strip()  # alone: TOKEN=$(...)
+    assert err == "Created token deploy-bot; its value is shown this once:\n"
     assert "deploy-bot" in run(api, ["tokens"], capsys)[1]
-    assert run(api, ["tokens:revoke", "deploy-bot"], capsys)[1] == "Revoked token deploy-bot\n"
+    assert run(api, ["tokens:revoke", "deploy-bot"], capsys)[1] == "Revoking token deploy-bot... done\n"
     assert run(api, ["tokens:revoke", "deploy-bot"], capsys)[2] == "paas: no token named 'deploy-bot'\n"
+    assert run(api, ["tokens:revoke", "admin"], capsys)[2] == (
+        "paas: a token cannot revoke itself: use another token\n")

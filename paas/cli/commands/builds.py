@@ -1,17 +1,16 @@
-"""builds, builds:output."""
+"""builds, builds:create, builds:output."""
 from __future__ import annotations
 
 import click
 
-from paas.cli.commands.apps import app_option
-from paas.cli.context import Context
-from paas.cli.output import CliError, as_json, header
+from paas.cli.context import Context, app_option, json_option
+from paas.cli.output import CliError, as_json, header, progress, table
 
 
 def register(cli: click.Group) -> None:
     @cli.command("builds")
     @app_option
-    @click.option("--json", "json_", is_flag=True, help="output JSON")
+    @json_option
     @click.pass_obj
     def builds(ctx: Context, app_name, json_: bool) -> None:
         """List the app's builds, newest first."""
@@ -20,10 +19,22 @@ def register(cli: click.Group) -> None:
         if json_:
             return as_json(found)
         header(f"{app} Builds")
-        for b in found:
-            took = f"{b['duration_seconds']}s" if b["duration_seconds"] is not None else "-"
-            click.echo(f"{b['id']:<5} {b['status']:<10} {b['commit'][:7]}  {b['buildpack'] or '-':<8} "
-                       f"{took:>7}  {b['started_at']}")
+        table([[b["id"], b["status"], b["commit"][:7], b["buildpack"] or "-",
+                f"{b['duration_seconds']}s" if b["duration_seconds"] is not None else "-",
+                b["started_at"]] for b in found])
+
+    @cli.command("builds:create")
+    @app_option
+    @json_option
+    @click.pass_obj
+    def builds_create(ctx: Context, app_name, json_: bool) -> None:
+        """Build the commit last pushed again and deploy it, as a push does (e.g. after a
+        buildpack or stack update)."""
+        app = ctx.app(app_name)
+        release = ctx.client.operation("POST", f"/apps/{app}/builds", {}, on_line=progress)
+        if json_:
+            return as_json(release)
+        click.echo(f"Built {release['commit'][:7]} again and released {app} v{release['version']}")
 
     @cli.command("builds:output")
     @click.argument("build_id", required=False, type=int)

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import click
 
-from paas.cli.commands.apps import app_option
-from paas.cli.context import Context
+from paas.cli.client import seg
+from paas.cli.context import Context, app_option, json_option
 from paas.cli.output import as_json, header
 
 
 def register(cli: click.Group) -> None:
     @cli.command("domains")
     @app_option
-    @click.option("--json", "json_", is_flag=True, help="output JSON")
+    @json_option
     @click.pass_obj
     def domains(ctx: Context, app_name, json_: bool) -> None:
         """List the host names the app is served at."""
@@ -40,5 +40,5 @@ def register(cli: click.Group) -> None:
     def domains_remove(ctx: Context, domain: str, app_name) -> None:
         """Stop serving the app at a host name."""
         app = ctx.app(app_name)
-        ctx.client.delete(f"/apps/{app}/domains/{domain}")
+        ctx.client.delete(f"/apps/{app}/domains/{seg(domain)}")
         click.echo(f"Removing {domain} from {app}... done")

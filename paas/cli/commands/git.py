@@ -21,7 +21,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def git_remote(ctx: Context, app_name: str, remote: str) -> None:
         """Add (or point) a git remote at the app, for `git push paas main`."""
-        url = ctx.client.get(f"/apps/{app_name}")["git_url"]
+        url = ctx.client.get(f"/apps/{ctx.app(app_name)}")["git_url"]
         existing = _git(ctx, ["remote", "get-url", remote], check=False)
         verb = "set-url" if existing.returncode == 0 else "add"
         result = _git(ctx, ["remote", verb, remote, url], check=False)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import click
 
-from paas.cli.commands.apps import app_option
-from paas.cli.context import Context
+from paas.cli.context import Context, app_option
 
 
 def register(cli: click.Group) -> None:
     @cli.command("logs")
     @app_option
-    @click.option("-n", "--num", default=100, show_default=True, help="how many lines")
+    @click.option("-n", "--num", default=100, show_default=True, type=click.IntRange(1, 10000),
+                  help="how many lines")
     @click.option("-t", "--tail", is_flag=True, help="keep following new lines")
     @click.pass_obj
     def logs(ctx: Context, app_name, num: int, tail: bool) -> None:

@@ -1,18 +1,10 @@
 """ps, ps:scale, ps:restart, resources, resources:set, run."""
 from __future__ import annotations
 
-import json
-
 import click
 
-from paas.cli.commands.apps import app_option
-from paas.cli.context import Context
-from paas.cli.output import CliError, as_json, header
-
-
-def _echo_output(result: dict) -> None:
-    for line in result.get("output", []):
-        click.echo(line, err=True)
+from paas.cli.context import Context, app_option, json_option
+from paas.cli.output import CliError, as_json, header, progress, table
 
 
 def _age(seconds: float | None) -> str:
@@ -24,12 +16,20 @@ def _age(seconds: float | None) -> str:
     return f"{int(seconds)}s"
 
 
+def _pairs(args: tuple[str, ...], example: str) -> dict[str, str]:
+    bad = [arg for arg in args if "=" not in arg]
+    if bad:
+        raise CliError(f"{bad[0][:40]!r} is not KEY=VALUE (e.g. {example})")
+    return dict(arg.partition("=")[::2] for arg in args)
+
+
 def register(cli: click.Group) -> None:
     register_run(cli)
+    register_resources(cli)
 
     @cli.command("ps")
     @app_option
-    @click.option("--json", "json_", is_flag=True, help="output JSON")
+    @json_option
     @click.pass_obj
     def ps(ctx: Context, app_name, json_: bool) -> None:
         """List the app's processes: state, release, uptime, restarts."""
@@ -37,41 +37,40 @@ def register(cli: click.Group) -> None:
         found = ctx.client.get(f"/apps/{app}/ps")
         if json_:
             return as_json(found)
-        header(f"{app} Processes ({', '.join(f'{k}={v}' for k, v in found['formation'].items())})")
-        for p in found["processes"]:
-            oom = "  OOM-killed" if p["oom_killed"] else ""
-            click.echo(f"{p['name']:<12} {p['state']:<10} v{p['release']:<5} up {_age(p['uptime_seconds']):<6}"
-                       f" restarts {p['restarts']}{oom}")
+        formation = " ".join(f"{k}={v}" for k, v in sorted(found["formation"].items()))
+        header(f"{app} Processes ({formation or 'none'})")
+        table([[p["name"], p["state"], f"v{p['release']}", f"up {_age(p['uptime_seconds'])}",
+                f"restarts {p['restarts']}", "OOM-killed" if p["oom_killed"] else ""]
+               for p in found["processes"]])
 
     @cli.command("ps:scale")
     @click.argument("changes", nargs=-1, required=True)
     @app_option
     @click.pass_obj
     def ps_scale(ctx: Context, changes: tuple[str, ...], app_name) -> None:
-        """Scale process types, e.g. web=2 worker=1."""
+        """Scale process types, e.g. web=2 worker=1 (no release; no downtime)."""
         app = ctx.app(app_name)
-        body = {}
-        for change in changes:
-            kind, _, number = change.partition("=")
-            body[kind] = int(number) if number.isdigit() else number
-        result = ctx.client.post(f"/apps/{app}/ps/scale", body)
-        _echo_output(result)
-        click.echo("Scaled to " + ", ".join(f"{k}={v}" for k, v in result["formation"].items()))
+        body = {k: int(v) if v.isascii() and v.isdigit() else v
+                for k, v in _pairs(changes, "web=2").items()}
+        result = ctx.client.operation("POST", f"/apps/{app}/ps/scale", body)
+        click.echo(f"Scaling {app}... done, now " +
+                   " ".join(f"{k}={v}" for k, v in sorted(result["formation"].items())))
 
     @cli.command("ps:restart")
     @click.argument("process_type", required=False)
     @app_option
     @click.pass_obj
     def ps_restart(ctx: Context, process_type: str | None, app_name) -> None:
-        """Restart all processes, or one type, with no downtime."""
+        """Restart all processes, or one type, one container at a time (no downtime)."""
         app = ctx.app(app_name)
-        result = ctx.client.post(f"/apps/{app}/ps/restart", {"type": process_type})
-        _echo_output(result)
-        click.echo(f"Restarted {process_type or 'all processes'} of {app}")
+        ctx.client.operation("POST", f"/apps/{app}/ps/restart", {"type": process_type})
+        click.echo(f"Restarting {process_type or 'all processes'} of {app}... done")
 
+
+def register_resources(cli: click.Group) -> None:
     @cli.command("resources")
     @app_option
-    @click.option("--json", "json_", is_flag=True, help="output JSON")
+    @json_option
     @click.pass_obj
     def resources(ctx: Context, app_name, json_: bool) -> None:
         """Show resource limits (`*` applies to every process type)."""
@@ -80,8 +79,8 @@ def register(cli: click.Group) -> None:
         if json_:
             return as_json(found)
         header(f"{app} Resources")
-        for process, limits in sorted(found.items()):
-            click.echo(f"{process:<10} " + " ".join(f"{k}={v}" for k, v in sorted(limits.items())))
+        table([[process, *(f"{k}={v}" for k, v in sorted(limits.items()))]
+               for process, limits in sorted(found.items())])
 
     @cli.command("resources:set")
     @click.argument("limits", nargs=-1, required=True)
@@ -91,14 +90,9 @@ def register(cli: click.Group) -> None:
     def resources_set(ctx: Context, limits: tuple[str, ...], process_type: str | None, app_name) -> None:
         """Set limits, e.g. memory=512m cpus=0.5 pids=256; restarts what they apply to."""
         app = ctx.app(app_name)
-        bad = [arg for arg in limits if "=" not in arg]
-        if bad:
-            raise CliError(f"{bad[0]!r} is not KEY=VALUE (e.g. memory=512m)")
-        body = {"process": process_type,
-                "limits": dict(arg.partition("=")[::2] for arg in limits)}
-        result = ctx.client.call("PATCH", f"/apps/{app}/resources", body)
-        _echo_output(result)
-        click.echo(f"Set resources of {app} ({process_type or 'all process types'})")
+        body = {"process": process_type, "limits": _pairs(limits, "memory=512m")}
+        ctx.client.operation("PATCH", f"/apps/{app}/resources", body)
+        click.echo(f"Setting resources of {app} ({process_type or 'all process types'})... done")
 
 
 def register_run(cli: click.Group) -> None:
@@ -107,13 +101,9 @@ def register_run(cli: click.Group) -> None:
     @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
     @click.pass_obj
     def run(ctx: Context, app_name, command: tuple[str, ...]) -> None:
-        """Run a one-off command in a container of the current release: paas run -- CMD ..."""
+        """Run a one-off command in a container of the current release: paas run -- CMD ...
+        Its output is printed as it comes, and its exit status is paas's."""
         app = ctx.app(app_name)
-        for raw in ctx.client.stream_lines_post(f"/apps/{app}/run", {"command": list(command)}):
-            item = json.loads(raw)
-            if "line" in item:
-                click.echo(item["line"])
-            elif "error" in item:
-                raise CliError(item["error"]["message"])
-            elif "exit" in item:
-                raise click.exceptions.Exit(item["exit"])
+        result = ctx.client.operation("POST", f"/apps/{app}/run", {"command": list(command)},
+                                      on_line=click.echo)
+        raise click.exceptions.Exit(result["exit"])

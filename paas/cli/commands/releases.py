@@ -6,28 +6,21 @@ import shlex
 
 import click
 
-from paas.cli.commands.apps import app_option
-from paas.cli.context import Context
-from paas.cli.output import CliError, as_json, fields, header
+from paas.cli.client import seg
+from paas.cli.context import Context, app_option, json_option
+from paas.cli.output import CliError, as_json, fields, header, table
 from paas.domain.config import parse_assignments
 from paas.errors import InvalidInput
 
 
-def _release_line(r: dict) -> str:
-    status = "" if r["status"] == "succeeded" else f" ({r['status']})"
-    return f"v{r['version']:<4} {r['description']}{status}  {r['created_by']}  {r['created_at']}"
-
-
-def _show_output(result: dict) -> None:
-    for line in result.get("output", []):
-        click.echo(line, err=True)
-
-
 def register(cli: click.Group) -> None:
+    register_config(cli)
+
     @cli.command("releases")
     @app_option
-    @click.option("-n", "--num", default=15, show_default=True, help="how many")
-    @click.option("--json", "json_", is_flag=True, help="output JSON")
+    @click.option("-n", "--num", default=15, show_default=True, type=click.IntRange(1, 10000),
+                  help="how many")
+    @json_option
     @click.pass_obj
     def releases(ctx: Context, app_name, num: int, json_: bool) -> None:
         """List the app's releases, newest first."""
@@ -35,19 +28,21 @@ def register(cli: click.Group) -> None:
         found = ctx.client.get(f"/apps/{app}/releases?limit={num}")
         if json_:
             return as_json(found)
-        header(f"{app} Releases")
-        for r in found:
-            click.echo(_release_line(r))
+        current = next((r["version"] for r in found if r["status"] == "succeeded"), None)
+        header(f"{app} Releases" + (f" - Current: v{current}" if current else ""))
+        table([[f"v{r['version']}", r["description"],
+                "" if r["status"] == "succeeded" else r["status"], r["created_by"], r["created_at"]]
+               for r in found])
 
     @cli.command("releases:info")
     @click.argument("version")
     @app_option
-    @click.option("--json", "json_", is_flag=True, help="output JSON")
+    @json_option
     @click.pass_obj
     def releases_info(ctx: Context, version: str, app_name, json_: bool) -> None:
         """Show a release and what it changed (config values are never shown)."""
         app = ctx.app(app_name)
-        r = ctx.client.get(f"/apps/{app}/releases/{version}")
+        r = ctx.client.get(f"/apps/{app}/releases/{seg(version)}")
         if json_:
             return as_json(r)
         c = r["changes"]
@@ -68,16 +63,17 @@ def register(cli: click.Group) -> None:
     def releases_rollback(ctx: Context, version: str | None, app_name) -> None:
         """Roll back to vN (default: the previous release): its code and its config."""
         app = ctx.app(app_name)
-        r = ctx.client.post(f"/apps/{app}/releases/rollback", {"version": version})
-        _show_output(r)
+        r = ctx.client.operation("POST", f"/apps/{app}/releases/rollback", {"version": version})
         click.echo(f"Rolled back {app}: {r['description']}, now v{r['version']}")
         if r.get("previous_version"):
             click.echo(f"To undo: paas releases:rollback v{r['previous_version']} -a {app}")
 
+
+def register_config(cli: click.Group) -> None:
     @cli.command("config")
     @app_option
     @click.option("--shell", is_flag=True, help="KEY='value' lines for a shell")
-    @click.option("--json", "json_", is_flag=True, help="output JSON")
+    @json_option
     @click.pass_obj
     def config(ctx: Context, app_name, shell: bool, json_: bool) -> None:
         """Show the app's config vars."""
@@ -111,7 +107,7 @@ def register(cli: click.Group) -> None:
         except InvalidInput as exc:
             raise CliError(exc.message) from None
         app = ctx.app(app_name)
-        result = ctx.client.call("PATCH", f"/apps/{app}/config", changes)
+        result = ctx.client.operation("PATCH", f"/apps/{app}/config", changes)
         _report(app, f"Setting {', '.join(changes)}", result)
 
     @cli.command("config:unset")
@@ -121,12 +117,11 @@ def register(cli: click.Group) -> None:
     def config_unset(ctx: Context, keys: tuple[str, ...], app_name) -> None:
         """Remove config vars: one release, one restart."""
         app = ctx.app(app_name)
-        result = ctx.client.call("PATCH", f"/apps/{app}/config", {k: None for k in keys})
+        result = ctx.client.operation("PATCH", f"/apps/{app}/config", {k: None for k in keys})
         _report(app, f"Unsetting {', '.join(keys)}", result)
 
 
 def _report(app: str, doing: str, result: dict) -> None:
-    _show_output(result)
     release = result["release"]
     where = f"restarting {app}... done, v{release['version']}" if release else \
         f"saved for {app}'s first deploy"
