@@ -45,7 +45,8 @@ else
   done
   if [ -z "$selected" ]; then
     echo " !     No buildpack matched this app (tried: $known)."
-    echo " !     Add a requirements.txt (Python), a package.json (Node.js), an index.html (static site) or a Procfile."
+    echo " !     Add a requirements.txt (Python), a package.json (Node.js), an index.html (static site),"
+    echo " !     a Procfile, or a Dockerfile to build the app with docker build."
     exit 1
   fi
   echo "-----> Using buildpack: $selected"
