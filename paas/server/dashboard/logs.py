@@ -16,7 +16,7 @@ from paas.server.dashboard.common import services
 from paas.server.dashboard.session import passive
 
 STREAM_SECONDS = 600
-HEARTBEAT_SECONDS = 10
+HEARTBEAT_SECONDS = 5
 RECONNECT_MS = 2000
 BACKLOG = 200
 
