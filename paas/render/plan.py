@@ -14,6 +14,11 @@ ONE_OFF_TYPES = frozenset({"predeploy", "release"})
 PHASES = ("predeploy", "release")
 
 
+def runnable(processes: dict[str, str]) -> set[str]:
+    """The process types that run as processes (not once per release)."""
+    return set(processes) - ONE_OFF_TYPES
+
+
 @dataclass(frozen=True)
 class Running:
     id: str
@@ -39,8 +44,8 @@ def plan(release: int, processes: dict[str, str], formation: dict[str, int],
     being restarted; start what is missing; retire everything else. `restart` holds process
     types and/or (type, index) slots; `None` restarts everything (a new release does the same
     by having no containers of its own yet)."""
-    wanted = {(p, i) for p, n in formation.items()
-              if p in processes and p not in ONE_OFF_TYPES for i in range(1, n + 1)}
+    wanted = {(p, i) for p, n in formation.items() if p in runnable(processes)
+              for i in range(1, n + 1)}
     keep: dict[tuple[str, int], Running] = {}
     for c in sorted(running, key=lambda c: c.id):
         slot = (c.process, c.index)

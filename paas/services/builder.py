@@ -21,7 +21,7 @@ from paas.domain.appjson import AppJson
 from paas.domain.appjson import parse as parse_app_json
 from paas.domain.healthchecks import to_json
 from paas.domain.models import Build
-from paas.errors import DeployFailed, PaasError
+from paas.errors import DeployFailed, InvalidInput, PaasError
 from paas.ports import Engine, LineWriter, Repos, Store
 from paas.domain.procfile import parse_procfile
 from paas.domain.resources import memory_bytes
@@ -29,6 +29,7 @@ from paas.render.archive import deps_key, is_deps, read_files, retar, root_names
 from paas.render.dockerfile import build_args, build_context, dockerfile_processes, uses_dockerfile
 from paas.render.build import build_script, finalize_script, process_types
 from paas.render.container import APP_OWNER, build_spec, image_ref, labels
+from paas.render.plan import runnable
 from paas.settings import Settings
 
 BUILDPACK_ORDER = ["python", "nodejs", "static", "procfile"]  # documented in buildpacks/README.md
@@ -69,7 +70,9 @@ class Builder:
         try:
             image, buildpack, processes, declared = self._build(app, sha, build_id, emit)
         except PaasError as exc:
-            emit(f" !     {exc.message}")
+            # Kept in the build's log; the caller shows the reason to the user (a push's last
+            # `remote:` line), so it is not written to on_line twice.
+            output.append(f" !     {exc.message}")
             self.store.finish_build(build_id, status="failed", output="\n".join(output))
             raise exc if isinstance(exc, DeployFailed) else DeployFailed(exc.message) from exc
         self.store.finish_build(build_id, status="succeeded", output="\n".join(output),
@@ -95,6 +98,9 @@ class Builder:
         else:
             image, buildpack, processes = self._buildpacks(app, sha, build_id, source, config,
                                                            procfile, emit)
+        if not runnable(processes):
+            raise InvalidInput("nothing to run: no process types came of this build; add a "
+                               "Procfile (e.g. 'web: gunicorn app:app')")
         if declared.predeploy:
             processes = {**processes, "predeploy": declared.predeploy}
         emit(f"-----> Build succeeded: {image}")

@@ -18,7 +18,7 @@ from paas.ports import Events, LineWriter, Store
 from paas.services.builder import Builder
 from paas.services.images import ImageCollector
 from paas.services.router import Router
-from paas.render.plan import PHASES, Plan, plan
+from paas.render.plan import PHASES, Plan, plan, runnable
 from paas.services.scheduler import Scheduler, Started
 from paas.settings import Settings
 
@@ -45,7 +45,12 @@ class Deployer:
             outcome = self.builder.build(app, sha, on_line)
             stored = self.store.get_formation(app)
             first = self.store.current_release(app) is None
-            self.store.set_formation(app, initial_formation(stored, outcome.formation, first))
+            formation = initial_formation(stored, outcome.formation, first)
+            self.store.set_formation(app, formation)
+            if not any(n > 0 for p, n in formation.items() if p in runnable(outcome.processes)):
+                others = sorted(runnable(outcome.processes))
+                on_line(f"-----> Nothing will run: no web process, and no other type is scaled up; "
+                        f"start one with: paas ps:scale {others[0]}=1")
             try:
                 release = self.release_and_deploy(
                     app, image=outcome.image, processes=outcome.processes, commit=sha,

@@ -62,10 +62,14 @@ def test_failed_build_makes_no_release_and_keeps_the_old_one(world):
     routed = world.proxy.files["hello"]
     world.engine.build_exit = 1
     world.repos.files["requirements.txt"] = b"no-such-package\n"
+    lines = []
     with pytest.raises(DeployFailed, match="build failed"):
-        world.deployer.deploy_push("hello", SHA2, lambda _: None)
+        world.deployer.deploy_push("hello", SHA2, lines.append)
     assert [r.version for r in world.store.list_releases("hello")] == [1]
     assert world.store.list_builds("hello")[0].status == "failed"
+    # The reason is the caller's to show (a push's last line); the build's log keeps it too.
+    assert not any("build failed" in l for l in lines)
+    assert world.store.list_builds("hello")[0].output.endswith(" !     build failed (exit status 1); see the output above")
     assert world.proxy.files["hello"] == routed
     assert [c.labels["paas.release"] for c in world.engine.running()] == ["1"]
 
@@ -493,3 +497,15 @@ def test_a_failing_predeploy_fails_the_deploy_and_restores_the_formation(world):
     with pytest.raises(DeployFailed, match="the predeploy script \\(app.json\\) exited with status 1"):
         world.deployer.deploy_push("hello", SHA1, lambda _: None)
     assert world.store.get_formation("hello") == {"web": 1}
+
+
+def test_a_build_with_nothing_to_run_fails_and_a_worker_only_app_says_how_to_start(world):
+    world.repos.files = {"requirements.txt": b"flask\n", "Procfile": b"release: ./migrate\n"}
+    with pytest.raises(DeployFailed, match="nothing to run: no process types came of this build"):
+        world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.repos.files["Procfile"] = b"worker: python w.py\n"
+    lines = []
+    world.deployer.deploy_push("hello", SHA2, lines.append)
+    assert ("-----> Nothing will run: no web process, and no other type is scaled up; "
+            "start one with: paas ps:scale worker=1") in lines
+    assert world.engine.running() == []
