@@ -115,10 +115,18 @@ def test_dashboard_in_chromium(platform, tmp_path, browser_page):
     expect(page.locator("#log-tail .line", has_text=marker)).to_have_count(1, timeout=20_000)
     shot(page, "07-logs")
 
+    missing = page.goto(f"{base}/apps/ghost")
+    assert missing.status == 404
+    expect(page.locator(".error-page .message")).to_have_text("no such app: ghost")
+    shot(page, "08-not-found")
+    assert page.problems == ["Failed to load resource: the server responded with a status of "
+                             "404 (NOT FOUND)"]  # the page above, which says so itself
+    page.problems.clear()
+
     page.goto(base + "/")
     page.click("button:has-text('Sign out')")
     expect(flash(page)).to_have_text("Signed out.")
-    shot(page, "08-signed-out")
+    shot(page, "09-signed-out")
     page.goto(f"{base}/apps/{app}")
     expect(page).to_have_url(f"{base}/sign-in?next=/apps/{app}")
 

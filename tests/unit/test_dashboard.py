@@ -156,6 +156,8 @@ def test_an_idle_session_expires_and_live_parts_do_not_keep_it_alive(dash):
     with dash.session_transaction() as s:
         assert s["seen"] == seen  # the page polling by itself is not use
     dash.flask_app.config["PAAS_SESSION_IDLE_SECONDS"] = 30
+    polled = dash.get("/live/apps")  # the page's script finds out first, then reloads the page
+    assert polled.status_code == 303 and polled.headers["Location"] == "/sign-in"
     expired = dash.get("/apps/hello")
     assert expired.status_code == 303
     assert expired.headers["Location"] == "/sign-in?next=/apps/hello"

@@ -92,8 +92,8 @@ def check():
         return None
     problem = _problem()
     if problem is not None:
-        session.clear()
-        if problem:
+        if problem:  # (with no session at all, keep what it holds: its CSRF token, a message)
+            session.clear()
             flash(problem, "error")
         wanted = request.full_path.rstrip("?") if request.method == "GET" else None
         view = current_app.view_functions.get(request.endpoint)
