@@ -90,17 +90,16 @@ def check():
     """None when the request may go on; else where to go (the sign-in page)."""
     if request.endpoint in OPEN:
         return None
+    passive_view = getattr(current_app.view_functions.get(request.endpoint), "passive", False)
     problem = _problem()
     if problem is not None:
         if problem:  # (with no session at all, keep what it holds: its CSRF token, a message)
             session.clear()
             flash(problem, "error")
-        wanted = request.full_path.rstrip("?") if request.method == "GET" else None
-        view = current_app.view_functions.get(request.endpoint)
-        return redirect(url_for("dashboard.session.sign_in",
-                                next=None if getattr(view, "passive", False) else wanted), 303)
+        back = request.full_path.rstrip("?") if request.method == "GET" and not passive_view else None
+        return redirect(url_for("dashboard.session.sign_in", next=back), 303)
     g.token_name = session["token"]
-    if not getattr(current_app.view_functions.get(request.endpoint), "passive", False):
+    if not passive_view:
         session["seen"] = time.time()
     return None
 
