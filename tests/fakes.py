@@ -97,7 +97,7 @@ class FakeEngine:
     def read_tree(self, container_id, path):
         return self.trees[container_id]
 
-    def layer_image(self, base_image, archive, *, repository, tag, labels, changes):
+    def layer_image(self, base_image, archive, *, repository, tag, labels, workdir, env):
         self.images[f"{repository}:{tag}"] = labels
         self.layers[f"{repository}:{tag}"] = (base_image, archive)
         return f"sha256:{tag}"

@@ -6,6 +6,7 @@ it decides nothing about apps, releases or routing.
 from __future__ import annotations
 
 import io
+import logging
 import socket
 import struct
 import threading
@@ -17,6 +18,9 @@ import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from paas.errors import PaasError
+from paas.render.image import layered_image
+
+log = logging.getLogger("paas.docker")
 
 
 class EngineError(PaasError):
@@ -132,12 +136,27 @@ class DockerEngine:
         return b"".join(stream)
 
     def layer_image(self, base_image: str, archive: bytes, *, repository: str, tag: str,
-                    labels: dict[str, str], changes: list[str]) -> str:
-        """A new image: `base_image` plus the archive unpacked at `/`, as one layer.
+                    labels: dict[str, str], workdir: str, env: dict[str, str]) -> str:
+        """A new image: `base_image` plus the archive unpacked at `/`, as one layer."""
+        ref = f"{repository}:{tag}"
+        base = self.client.images.get(base_image).attrs
+        try:
+            loaded = self.client.images.load(layered_image(base, archive, ref=ref, labels=labels,
+                                                           workdir=workdir, env=env))
+            if loaded:
+                return loaded[0].id
+        except DockerException as exc:
+            log.info("docker load of %s failed (%s); committing a container instead", ref, exc)
+        return self._commit_layer(base_image, archive, repository=repository, tag=tag,
+                                  labels=labels, workdir=workdir, env=env)
 
-        Not `docker commit` of a build container: that would carry the build's environment,
-        command, labels, volume declarations and mount points into the app image."""
+    def _commit_layer(self, base_image: str, archive: bytes, *, repository: str, tag: str,
+                      labels: dict[str, str], workdir: str, env: dict[str, str]) -> str:
+        """The slower way, for image stores that cannot load an archive without its base
+        layers (containerd's). Not `docker commit` of a build container: that would carry the
+        build's environment, command, labels, volume declarations and mount points along."""
         holder = self.client.containers.create(base_image, command=["true"], labels=labels)
+        changes = [f"WORKDIR {workdir}", *(f"ENV {k}={v}" for k, v in env.items())]
         try:
             holder.put_archive("/", archive)
             return holder.commit(repository=repository, tag=tag, changes=changes).id

@@ -33,7 +33,7 @@ from paas.render.plan import runnable
 from paas.settings import Settings
 
 BUILDPACK_ORDER = ["python", "nodejs", "static", "procfile"]  # documented in buildpacks/README.md
-IMAGE_CHANGES = ["WORKDIR /app", "ENV HOME=/app"]
+IMAGE_DIR, IMAGE_ENV = "/app", {"HOME": "/app"}
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ class Builder:
             labels={**labels(self.settings.instance, app, kind="deps", key=key, buildpack=buildpack,
                               inputs=json.dumps(inputs), finalize=results.get("finalize", "").strip()),
                     "paas.release-yml": release_yaml or ""},
-            changes=IMAGE_CHANGES,
+            workdir=IMAGE_DIR, env=IMAGE_ENV,
         )
         ref = f"{repository}:{self.settings.instance}-deps-{key[:16]}"
         return Built(ref, buildpack, release_yaml), retar(tree, APP_OWNER, lambda n: not is_deps(n))
@@ -218,7 +218,7 @@ class Builder:
                     code: bytes) -> str:
         repository, tag = image_ref(app, self.settings.instance, build_id)
         self.engine.layer_image(
-            deps_image, code, repository=repository, tag=tag, changes=IMAGE_CHANGES,
+            deps_image, code, repository=repository, tag=tag, workdir=IMAGE_DIR, env=IMAGE_ENV,
             labels=labels(self.settings.instance, app, kind="image", build=build_id, commit=sha,
                           deps=key),
         )
