@@ -8,6 +8,7 @@ import re
 import pytest
 
 from paas.server.app import create_app
+from paas.server.openapi import OPERATIONS
 from tests.fakes import fake_services
 
 
@@ -42,10 +43,19 @@ def test_openapi_matches_the_routes(client):
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             assert op["responses"]["default"] == {"$ref": "#/components/responses/default"}
-            if method in ("post", "patch") and path != "/apps/{name}/builds":
+            if method in ("post", "patch"):
                 assert op["requestBody"]["content"]["application/json"]["schema"], (method, path)
             for ref in re.findall(r'"\$ref": "#/components/(\w+)/(\w+)"', json.dumps(op)):
                 assert ref[1] in doc["components"][ref[0]], ref
+
+
+def test_the_documented_examples_are_accepted(client):
+    """The quick operations here; tests/unit/test_api_progress.py sends the streaming ones."""
+    for op in OPERATIONS:
+        if op.example is not None and not op.streams:
+            url = "/api/v1" + op.path.replace("{name}", "hello")
+            resp = client.open(url, method=op.method.upper(), json=op.example, headers=client.auth)
+            assert resp.status_code == op.status, (op.path, resp.get_json())
 
 
 def test_every_route_but_health_needs_a_token(client):
