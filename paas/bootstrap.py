@@ -11,6 +11,7 @@ from paas.ports import Engine, Events, Probe, Proxy, Repos, Store
 from paas.services.apps import Apps
 from paas.services.auth import Tokens
 from paas.services.builder import Builder
+from paas.services.builds import Builds
 from paas.services.converge import Converger
 from paas.services.deploy import Deployer
 from paas.services.domains import Domains
@@ -36,6 +37,7 @@ class Services:
     converger: Converger
     logs: Logs
     domains: Domains
+    builds: Builds
     status: Status
     events: Events
     repos: Repos
@@ -59,6 +61,7 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
         converger=Converger(store, engine, scheduler, deployer, router, proxy),
         logs=Logs(engine, scheduler, events), events=events,
         domains=Domains(settings, store, scheduler, router, deployer),
+        builds=Builds(store, repos, deployer),
     )
 
 

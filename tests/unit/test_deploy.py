@@ -28,7 +28,7 @@ def world(tmp_path):
                            apps=services.apps, releases=services.releases,
                            services_processes=services.processes,
                            scheduler=services.deployer.scheduler, converger=services.converger,
-                           logs=services.logs, domains=services.domains)
+                           logs=services.logs, domains=services.domains, builds=services.builds)
 
 
 def test_push_builds_releases_starts_and_routes(world):
@@ -509,3 +509,16 @@ def test_a_build_with_nothing_to_run_fails_and_a_worker_only_app_says_how_to_sta
     assert ("-----> Nothing will run: no web process, and no other type is scaled up; "
             "start one with: paas ps:scale worker=1") in lines
     assert world.engine.running() == []
+
+
+def test_builds_are_read_per_app_and_a_rebuild_needs_pushed_code(world):
+    from paas.errors import Conflict, NotFound
+    builds = world.builds
+    with pytest.raises(Conflict, match="hello has no pushed code to build"):
+        builds.pushed_commit("hello")
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    [build] = builds.list("hello")
+    assert builds.get("hello", build.id) == build
+    world.apps.create("other")
+    with pytest.raises(NotFound, match=f"no build {build.id} of other"):
+        builds.get("other", build.id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from paas.errors import Conflict, NotFound
 from paas.server.api.inputs import json_body
 from paas.server.api.progress import respond
 from paas.server.auth import require_token, services
@@ -17,7 +16,7 @@ bp.before_request(require_token)
 @bp.get("/apps/<name>/builds")
 def list_builds(name: str):
     services().apps.get(name)
-    return jsonify([build_json(b, with_output=False) for b in services().store.list_builds(name)])
+    return jsonify([build_json(b, with_output=False) for b in services().builds.list(name)])
 
 
 @bp.post("/apps/<name>/builds")
@@ -25,13 +24,10 @@ def create_build(name: str):
     svc, who = services(), g.token_name
     svc.apps.get(name)
     json_body(optional=True)
-    commit = svc.repos.head(name)
-    if commit is None:
-        raise Conflict(f"{name} has no pushed code to build: git push paas main first")
+    commit = svc.builds.pushed_commit(name)  # before the stream starts: a 409 stays a 409
 
     def work(on_line):
-        release = svc.deployer.deploy_push(name, commit, on_line, created_by=who)
-        return release_json(release)
+        return release_json(svc.builds.rebuild(name, commit, who, on_line))
 
     return respond(work, 201)
 
@@ -39,7 +35,4 @@ def create_build(name: str):
 @bp.get("/apps/<name>/builds/<int:build_id>")
 def build_info(name: str, build_id: int):
     services().apps.get(name)
-    build = services().store.get_build(build_id)
-    if build is None or build.app != name:
-        raise NotFound(f"no build {build_id} of {name}")
-    return jsonify(build_json(build, with_output=True))
+    return jsonify(build_json(services().builds.get(name, build_id), with_output=True))

@@ -21,7 +21,7 @@ def _live(name: str) -> dict:
         "summary": s.status.of(name),
         "processes": s.processes.ps(name),
         "releases": s.releases.list(name)[:LISTED],
-        "builds": s.store.list_builds(name)[:LISTED],
+        "builds": s.builds.list(name)[:LISTED],
     }
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from paas.errors import NotFound
 from paas.server.dashboard.common import services
 
 bp = Blueprint("builds", __name__)
@@ -12,8 +11,6 @@ bp = Blueprint("builds", __name__)
 @bp.get("/apps/<name>/builds/<int:build_id>")
 def show(name: str, build_id: int):
     services().apps.get(name)
-    build = services().store.get_build(build_id)
-    if build is None or build.app != name:
-        raise NotFound(f"no build {build_id} of {name}")
+    build = services().builds.get(name, build_id)
     release = next((r for r in services().releases.list(name) if r.build_id == build_id), None)
     return render_template("build.html", name=name, build=build, release=release)
