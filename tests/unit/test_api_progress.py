@@ -83,6 +83,8 @@ def test_each_streams_when_asked_and_answers_once_otherwise(api, op):
     assert plain.status_code == op.status and plain.mimetype == "application/json"
     answer = plain.get_json()
     assert isinstance(answer["output"], list) and set(answer) - {"output"} == set(verdict["result"])
+    release = verdict["result"].get("release", verdict["result"])
+    assert release.get("status", "succeeded") == "succeeded"
 
 
 def test_lines_leave_before_the_operation_ends(api):
@@ -128,6 +130,7 @@ def test_a_build_deploys_the_pushed_head_again(api):
     lines = [e["line"] for e in streamed[:-1]]
     assert "-----> Launching v3 (web)" in lines and lines[-1].endswith("deployed")
     release = streamed[-1]["result"]
-    assert (release["version"], release["commit"], release["description"]) == (3, SHA2, "Deploy bbbbbbb")
+    assert (release["version"], release["commit"], release["description"], release["status"]) == (
+        3, SHA2, "Deploy bbbbbbb", "succeeded")
     builds = api.get("/api/v1/apps/hello/builds", headers=api.auth).get_json()
     assert [b["commit"] for b in builds] == [SHA2, SHA2, SHA1]
