@@ -33,12 +33,8 @@ def app_info_json(info: AppInfo) -> dict:
         "git_url": info.git_url,
         "release": release_json(info.release) if info.release else None,
         "formation": info.formation,
-        "processes": [
-            {"name": f"{c.labels.get('paas.process')}.{c.labels.get('paas.index')}",
-             "state": c.status, "release": f"v{c.labels.get('paas.release')}",
-             "started_at": c.started_at}
-            for c in sorted(info.processes, key=lambda c: c.name)
-        ],
+        "processes": [{"name": p.name, "state": p.state, "release": f"v{p.release}",
+                       "started_at": p.started_at} for p in info.processes],
     }
 
 

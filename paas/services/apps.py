@@ -8,10 +8,10 @@ from typing import Callable
 from paas.domain.models import App, Release
 from paas.domain.names import validate_app_name
 from paas.errors import NotFound
-from paas.ports import ContainerState, Engine, Events, Repos, Store
+from paas.ports import Engine, Events, Repos, Store
 from paas.render.container import cache_volume, labels, network_name
 from paas.services.router import Router
-from paas.services.scheduler import Scheduler
+from paas.services.scheduler import Process, Scheduler
 from paas.settings import Settings
 
 
@@ -21,7 +21,7 @@ class AppInfo:
     url: str
     git_url: str
     release: Release | None
-    processes: list[ContainerState]
+    processes: list[Process]
     formation: dict[str, int]
 
 
@@ -61,7 +61,7 @@ class Apps:
             url=self.settings.app_url(name),
             git_url=f"{self.settings.api_url}/git/{name}.git",
             release=self.store.current_release(name),
-            processes=self.scheduler.processes_of(name),
+            processes=self.scheduler.processes(name),
             formation=self.store.get_formation(name),
         )
 

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import time
-from dataclasses import dataclass
-from datetime import datetime
 
 from paas.domain.models import Release
 from paas.domain.resources import parse as parse_resources
@@ -17,24 +14,11 @@ from paas.render.plan import ONE_OFF_TYPES
 from paas.errors import Conflict, InvalidInput
 from paas.ports import LineWriter, Store
 from paas.services.deploy import Deployer
-from paas.services.scheduler import Scheduler
+from paas.services.scheduler import Process, Scheduler
 
 PROCESS_TYPE_RE = re.compile(r"[A-Za-z0-9_-]{1,63}")  # the Procfile's
 SCALE_RE = re.compile(r"([A-Za-z0-9_-]{1,63})=([0-9]{1,3})")
 MAX_PER_TYPE = 50
-
-
-@dataclass(frozen=True)
-class Process:
-    name: str  # web.1
-    process: str
-    index: int
-    state: str
-    release: int
-    started_at: str
-    uptime_seconds: float | None
-    restarts: int
-    oom_killed: bool
 
 
 class Processes:
@@ -44,20 +28,7 @@ class Processes:
         self.deployer = deployer
 
     def ps(self, app: str) -> list[Process]:
-        found = []
-        for c in self.scheduler.processes_of(app):
-            if c.status == "exited" and not c.oom_killed:
-                continue  # retired containers; their logs stay readable, they are not processes
-            # Retired but finishing in-flight requests: no longer one of the app's processes.
-            state = "draining" if self.scheduler.is_draining(c.id) else c.status
-            found.append(Process(
-                name=f"{c.labels['paas.process']}.{c.labels['paas.index']}",
-                process=c.labels["paas.process"], index=int(c.labels["paas.index"]),
-                state=state, release=int(c.labels["paas.release"]), started_at=c.started_at,
-                uptime_seconds=_uptime(c.started_at) if c.status == "running" else None,
-                restarts=c.restart_count, oom_killed=c.oom_killed,
-            ))
-        return sorted(found, key=lambda p: (p.process != "web", p.process, p.index, p.release))
+        return self.scheduler.processes(app)
 
     def _current(self, app: str) -> Release:
         release = self.store.current_release(app)
@@ -136,11 +107,3 @@ def parse_scale(args: list[str]) -> dict[str, int]:
             raise InvalidInput(f"invalid scale {arg[:40]!r}: use TYPE=N with N from 0 to {MAX_PER_TYPE}")
         changes[match.group(1)] = int(match.group(2))
     return changes
-
-
-def _uptime(started_at: str) -> float | None:
-    try:
-        started = datetime.fromisoformat(started_at[:26].rstrip("Z") + "+00:00")
-    except ValueError:
-        return None
-    return max(0.0, time.time() - started.timestamp())

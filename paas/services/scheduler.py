@@ -9,6 +9,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from paas.domain.models import Release
 from paas.errors import DeployFailed
@@ -28,6 +29,20 @@ POLL_SECONDS = 0.02
 HINT_AFTER = 2.0  # seconds of silence before looking at what the container listens on
 KILL_AFTER = 30  # seconds between SIGTERM and SIGKILL when a container is stopped
 NETWORK_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Process:
+    """A process of an app as users see it (`ps`)."""
+    name: str  # web.1
+    process: str
+    index: int
+    state: str  # Docker's, or "draining"
+    release: int
+    started_at: str
+    uptime_seconds: float | None
+    restarts: int
+    oom_killed: bool
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,23 @@ class Scheduler:
 
     def is_draining(self, container_id: str) -> bool:
         return container_id in self._draining
+
+    def processes(self, app: str) -> list[Process]:
+        """The app's processes: web first, retired containers left out unless OOM-killed (their
+        logs stay readable), those still finishing in-flight requests marked "draining"."""
+        found = []
+        for c in self.processes_of(app):
+            if c.status == "exited" and not c.oom_killed:
+                continue
+            found.append(Process(
+                name=f"{c.labels['paas.process']}.{c.labels['paas.index']}",
+                process=c.labels["paas.process"], index=int(c.labels["paas.index"]),
+                state="draining" if self.is_draining(c.id) else c.status,
+                release=int(c.labels["paas.release"]), started_at=c.started_at,
+                uptime_seconds=_uptime(c.started_at) if c.status == "running" else None,
+                restarts=c.restart_count, oom_killed=c.oom_killed,
+            ))
+        return sorted(found, key=lambda p: (p.process != "web", p.process, p.index, p.release))
 
     def running(self, app: str) -> list[Running]:
         return [
@@ -224,3 +256,11 @@ class Scheduler:
     def remove(self, container_ids: list[str]) -> None:
         for cid in container_ids:
             self.engine.remove_container(cid)
+
+
+def _uptime(started_at: str) -> float | None:
+    try:
+        started = datetime.fromisoformat(started_at[:26].rstrip("Z") + "+00:00")
+    except ValueError:
+        return None
+    return max(0.0, time.time() - started.timestamp())

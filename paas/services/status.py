@@ -11,7 +11,8 @@ from paas.domain.models import Build, Release
 from paas.ports import Store
 from paas.render.plan import ONE_OFF_TYPES
 from paas.services.deploy import Deployer
-from paas.services.processes import Process, Processes
+from paas.services.processes import Processes
+from paas.services.scheduler import Process
 from paas.settings import Settings
 
 

@@ -7,7 +7,7 @@ import pytest
 from paas.domain.models import Build, Release
 from paas.errors import DeployFailed
 from paas.services import scheduler as scheduler_module
-from paas.services.processes import Process
+from paas.services.scheduler import Process
 from paas.services.status import summarize
 from tests.fakes import fake_services
 

@@ -394,6 +394,10 @@ def test_ps_shows_containers_still_draining_as_draining(world):
     world.deployer.deploy_push("hello", SHA2, lambda _: None)
     states = [(p.name, p.state, p.release) for p in world.services_processes.ps("hello")]
     assert states == [("web.1", "draining", 1), ("web.1", "running", 2)]
+    assert world.apps.info("hello").processes == world.services_processes.ps("hello")
+    world.scheduler.settings = world.settings  # no drain: retiring stops at once
+    world.scheduler.retire([c.id for c in world.engine.running() if c.labels["paas.release"] == "1"])
+    assert [p.release for p in world.apps.info("hello").processes] == [2]  # retired: not listed
 
 
 def test_finalize_steps_run_again_with_the_new_code_when_the_layer_is_reused(world):
