@@ -4,29 +4,9 @@ from __future__ import annotations
 import json
 import subprocess
 
-import httpx
 import pytest
 
-from paas.cli.main import main
-from paas.server.app import create_app
-from tests.fakes import fake_services
-
-
-@pytest.fixture
-def api(tmp_path):
-    services = fake_services(tmp_path / "home")
-    token = services.tokens.ensure_admin(services.settings.token_file)
-    app = create_app(services.settings, services)
-    env = {"HOME": str(tmp_path / "user"), "PAAS_API_URL": "http://paas.test", "PAAS_TOKEN": token,
-           "PATH": "/usr/bin:/bin"}
-    return app, env, token
-
-
-def run(api, argv, capsys, env=None, cwd=None):
-    app, default_env, _ = api
-    code = main(argv, env=env or default_env, transport=httpx.WSGITransport(app=app), cwd=cwd)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.unit.cli_harness import api, run  # noqa: F401 (api is a fixture)
 
 
 def test_create_list_info_open(api, capsys):
@@ -67,7 +47,8 @@ def test_wrong_or_missing_token(api, capsys):
 
 
 def test_login_saves_and_is_used(api, capsys, tmp_path):
-    _, env, token = api
+    _, env, _ = api
+    token = env["PAAS_TOKEN"]
     bare = {"HOME": env["HOME"], "PATH": env["PATH"]}
     code, out, _ = run(api, ["login", "--api-url", "http://paas.test", "--token", token], capsys, env=bare)
     assert code == 0 and out.startswith("Logged in to http://paas.test")
@@ -84,7 +65,8 @@ def test_destroy_needs_confirm(api, capsys):
 
 
 def test_git_remote_sets_the_remote_and_the_app_comes_from_it(api, capsys, tmp_path):
-    _, env, token = api
+    _, env, _ = api
+    token = env["PAAS_TOKEN"]
     run(api, ["apps:create", "hello"], capsys)
     repo = tmp_path / "repo"
     subprocess.run(["git", "init", "-q", str(repo)], check=True)

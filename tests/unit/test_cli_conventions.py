@@ -14,30 +14,12 @@ import pytest
 
 from paas.cli.client import Client
 from paas.cli.context import app_from_remotes
-from paas.cli.main import main
 from paas.cli.output import CliError
 from paas.server.app import create_app
 from paas.services import scheduler as scheduler_module
 from tests.fakes import FakeEngine, fake_services
 from tests.support import PAAS
-
-
-@pytest.fixture
-def api(tmp_path, monkeypatch):
-    monkeypatch.setattr(scheduler_module, "SETTLE_SECONDS", 0)
-    services = fake_services(tmp_path / "home")
-    token = services.tokens.ensure_admin(services.settings.token_file)
-    app = create_app(services.settings, services)
-    env = {"HOME": str(tmp_path / "user"), "PAAS_API_URL": "http://paas.test", "PAAS_TOKEN": token,
-           "PATH": "/usr/bin:/bin"}
-    return app, env, services
-
-
-def run(api, argv, capsys, cwd=None, env=None):
-    app, default_env, _ = api
-    code = main(argv, env=env or default_env, transport=httpx.WSGITransport(app=app), cwd=cwd)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.unit.cli_harness import api, run  # noqa: F401 (api is a fixture)
 
 
 @pytest.fixture
