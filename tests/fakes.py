@@ -90,9 +90,9 @@ class FakeEngine:
         for line in ("Step 1/2 : FROM paas/stack:trixie", "Step 2/2 : CMD [\"serve\"]"):
             on_line(line)
         if self.docker_build_error:
-            return None, self.docker_build_error
+            return None, self.docker_build_error, False
         self.images[tag] = labels
-        return f"sha256:{tag}", ""
+        return f"sha256:{tag}", "", False
 
     def read_tree(self, container_id, path):
         return self.trees[container_id]

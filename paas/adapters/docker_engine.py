@@ -12,10 +12,13 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
 import docker
+import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from urllib3.exceptions import ReadTimeoutError
 
 from paas.errors import PaasError
 from paas.render.image import layered_image
@@ -101,34 +104,35 @@ class DockerEngine:
 
     def build_image(self, context: bytes, *, tag: str, labels: dict[str, str],
                     buildargs: dict[str, str], memory: int, on_line: Callable[[str], None],
-                    timeout: float) -> tuple[str | None, str]:
+                    timeout: float) -> tuple[str | None, str, bool]:
         """`docker build` of a tar context with the classic builder, streaming its output.
-        Returns (image id, "") or (None, the reason it failed)."""
+        Returns (image id, "", False), or (None, the reason it failed, whether it timed out).
+
+        The HTTP read timeout stops a step that is silent for `timeout`; the deadline, one
+        that keeps printing. Either way the connection goes, and the daemon then cancels the
+        build and removes its container (tried here with `RUN sleep 40` and a 5 s timeout)."""
         deadline = time.monotonic() + timeout
         stream = self.client.api.build(
             fileobj=io.BytesIO(context), custom_context=True, tag=tag, labels=labels,
-            buildargs=buildargs, rm=True, forcerm=True, decode=True, pull=False,
+            buildargs=buildargs, rm=True, forcerm=True, decode=True, pull=False, timeout=timeout,
             container_limits={"memory": memory, "memswap": memory},
         )
         image_id = None
         try:
             for chunk in stream:
                 if "error" in chunk:
-                    return None, str(chunk["error"]).strip()
-                text = chunk.get("stream") or ""
-                for line in text.splitlines():
+                    return None, str(chunk["error"]).strip(), False
+                for line in (chunk.get("stream") or "").splitlines():
                     if line.strip():
                         on_line(line)
-                if "aux" in chunk and "ID" in chunk["aux"]:
-                    image_id = chunk["aux"]["ID"]
+                image_id = (chunk.get("aux") or {}).get("ID", image_id)
                 if time.monotonic() > deadline:
-                    # Closing the stream cancels the build on the daemon's side.
-                    return None, "timed out"
+                    return None, "", True
+        except (ReadTimeoutError, requests.exceptions.ReadTimeout):
+            return None, "", True
         finally:
             stream.close()
-        if image_id is None:
-            image_id = self.client.images.get(tag).id
-        return image_id, ""
+        return image_id or self.client.images.get(tag).id, "", False
 
     def read_tree(self, container_id: str, path: str) -> bytes:
         """A tar of `path` in a (stopped) container."""
@@ -302,7 +306,7 @@ def _host_routes(path: str = "/proc/net/route") -> list[str]:
     """The IPv4 networks this host routes to directly (a LAN, a VPN): a bridge on one of them
     would cut the host off from it. The default route is left out."""
     try:
-        rows = open(path).read().splitlines()[1:]
+        rows = Path(path).read_text().splitlines()[1:]
     except OSError:
         return []
     routes = []

@@ -143,16 +143,15 @@ class Builder:
         for key in missing:
             emit(f"       build arg {key} (app.json) is not set in config: left out")
         repository, tag = image_ref(app, self.settings.instance, build_id)
-        image_id, error = self.engine.build_image(
+        image_id, error, timed_out = self.engine.build_image(
             build_context(source), tag=f"{repository}:{tag}", buildargs=args,
             labels=labels(self.settings.instance, app, kind="image", build=build_id, commit=sha,
                           builder="dockerfile"),
             memory=memory_bytes(self.settings.build_memory), on_line=lambda l: emit(f"       {l}"),
             timeout=self.settings.build_timeout)
+        if timed_out:
+            raise self._timed_out("docker build")
         if image_id is None:
-            if error == "timed out":
-                raise DeployFailed(f"docker build timed out after {_duration(self.settings.build_timeout)} "
-                                   "(PAAS_BUILD_TIMEOUT); the running release is unchanged")
             raise DeployFailed(f"docker build failed: {error}")
         ref = f"{repository}:{tag}"
         return ref, dockerfile_processes(procfile, self.engine.image_config(ref))
@@ -198,8 +197,7 @@ class Builder:
             container_id, exit_code, timed_out = self.engine.run_build(spec, [archive], emit, timeout)
             try:
                 if timed_out:
-                    raise DeployFailed(f"build timed out after {_duration(timeout)} "
-                                       "(PAAS_BUILD_TIMEOUT); the running release is unchanged")
+                    raise self._timed_out("build")
                 if exit_code != 0:
                     state = self.engine.inspect(container_id)
                     if state is not None and state.oom_killed:
@@ -213,6 +211,12 @@ class Builder:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return tree, results
+
+    def _timed_out(self, what: str) -> DeployFailed:
+        seconds = self.settings.build_timeout
+        took = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} s"
+        return DeployFailed(f"{what} timed out after {took} (PAAS_BUILD_TIMEOUT); "
+                            "the running release is unchanged")
 
     def _code_layer(self, app: str, sha: str, build_id: int, key: str, deps_image: str,
                     code: bytes) -> str:
@@ -240,10 +244,6 @@ class Builder:
                 digest.update(str(path.relative_to(self.settings.buildpacks_dir)).encode())
                 digest.update(path.read_bytes())
         return digest.hexdigest()[:16]
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} s"
 
 
 def _text(body: bytes | None) -> str | None:

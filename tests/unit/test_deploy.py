@@ -526,3 +526,10 @@ def test_builds_are_read_per_app_and_a_rebuild_needs_pushed_code(world):
     world.apps.create("other")
     with pytest.raises(NotFound, match=f"no build {build.id} of other"):
         builds.get("other", build.id)
+
+
+def test_a_docker_build_past_its_time_says_so(world):
+    dockerfile_app(world)
+    world.engine.build_image = lambda *a, **k: (None, "", True)
+    with pytest.raises(DeployFailed, match=r"docker build timed out after 20 minutes \(PAAS_BUILD_TIMEOUT\)"):
+        world.deployer.deploy_push("hello", SHA1, lambda _: None)
