@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from dataclasses import replace
 
 from paas.domain.appjson import initial_formation
 from paas.domain.healthchecks import from_json
@@ -68,8 +69,9 @@ class Deployer:
                            description: str, created_by: str, on_line: LineWriter,
                            build_id: int | None = None, config: dict[str, str] | None = None,
                            healthchecks: dict | None = None) -> Release:
-        """Record release vN and make it the running one. The caller holds `lock(app)`.
-        With `config`, that becomes the app's config; it is restored if the deploy fails."""
+        """Record release vN and make it the running one; returns it as stored then (succeeded).
+        The caller holds `lock(app)`. With `config`, that becomes the app's config; it is
+        restored if the deploy fails."""
         config_before = self.store.get_config(app)
         release = self.store.create_release(
             app, image=image, processes=processes, commit=commit, description=description,
@@ -83,7 +85,7 @@ class Deployer:
                 self.store.replace_config(app, config_before)
             raise
         self.images.collect(app)
-        return release
+        return replace(release, status="succeeded")
 
     def _release_phase(self, release: Release, on_line: LineWriter) -> None:
         """app.json's predeploy, then the Procfile's `release` command, run once each before

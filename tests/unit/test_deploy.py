@@ -35,6 +35,7 @@ def test_push_builds_releases_starts_and_routes(world):
     lines = []
     release = world.deployer.deploy_push("hello", SHA1, lines.append)
     assert release.version == 1
+    assert release == world.store.get_release("hello", 1) and release.status == "succeeded"
     assert world.store.current_release("hello").image == "paas/hello:t1-1"
     assert world.store.list_builds("hello")[0].status == "succeeded"
     assert world.store.list_builds("hello")[0].buildpack == "python"

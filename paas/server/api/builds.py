@@ -27,8 +27,7 @@ def create_build(name: str):
     commit = svc.builds.pushed_commit(name)  # before the stream starts: a 409 stays a 409
 
     def work(on_line):
-        release = svc.builds.rebuild(name, commit, who, on_line)
-        return release_json(svc.store.get_release(name, release.version) or release)  # its status now
+        return release_json(svc.builds.rebuild(name, commit, who, on_line))
 
     return respond(work, 201)
 

@@ -37,7 +37,6 @@ def rollback(name: str):
     def work(on_line):
         before = svc.store.current_release(name)
         release = svc.releases.rollback(name, version, who, on_line)
-        release = svc.store.get_release(name, release.version) or release  # its status now
         return {**release_json(release), "previous_version": before.version if before else None}
 
     return respond(work, 201)
@@ -62,7 +61,6 @@ def change_config(name: str):
 
     def work(on_line):
         release = svc.releases.change_config(name, set_, unset, who, on_line)
-        release = release and (svc.store.get_release(name, release.version) or release)
         return {"config": svc.store.get_config(name),
                 "release": release_json(release) if release else None}
 
