@@ -185,9 +185,13 @@ class SqliteStore:
             row = db.execute("SELECT * FROM builds WHERE id = ?", (build_id,)).fetchone()
         return _build(row) if row else None
 
-    def list_builds(self, app: str) -> list[Build]:
+    def list_builds(self, app: str, limit: int | None = None) -> list[Build]:
+        """Newest first, without their output (a build's log can be long: get_build has it)."""
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM builds WHERE app = ? ORDER BY id DESC", (app,)).fetchall()
+            rows = db.execute(
+                "SELECT id, app, status, commit_sha, image, buildpack, started_at, finished_at,"
+                " '' AS output FROM builds WHERE app = ? ORDER BY id DESC LIMIT ?",
+                (app, -1 if limit is None else limit)).fetchall()
         return [_build(r) for r in rows]
 
     # releases

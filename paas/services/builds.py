@@ -14,8 +14,9 @@ class Builds:
         self.repos = repos
         self.deployer = deployer
 
-    def list(self, app: str) -> list[Build]:
-        return self.store.list_builds(app)
+    def list(self, app: str, limit: int | None = None) -> list[Build]:
+        """Newest first, without their output (`get` has it)."""
+        return self.store.list_builds(app, limit)
 
     def get(self, app: str, build_id: int) -> Build:
         build = self.store.get_build(build_id)

@@ -71,6 +71,15 @@ def _failed_attempt(current: Release | None, latest: Release | None, build: Buil
     return ""
 
 
+@dataclass(frozen=True)
+class AppPage:
+    """What an app's page shows that changes by itself: the summary and the lists behind it."""
+    summary: AppSummary
+    processes: list[Process]
+    releases: list[Release]
+    builds: list[Build]
+
+
 class Status:
     def __init__(self, settings: Settings, store: Store, processes: Processes,
                  deployer: Deployer) -> None:
@@ -80,14 +89,22 @@ class Status:
         self.deployer = deployer
 
     def of(self, app: str) -> AppSummary:
+        return self.page(app, listed=1).summary
+
+    def page(self, app: str, listed: int) -> AppPage:
+        """The summary, with the newest `listed` releases and builds it was decided from."""
         releases = self.store.list_releases(app)
-        builds = self.store.list_builds(app)
-        return summarize(
+        builds = self.store.list_builds(app, limit=listed)
+        processes = self.processes.ps(app)
+        # The current release is the newest succeeded one (as the store's current_release).
+        current = next((r for r in releases if r.status == "succeeded"), None)
+        summary = summarize(
             app, self.settings.app_url(app), deploying=self.deployer.lock(app).locked(),
-            current=self.store.current_release(app), latest=releases[0] if releases else None,
-            build=builds[0] if builds else None, processes=self.processes.ps(app),
+            current=current, latest=releases[0] if releases else None,
+            build=builds[0] if builds else None, processes=processes,
             formation=self.store.get_formation(app),
         )
+        return AppPage(summary, processes, releases[:listed], builds)
 
     def all(self) -> list[AppSummary]:
         return [self.of(a.name) for a in self.store.list_apps()]

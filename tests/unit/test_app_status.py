@@ -101,3 +101,13 @@ def test_status_of_an_app_through_its_life(services):
     web.oom_killed = True
     assert status.of("hello").state == "crashed"
     assert [s.name for s in status.all()] == ["hello"]
+
+
+def test_an_app_page_holds_the_summary_and_the_newest_of_each_list(services):
+    services.deployer.deploy_push("hello", SHA1, lambda _: None)
+    services.deployer.deploy_push("hello", SHA2, lambda _: None)
+    page = services.status.page("hello", listed=1)
+    assert page.summary == services.status.of("hello") and page.summary.release == 2
+    assert [r.version for r in page.releases] == [2]
+    assert [b.commit for b in page.builds] == [SHA2]
+    assert [(p.name, p.release) for p in page.processes] == [("web.1", 2)]

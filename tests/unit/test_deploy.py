@@ -70,7 +70,9 @@ def test_failed_build_makes_no_release_and_keeps_the_old_one(world):
     assert world.store.list_builds("hello")[0].status == "failed"
     # The reason is the caller's to show (a push's last line); the build's log keeps it too.
     assert not any("build failed" in l for l in lines)
-    assert world.store.list_builds("hello")[0].output.endswith(" !     build failed (exit status 1); see the output above")
+    [failed, _] = world.store.list_builds("hello")
+    assert world.store.get_build(failed.id).output.endswith(
+        " !     build failed (exit status 1); see the output above")
     assert world.proxy.files["hello"] == routed
     assert [c.labels["paas.release"] for c in world.engine.running()] == ["1"]
 
@@ -523,7 +525,8 @@ def test_builds_are_read_per_app_and_a_rebuild_needs_pushed_code(world):
         builds.pushed_commit("hello")
     world.deployer.deploy_push("hello", SHA1, lambda _: None)
     [build] = builds.list("hello")
-    assert builds.get("hello", build.id) == build
+    full = builds.get("hello", build.id)
+    assert full.id == build.id and build.output == "" and "Build succeeded" in full.output
     world.apps.create("other")
     with pytest.raises(NotFound, match=f"no build {build.id} of other"):
         builds.get("other", build.id)

@@ -1,4 +1,5 @@
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -71,6 +72,10 @@ def test_builds_record_output_and_outcome(store):
     assert (build.status, build.output, build.image, build.buildpack) == (
         "succeeded", "-----> done", "paas/hello:x", "python")
     assert build.finished_at >= build.started_at
+    second = store.start_build("hello", "1" * 40)
+    assert [b.id for b in store.list_builds("hello")] == [second, build_id]
+    assert store.list_builds("hello", limit=1) == [store.get_build(second)]
+    assert store.list_builds("hello")[1] == replace(build, output="")  # listings leave logs out
 
 
 def test_deleting_an_app_removes_its_records(store):

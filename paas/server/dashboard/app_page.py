@@ -15,14 +15,9 @@ LIVE_PARTS = {"status": "_app_status.html", "processes": "_processes.html",
 
 
 def _live(name: str) -> dict:
-    s = services()
-    return {
-        "name": name,
-        "summary": s.status.of(name),
-        "processes": s.processes.ps(name),
-        "releases": s.releases.list(name)[:LISTED],
-        "builds": s.builds.list(name)[:LISTED],
-    }
+    page = services().status.page(name, LISTED)
+    return {"name": name, "summary": page.summary, "processes": page.processes,
+            "releases": page.releases, "builds": page.builds}
 
 
 @bp.get("/apps/<name>")
