@@ -9,7 +9,7 @@ from urllib.parse import quote
 import click
 import httpx
 
-from paas.cli.output import CliError
+from paas.cli.output import CliError, progress
 
 
 def config_path(env: dict[str, str]) -> Path:
@@ -74,7 +74,7 @@ class Client:
                   on_line: Callable[[str], None] | None = None) -> dict:
         """A long operation (deploy, rollback, restart...): its progress lines are handed to
         `on_line` (default: stderr) as the API streams them; its result is returned."""
-        on_line = on_line or (lambda line: click.echo(line, err=True))
+        on_line = on_line or progress
         try:
             with self.http.stream(method, path, json=body, headers={"Accept": NDJSON}) as resp:
                 if resp.status_code >= 400 or not resp.headers.get("content-type", "").startswith(NDJSON):

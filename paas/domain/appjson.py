@@ -11,10 +11,8 @@ import json
 from dataclasses import dataclass, field
 
 from paas.domain.healthchecks import Check, parse_app_json
-from paas.domain.procfile import TYPE_RE
+from paas.domain.procfile import MAX_SCALE, TYPE_RE
 from paas.errors import InvalidInput
-
-MAX_QUANTITY = 50
 
 
 @dataclass(frozen=True)
@@ -56,9 +54,9 @@ def _formation(raw: object) -> dict[str, int]:
         quantity = spec.get("quantity", 1) if isinstance(spec, dict) else None
         if not TYPE_RE.fullmatch(process):
             raise InvalidInput(f"app.json: formation has an invalid process type {process[:63]!r}")
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_QUANTITY:
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_SCALE:
             raise InvalidInput(f"app.json: formation.{process}.quantity must be a whole number "
-                               f"from 0 to {MAX_QUANTITY}")
+                               f"from 0 to {MAX_SCALE}")
         out[process] = quantity
     return out
 

@@ -10,6 +10,7 @@ import re
 from paas.errors import InvalidInput
 
 TYPE_RE = re.compile(r"[A-Za-z0-9_-]{1,63}")
+MAX_SCALE = 50  # containers of one process type: by ps:scale or app.json's formation
 _LINE_RE = re.compile(rf"^({TYPE_RE.pattern}):\s*(.*?)\s*$")
 
 

@@ -9,6 +9,7 @@ import re
 import shlex
 
 from paas.domain.models import Release
+from paas.domain.procfile import MAX_SCALE, TYPE_RE
 from paas.domain.resources import parse as parse_resources
 from paas.render.plan import ONE_OFF_TYPES
 from paas.errors import Conflict, InvalidInput
@@ -16,9 +17,7 @@ from paas.ports import LineWriter, Store
 from paas.services.deploy import Deployer
 from paas.services.scheduler import Process, Scheduler
 
-PROCESS_TYPE_RE = re.compile(r"[A-Za-z0-9_-]{1,63}")  # the Procfile's
-SCALE_RE = re.compile(r"([A-Za-z0-9_-]{1,63})=([0-9]{1,3})")
-MAX_PER_TYPE = 50
+SCALE_RE = re.compile(rf"({TYPE_RE.pattern})=([0-9]{{1,3}})")
 
 
 class Processes:
@@ -85,7 +84,7 @@ class Processes:
 
     def set_resources(self, app: str, process: str | None, args: list[str],
                       on_line: LineWriter) -> dict[str, dict[str, str]]:
-        if process is not None and not PROCESS_TYPE_RE.fullmatch(process):
+        if process is not None and not TYPE_RE.fullmatch(process):
             raise InvalidInput(f"invalid process type {process[:40]!r}: use the Procfile's names")
         values = parse_resources(args)
         if not values:
@@ -103,7 +102,7 @@ def parse_scale(args: list[str]) -> dict[str, int]:
     changes = {}
     for arg in args:
         match = SCALE_RE.fullmatch(arg)
-        if not match or int(match.group(2)) > MAX_PER_TYPE:
-            raise InvalidInput(f"invalid scale {arg[:40]!r}: use TYPE=N with N from 0 to {MAX_PER_TYPE}")
+        if not match or int(match.group(2)) > MAX_SCALE:
+            raise InvalidInput(f"invalid scale {arg[:40]!r}: use TYPE=N with N from 0 to {MAX_SCALE}")
         changes[match.group(1)] = int(match.group(2))
     return changes

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from paas.cli.context import Context, app_option, json_option
-from paas.cli.output import CliError, as_json, header, progress, table
+from paas.cli.output import CliError, as_json, header, table
 
 
 def register(cli: click.Group) -> None:
@@ -31,7 +31,7 @@ def register(cli: click.Group) -> None:
         """Build the commit last pushed again and deploy it, as a push does (e.g. after a
         buildpack or stack update)."""
         app = ctx.app(app_name)
-        release = ctx.client.operation("POST", f"/apps/{app}/builds", {}, on_line=progress)
+        release = ctx.client.operation("POST", f"/apps/{app}/builds", {})
         if json_:
             return as_json(release)
         click.echo(f"Built {release['commit'][:7]} again and released {app} v{release['version']}")

@@ -11,7 +11,7 @@ import time
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from paas.errors import InvalidInput
+from paas.server.api.inputs import query_int
 from paas.server.dashboard.common import services
 from paas.server.dashboard.session import passive
 
@@ -44,9 +44,7 @@ def page(name: str):
 @passive
 def stream(name: str):
     services().apps.get(name)
-    lines = request.args.get("lines", default=BACKLOG, type=int)
-    if lines is None or not 1 <= lines <= 1000:
-        raise InvalidInput("lines must be a number from 1 to 1000")
+    lines = query_int("lines", BACKLOG, 1, 1000)
     after = request.headers.get("Last-Event-ID", "").strip()
     polls = services().logs.polls(name, lines, current_app.config["PAAS_LOG_STREAM_SECONDS"])
     heartbeat = current_app.config["PAAS_LOG_HEARTBEAT_SECONDS"]
