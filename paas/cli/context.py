@@ -16,10 +16,10 @@ import httpx
 
 from paas.cli.client import Client, load_login, read_login
 from paas.cli.output import CliError
-from paas.domain.names import validate_app_name
+from paas.domain.names import APP_NAME_RE, validate_app_name
 from paas.errors import InvalidInput
 
-_GIT_URL_RE = re.compile(r"/git/([a-z][a-z0-9-]{0,29})\.git/?$")
+_GIT_URL_RE = re.compile(rf"/git/({APP_NAME_RE.pattern})\.git/?$")
 _REMOTE = "paas.remote"  # where -r/--remote leaves its value in click's context
 
 

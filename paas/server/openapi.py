@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-NAME = {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,29}$"}
+from paas.domain.names import APP_NAME_RE
+
+NAME = {"type": "string", "pattern": f"^{APP_NAME_RE.pattern}$"}
 OBJ = {"type": "object"}
 NULLABLE_STR = {"type": "string", "nullable": True}
 ERROR = {"type": "object", "required": ["id", "message"],
