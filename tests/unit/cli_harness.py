@@ -7,14 +7,12 @@ import pytest
 
 from paas.cli.main import main
 from paas.server.app import create_app
-from paas.services import scheduler as scheduler_module
 from tests.fakes import fake_services
 
 
 @pytest.fixture
-def api(tmp_path, monkeypatch):
+def api(tmp_path):
     """(Flask app, the CLI's environment, the services behind the app)."""
-    monkeypatch.setattr(scheduler_module, "SETTLE_SECONDS", 0)
     services = fake_services(tmp_path / "home")
     token = services.tokens.ensure_admin(services.settings.token_file)
     app = create_app(services.settings, services)

@@ -10,7 +10,6 @@ import pytest
 
 from paas.server.app import create_app
 from paas.server.openapi import OPERATIONS
-from paas.services import scheduler as scheduler_module
 from tests.fakes import FakeEngine, fake_services
 
 NDJSON = {"Accept": "application/x-ndjson"}
@@ -33,11 +32,6 @@ class GatedEngine(FakeEngine):
         self.waited = self.gate.wait(timeout=10)
         on_line("second line")
         return 3
-
-
-@pytest.fixture(autouse=True)
-def fast_checks(monkeypatch):
-    monkeypatch.setattr(scheduler_module, "SETTLE_SECONDS", 0)
 
 
 @pytest.fixture

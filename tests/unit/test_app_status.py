@@ -6,7 +6,6 @@ import pytest
 
 from paas.domain.models import Build, Release
 from paas.errors import DeployFailed
-from paas.services import scheduler as scheduler_module
 from paas.services.scheduler import Process
 from paas.services.status import summarize
 from tests.fakes import fake_services
@@ -72,10 +71,7 @@ def test_counts_ignore_draining_containers_and_one_off_types():
 
 
 @pytest.fixture
-def services(tmp_path, monkeypatch):
-    monkeypatch.setattr(scheduler_module, "SETTLE_SECONDS", 0)
-    monkeypatch.setattr(scheduler_module, "BOOT_TIMEOUT", 0.3)
-    monkeypatch.setattr(scheduler_module, "POLL_SECONDS", 0.01)
+def services(tmp_path):
     s = fake_services(tmp_path / "home")
     s.apps.create("hello")
     return s

@@ -16,7 +16,6 @@ from paas.cli.client import Client
 from paas.cli.context import app_from_remotes
 from paas.cli.output import CliError
 from paas.server.app import create_app
-from paas.services import scheduler as scheduler_module
 from tests.fakes import FakeEngine, fake_services
 from tests.support import PAAS
 from tests.unit.cli_harness import api, run  # noqa: F401 (api is a fixture)
@@ -159,8 +158,7 @@ class GatedEngine(FakeEngine):
         return 0 if self.gate.wait(timeout=10) else 1
 
 
-def test_the_client_gets_each_line_before_the_operation_ends(tmp_path, monkeypatch):
-    monkeypatch.setattr(scheduler_module, "SETTLE_SECONDS", 0)
+def test_the_client_gets_each_line_before_the_operation_ends(tmp_path):
     engine = GatedEngine()
     services = fake_services(tmp_path / "home", engine=engine)
     services.apps.create("hello")

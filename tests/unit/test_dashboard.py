@@ -13,7 +13,6 @@ import pytest
 
 from paas.server.app import create_app
 from paas.services import logs as logs_module
-from paas.services import scheduler as scheduler_module
 from tests.fakes import fake_services
 
 SHA1 = "1" * 40
@@ -23,10 +22,7 @@ XSS = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-def dash(tmp_path, monkeypatch):
-    monkeypatch.setattr(scheduler_module, "SETTLE_SECONDS", 0)
-    monkeypatch.setattr(scheduler_module, "BOOT_TIMEOUT", 0.3)
-    monkeypatch.setattr(scheduler_module, "POLL_SECONDS", 0.01)
+def dash(tmp_path):
     services = fake_services(tmp_path / "home")
     token = services.tokens.ensure_admin(services.settings.token_file)
     app = create_app(services.settings, services)

@@ -4,17 +4,9 @@ from types import SimpleNamespace
 import pytest
 
 from paas.errors import DeployFailed
-from paas.services import scheduler as scheduler_module
 from tests.fakes import FakeEngine, FakeProbe, FakeProxy, FakeRepos, fake_services
 
 SHA1, SHA2 = "1" * 40, "2" * 40
-
-
-@pytest.fixture(autouse=True)
-def fast_checks(monkeypatch):
-    monkeypatch.setattr(scheduler_module, "SETTLE_SECONDS", 0)
-    monkeypatch.setattr(scheduler_module, "BOOT_TIMEOUT", 0.3)
-    monkeypatch.setattr(scheduler_module, "POLL_SECONDS", 0.01)
 
 
 @pytest.fixture
