@@ -83,9 +83,9 @@ def _wait_for_port(port: int, proc: subprocess.Popen, log: Path) -> None:
     raise AssertionError(f"gunicorn did not listen on {port}:\n{log.read_text()}")
 
 
-def git(*args, cwd, check=True):
-    result = subprocess.run(["git", *args], cwd=cwd, env=ENV, capture_output=True, text=True,
-                            timeout=120)
+def git(*args, cwd, check=True, env=None):
+    result = subprocess.run(["git", *args], cwd=cwd, env={**ENV, **(env or {})},
+                            capture_output=True, text=True, timeout=120)
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -272,8 +272,14 @@ def test_clone_and_fetch(server, work, tmp_path):
     assert (clone / "app.py").read_text() == "print('hi')\n"
     second = commit(work, {"app.py": "print('v2')\n", "more.bin": os.urandom(2 * 1024 * 1024)})
     git("push", server.url(), "main", cwd=work)
-    for n in range(150):  # enough local commits that git gzips its "have" lines
-        git("commit", "-q", "--allow-empty", "-m", f"local {n}", cwd=clone)
+    # Enough local commits that git gzips its "have" lines. They are dated after origin/main:
+    # a commit of the same second ties with it in git's date-ordered walk, so the common
+    # commit can go out in the first, small round and the fetch ends before any gzip.
+    common = int(git("log", "-1", "--format=%ct", "origin/main", cwd=clone).stdout)
+    for n in range(150):
+        date = {"GIT_AUTHOR_DATE": f"{common + 1 + n} +0000",
+                "GIT_COMMITTER_DATE": f"{common + 1 + n} +0000"}
+        git("commit", "-q", "--allow-empty", "-m", f"local {n}", cwd=clone, env=date)
     fetch = subprocess.run(["git", "fetch", "origin"], cwd=clone, capture_output=True, text=True,
                            env={**ENV, "GIT_TRACE_CURL": "1", "GIT_TRACE_CURL_NO_DATA": "1"})
     assert fetch.returncode == 0, fetch.stderr
