@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import click
 import httpx
 
-from paas.cli.client import Client, load_login, read_login
+from paas.cli.client import Client
+from paas.cli.login import load_login, read_login
 from paas.cli.output import CliError
 from paas.domain.names import APP_NAME_RE, validate_app_name
 from paas.errors import InvalidInput

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -76,9 +77,15 @@ def test_git_remote_sets_the_remote_and_the_app_comes_from_it(api, capsys, tmp_p
     assert url == "http://127.0.0.1:7070/git/hello.git"
     helper = subprocess.run(["git", "config", "credential.http://127.0.0.1:7070.helper"], cwd=repo,
                             capture_output=True, text=True).stdout
-    assert helper.strip().endswith("git:credential")
+    assert helper.strip().endswith(" -m paas.cli.credential")
     assert run(api, ["open"], capsys, cwd=str(repo))[1] == "http://hello.localhost:8080/\n"
-    code, out, _ = run(api, ["git:credential", "get"], capsys)
+    # git itself runs the helper, as it does on a push
+    filled = subprocess.run(["git", "credential", "fill"], cwd=repo, capture_output=True, text=True,
+                            input="protocol=http\nhost=127.0.0.1:7070\n",
+                            env={**os.environ, **env, "GIT_TERMINAL_PROMPT": "0"})
+    assert filled.returncode == 0, filled.stderr
+    assert f"username=paas\npassword={token}\n" in filled.stdout
+    code, out, _ = run(api, ["git:credential", "get"], capsys)  # remotes set by older versions
     assert out == f"username=paas\npassword={token}\n"
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from paas.cli.client import Client, save_login
+from paas.cli.client import Client
+from paas.cli.login import save_login
 from paas.cli.context import Context
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 
-from paas.cli.client import load_login
+from paas.cli import credential
 from paas.cli.context import Context
 from paas.cli.output import CliError
 
@@ -29,28 +28,21 @@ def register(cli: click.Group) -> None:
             raise CliError(f"git remote {verb} failed: {result.stderr.strip() or 'not a git repository?'}")
         # git asks us for the token (like Heroku's netrc, without writing it into .git/config).
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
-        _git(ctx, ["config", f"credential.{origin}.helper", f"!{_self_command()} git:credential"],
-             check=True)
+        _git(ctx, ["config", f"credential.{origin}.helper", _helper_command()], check=True)
         click.echo(f"set git remote {remote} to {url}")
 
     @cli.command("git:credential", hidden=True)
     @click.argument("operation")
     @click.pass_obj
-    def git_credential(ctx: Context, operation: str) -> None:
-        """git credential helper: answers `get` with the saved token."""
-        if operation != "get":
-            return
-        try:
-            sys.stdin.read()  # git's request; drained so git never sees EPIPE
-        except OSError:
-            pass
-        _, token = load_login(ctx.env)
-        click.echo(f"username=paas\npassword={token}")
+    def git_credential(ctx: Context, operation: str) -> int:
+        """The credential helper that remotes set by earlier versions of paas still name."""
+        return credential.main([operation], ctx.env)
 
 
-def _self_command() -> str:
-    exe = Path(sys.executable).with_name("paas")
-    return shlex.quote(str(exe)) if exe.exists() else "paas"
+def _helper_command() -> str:
+    """git runs a helper starting with `!` through the shell: this Python (the one that has
+    paas installed) with the light helper module, not the whole CLI."""
+    return f"!{shlex.quote(sys.executable)} -m paas.cli.credential"
 
 
 def _git(ctx: Context, args: list[str], check: bool) -> subprocess.CompletedProcess:
