@@ -9,6 +9,7 @@ Baselines:
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import threading
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 from bench.timing import median, wait_for_body
+from paas.services.deploy import TIMINGS
 from tests.support import commit_all, copy_app, free_port, start_platform, stop_platform
 
 DOCKERFILE = """\
@@ -30,6 +32,24 @@ COPY . /app/
 ENV PATH=/app/.venv/bin:$PATH
 """
 LABEL = "paas.bench=1"
+_TIMINGS_RE = re.compile(re.escape(TIMINGS).replace(re.escape("{:.2f}"), r"(\d+\.\d+)"))
+
+
+def phases(output: str) -> tuple[float, float, float]:
+    """Container start, health checks, nginx route: the seconds a deploy printed for them."""
+    found = _TIMINGS_RE.search(output)
+    if found is None:
+        raise AssertionError(f"no timings line in the deploy's output:\n{output}")
+    start, healthy, routed = (float(x) for x in found.groups())
+    return start, healthy, routed
+
+
+def breakdown(name: str, totals: list[float], parts: list[tuple[float, float, float]]) -> tuple:
+    """(name, total, start, checks, route, rest), medians; the rest is what the deploy's own
+    steps leave over: CLI or git client, API, build, bookkeeping."""
+    total = median(totals)
+    start, checks, route = (median([p[i] for p in parts]) for i in range(3))
+    return name, total, start, checks, route, total - start - checks - route
 
 
 def platform_settings_ca() -> str:
@@ -57,18 +77,23 @@ def _baseline_deploy(src: Path, tag: str, marker: str, cold: bool) -> float:
     return elapsed
 
 
-def _paas_push(platform, repo: Path, app: str, marker: str) -> float:
+def _paas_push(platform, repo: Path, app: str, marker: str,
+               parts: list | None = None) -> float:
     started = time.monotonic()
-    platform.push(repo)
+    pushed = platform.push(repo)
     wait_for_body(platform.router_url, marker, host=f"{app}.localhost")
-    return time.monotonic() - started
+    elapsed = time.monotonic() - started
+    if parts is not None:
+        parts.append(phases(pushed.stderr))
+    return elapsed
 
 
-def bench_push(workdir: Path, stack: str, rounds: int) -> list[tuple[str, float, float]]:
+def bench_push(workdir: Path, stack: str, rounds: int) -> tuple[list[tuple[str, float, float]], tuple]:
+    """Rows of (what, paas, baseline), and the warm deploy's breakdown."""
     platform = start_platform(workdir, "bench-push")
     rows: list[tuple[str, float, float]] = []
     try:
-        cold_paas, warm_paas, cold_base, warm_base = [], [], [], []
+        cold_paas, warm_paas, cold_base, warm_base, warm_parts = [], [], [], [], []
         for n in range(rounds):
             app = f"bench{n}"
             platform.paas("apps:create", app)
@@ -77,7 +102,7 @@ def bench_push(workdir: Path, stack: str, rounds: int) -> list[tuple[str, float,
             cold_paas.append(_paas_push(platform, repo, app, "hello from v1"))
             _bump(repo, "v1", "v2")
             commit_all(repo, platform.env, "v2")
-            warm_paas.append(_paas_push(platform, repo, app, "hello from v2"))
+            warm_paas.append(_paas_push(platform, repo, app, "hello from v2", warm_parts))
 
             src = workdir / f"baseline-{n}"
             shutil.copytree(repo, src, ignore=shutil.ignore_patterns(".git"))
@@ -91,10 +116,11 @@ def bench_push(workdir: Path, stack: str, rounds: int) -> list[tuple[str, float,
         rows.append(("warm deploy, code-only change", median(warm_paas), median(warm_base)))
     finally:
         stop_platform(platform)
-    return rows
+    return rows, breakdown("warm deploy (git push)", warm_paas, warm_parts)
 
 
-def bench_rollback(workdir: Path, rounds: int) -> list[tuple[str, float, float]]:
+def bench_rollback(workdir: Path, rounds: int) -> tuple[list[tuple[str, float, float]], tuple]:
+    """The row of (what, paas, baseline), and the rollback's breakdown."""
     platform = start_platform(workdir, "bench-rollback")
     try:
         app = "rollme"
@@ -106,10 +132,10 @@ def bench_rollback(workdir: Path, rounds: int) -> list[tuple[str, float, float]]
         _bump(repo, "v1", "v2")
         commit_all(repo, platform.env, "v2")
         platform.push(repo)
-        ours, base = [], []
+        ours, base, parts = [], [], []
         for n in range(rounds):
             want, target = ("hello from v1", "v1") if n % 2 == 0 else ("hello from v2", "v2")
-            ours.append(_rollback_time(platform, app, target, want))
+            ours.append(_rollback_time(platform, app, target, want, parts))
             port = free_port()
             started = time.monotonic()
             subprocess.run(["docker", "run", "-d", "--rm", "--label", LABEL, "--name", f"bench-{port}",
@@ -119,7 +145,8 @@ def bench_rollback(workdir: Path, rounds: int) -> list[tuple[str, float, float]]
             wait_for_body(f"http://127.0.0.1:{port}/", "hello from v1")
             base.append(time.monotonic() - started)
             subprocess.run(["docker", "rm", "-f", f"bench-{port}"], capture_output=True)
-        return [("rollback (command → first response of the old version)", median(ours), median(base))]
+        return ([("rollback (command → first response of the old version)", median(ours), median(base))],
+                breakdown("rollback (paas releases:rollback)", ours, parts))
     finally:
         stop_platform(platform)
 
@@ -130,7 +157,7 @@ def _image_of(platform, app: str) -> str:
     return json.loads(out)[0]["image"]
 
 
-def _rollback_time(platform, app: str, target: str, want: str) -> float:
+def _rollback_time(platform, app: str, target: str, want: str, parts: list) -> float:
     seen: list[float] = []
     started = time.monotonic()
 
@@ -143,4 +170,5 @@ def _rollback_time(platform, app: str, target: str, want: str) -> float:
     result = platform.paas("releases:rollback", target, "-a", app)
     assert result.returncode == 0, result.stderr
     watcher.join()
+    parts.append(phases(result.stderr))
     return seen[0]

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bench import deploys, router
+from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,8 +32,8 @@ def main() -> None:
     stack = os.environ.get("PAAS_STACK_IMAGE", "paas/stack:trixie")
     with tempfile.TemporaryDirectory(prefix="paas-bench-") as tmp:
         work = Path(tmp)
-        push = deploys.bench_push(work, stack, args.rounds)
-        rollback = deploys.bench_rollback(work, args.rounds * 2)
+        push, warm_parts = deploys.bench_push(work, stack, args.rounds)
+        rollback, rollback_parts = deploys.bench_rollback(work, args.rounds * 2)
         latency = router.bench_deploy_latency(work)
         overhead = router.bench_router_overhead(work)
     reload_500, reload_1 = router.bench_reload()
@@ -61,6 +62,18 @@ def main() -> None:
         "paas: `paas releases:rollback vN` to the first response of that version through nginx.",
         "",
         *table(rollback),
+        "",
+        "## Where a deploy's time goes (issues 4 and 5)",
+        "",
+        "From the line each deploy prints (`started in …, healthy … later, routed in …`), medians.",
+        f"Health checks include the settle: every new container must still run {SETTLE_SECONDS} s",
+        "after its start, however soon it answers. nginx's route is its test and reload. The rest:",
+        "the CLI or git client and its credential helper, the API, the build, the bookkeeping.",
+        "",
+        "| what | total | container start | health checks | nginx route | the rest |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *[f"| {name} | " + " | ".join(f"{x:.2f} s" for x in figures) + " |"
+          for name, *figures in (warm_parts, rollback_parts)],
         "",
         "## Under load (issue 3)",
         "",

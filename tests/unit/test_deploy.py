@@ -1,4 +1,5 @@
 """The deploy flow against fakes: build → release → start → check → route → retire."""
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -38,6 +39,18 @@ def test_push_builds_releases_starts_and_routes(world):
     assert lines[-1] == "       http://hello.localhost:8080/ deployed"
     assert world.engine.builds == 1
     assert not (world.settings.home / "builds" / "1").exists()
+
+
+def test_a_deploy_says_where_its_time_went(world):
+    lines = []
+    world.deployer.deploy_push("hello", SHA1, lines.append)
+    [timings] = [l for l in lines if "healthy" in l]
+    assert re.fullmatch(r"       started in \d+\.\d\ds, healthy \d+\.\d\ds later, "
+                        r"routed in \d+\.\d\ds", timings)
+    assert lines.index(timings) == lines.index("       starting web.1") + 1
+    lines.clear()
+    world.services_processes.scale("hello", {"web": 0}, lines.append)  # nothing started
+    assert not any("healthy" in l for l in lines)
 
 
 def test_second_push_replaces_the_old_containers(world):
