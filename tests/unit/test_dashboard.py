@@ -202,6 +202,24 @@ def test_config_and_rollback_through_the_forms_are_releases_by_the_sessions_toke
     assert "no release v9 of hello" in flashes(expired)[0]
 
 
+def test_domains_are_added_and_removed_through_the_forms(dash):
+    deployed(dash)
+    deployed(dash, "other")
+    sign_in(dash)
+    added = post(dash, "/apps/hello/domains", domain=" www.example.com ")
+    assert added.request.path == "/apps/hello" and flashes(added)[0].startswith("<p>Added www.example.com.</p>")
+    assert dash.services.store.list_domains("hello") == ["www.example.com"]
+    assert "www.example.com" in dash.services.deployer.router.proxy.files["hello"]
+    taken = post(dash, "/apps/other/domains", domain="www.example.com")
+    assert "www.example.com" in flashes(taken)[0] and dash.services.store.list_domains("other") == []
+    removed = post(dash, "/apps/hello/domains/remove", domain="www.example.com")
+    assert flashes(removed)[0].startswith("<p>Removed www.example.com.</p>")
+    assert dash.services.store.list_domains("hello") == []
+    missing = post(dash, "/apps/hello/domains/remove", domain="www.example.com")
+    assert "hello has no domain www.example.com" in flashes(missing)[0]
+    assert post(dash, "/apps/ghost/domains", domain="a.example.com").status_code == 404
+
+
 def test_create_and_destroy_an_app(dash):
     sign_in(dash)
     made = post(dash, "/apps", name="fresh")

@@ -12,25 +12,23 @@ def _back(name: str) -> str:
     return url_for("dashboard.app.show", name=name, _anchor="domains")
 
 
-@bp.post("/apps/<name>/domains")
-def add(name: str):
+def _change(name: str, change, done: str):
+    """Add or remove the form's domain of the app; `done` says which in the flash."""
     services().apps.get(name)
     domain = request.form.get("domain", "").strip()
 
     def work(_) -> str:
-        services().domains.add(name, domain)
-        return f"Added {domain}."
+        change(name, domain)
+        return f"{done} {domain}."
 
     return act(_back(name), work)
+
+
+@bp.post("/apps/<name>/domains")
+def add(name: str):
+    return _change(name, services().domains.add, "Added")
 
 
 @bp.post("/apps/<name>/domains/remove")
 def remove(name: str):
-    services().apps.get(name)
-    domain = request.form.get("domain", "").strip()
-
-    def work(_) -> str:
-        services().domains.remove(name, domain)
-        return f"Removed {domain}."
-
-    return act(_back(name), work)
+    return _change(name, services().domains.remove, "Removed")
