@@ -240,11 +240,12 @@ class SqliteStore:
             db.execute("UPDATE releases SET status = ? WHERE app = ? AND version = ?",
                        (status, app, version))
 
-    def list_releases(self, app: str) -> list[Release]:
+    def list_releases(self, app: str, limit: int | None = None) -> list[Release]:
+        """Newest first."""
         with self._connect() as db:
             rows = db.execute(
-                "SELECT * FROM releases WHERE app = ? ORDER BY version DESC", (app,)
-            ).fetchall()
+                "SELECT * FROM releases WHERE app = ? ORDER BY version DESC LIMIT ?",
+                (app, -1 if limit is None else limit)).fetchall()
         return [_release(r) for r in rows]
 
     def current_release(self, app: str) -> Release | None:

@@ -19,8 +19,8 @@ class Releases:
         self.engine = engine
         self.deployer = deployer
 
-    def list(self, app: str) -> list[Release]:
-        return self.store.list_releases(app)
+    def list(self, app: str, limit: int | None = None) -> list[Release]:
+        return self.store.list_releases(app, limit)
 
     def get(self, app: str, version: object) -> Release:
         number = parse_version(version)

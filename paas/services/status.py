@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from paas.domain.models import Build, Release
 from paas.ports import Store
-from paas.render.plan import ONE_OFF_TYPES
+from paas.render.plan import runnable
 from paas.services.deploy import Deployer
 from paas.services.processes import Processes
 from paas.services.scheduler import Process
@@ -31,8 +31,7 @@ def summarize(name: str, url: str, *, deploying: bool, current: Release | None,
               latest: Release | None, build: Build | None, processes: list[Process],
               formation: dict[str, int]) -> AppSummary:
     """`latest` is the newest release whatever its status, `build` the newest build."""
-    wanted = {p: formation.get(p, 0) for p in sorted(current.processes)
-              if p not in ONE_OFF_TYPES} if current else {}
+    wanted = {p: formation.get(p, 0) for p in sorted(runnable(current.processes))} if current else {}
     live = [p for p in processes if p.state != "draining"]
     counts = {p: (sum(1 for x in live if x.process == p and x.state == "running"), n)
               for p, n in wanted.items()}
@@ -93,18 +92,20 @@ class Status:
 
     def page(self, app: str, listed: int) -> AppPage:
         """The summary, with the newest `listed` releases and builds it was decided from."""
-        releases = self.store.list_releases(app)
+        releases = self.store.list_releases(app, limit=listed)
         builds = self.store.list_builds(app, limit=listed)
         processes = self.processes.ps(app)
-        # The current release is the newest succeeded one (as the store's current_release).
-        current = next((r for r in releases if r.status == "succeeded"), None)
+        # Polled every few seconds: the store is asked for the current release only when none
+        # of the newest `listed` succeeded (the newest succeeded one is the current release).
+        current = next((r for r in releases if r.status == "succeeded"), None) \
+            or self.store.current_release(app)
         summary = summarize(
             app, self.settings.app_url(app), deploying=self.deployer.lock(app).locked(),
             current=current, latest=releases[0] if releases else None,
             build=builds[0] if builds else None, processes=processes,
             formation=self.store.get_formation(app),
         )
-        return AppPage(summary, processes, releases[:listed], builds)
+        return AppPage(summary, processes, releases, builds)
 
     def all(self) -> list[AppSummary]:
         return [self.of(a.name) for a in self.store.list_apps()]

@@ -17,8 +17,7 @@ bp.before_request(require_token)
 def list_releases(name: str):
     services().apps.get(name)
     limit = query_int("limit", None, 1, 100000)
-    releases = services().releases.list(name)
-    return jsonify([release_json(r) for r in releases[:limit]])
+    return jsonify([release_json(r) for r in services().releases.list(name, limit)])
 
 
 @bp.get("/apps/<name>/releases/<version>")
