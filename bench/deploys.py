@@ -35,21 +35,20 @@ LABEL = "paas.bench=1"
 _TIMINGS_RE = re.compile(re.escape(TIMINGS).replace(re.escape("{:.2f}"), r"(\d+\.\d+)"))
 
 
-def phases(output: str) -> tuple[float, float, float]:
-    """Container start, health checks, nginx route: the seconds a deploy printed for them."""
+def phases(command_seconds: float, output: str) -> tuple[float, float, float, float, float]:
+    """One round: the command's own time (start to return), then container start, health
+    checks and nginx route as the deploy printed them, and the rest of the command's time
+    (CLI or git client, API, build, bookkeeping)."""
     found = _TIMINGS_RE.search(output)
     if found is None:
         raise AssertionError(f"no timings line in the deploy's output:\n{output}")
     start, healthy, routed = (float(x) for x in found.groups())
-    return start, healthy, routed
+    return command_seconds, start, healthy, routed, command_seconds - start - healthy - routed
 
 
-def breakdown(name: str, totals: list[float], parts: list[tuple[float, float, float]]) -> tuple:
-    """(name, total, start, checks, route, rest), medians; the rest is what the deploy's own
-    steps leave over: CLI or git client, API, build, bookkeeping."""
-    total = median(totals)
-    start, checks, route = (median([p[i] for p in parts]) for i in range(3))
-    return name, total, start, checks, route, total - start - checks - route
+def breakdown(name: str, rounds: list[tuple[float, ...]]) -> tuple:
+    """(name, command, start, checks, route, rest): each the median over the rounds."""
+    return (name, *(median([r[i] for r in rounds]) for i in range(5)))
 
 
 def platform_settings_ca() -> str:
@@ -81,11 +80,10 @@ def _paas_push(platform, repo: Path, app: str, marker: str,
                parts: list | None = None) -> float:
     started = time.monotonic()
     pushed = platform.push(repo)
-    wait_for_body(platform.router_url, marker, host=f"{app}.localhost")
-    elapsed = time.monotonic() - started
     if parts is not None:
-        parts.append(phases(pushed.stderr))
-    return elapsed
+        parts.append(phases(time.monotonic() - started, pushed.stderr))
+    wait_for_body(platform.router_url, marker, host=f"{app}.localhost")
+    return time.monotonic() - started
 
 
 def bench_push(workdir: Path, stack: str, rounds: int) -> tuple[list[tuple[str, float, float]], tuple]:
@@ -116,7 +114,7 @@ def bench_push(workdir: Path, stack: str, rounds: int) -> tuple[list[tuple[str, 
         rows.append(("warm deploy, code-only change", median(warm_paas), median(warm_base)))
     finally:
         stop_platform(platform)
-    return rows, breakdown("warm deploy (git push)", warm_paas, warm_parts)
+    return rows, breakdown("warm deploy (git push)", warm_parts)
 
 
 def bench_rollback(workdir: Path, rounds: int) -> tuple[list[tuple[str, float, float]], tuple]:
@@ -146,7 +144,7 @@ def bench_rollback(workdir: Path, rounds: int) -> tuple[list[tuple[str, float, f
             base.append(time.monotonic() - started)
             subprocess.run(["docker", "rm", "-f", f"bench-{port}"], capture_output=True)
         return ([("rollback (command → first response of the old version)", median(ours), median(base))],
-                breakdown("rollback (paas releases:rollback)", ours, parts))
+                breakdown("rollback (paas releases:rollback)", parts))
     finally:
         stop_platform(platform)
 
@@ -169,6 +167,6 @@ def _rollback_time(platform, app: str, target: str, want: str, parts: list) -> f
     watcher.start()
     result = platform.paas("releases:rollback", target, "-a", app)
     assert result.returncode == 0, result.stderr
+    parts.append(phases(time.monotonic() - started, result.stderr))
     watcher.join()
-    parts.append(phases(result.stderr))
     return seen[0]

@@ -1,6 +1,7 @@
 """`make bench`: run the benchmarks and write their figures to BENCHMARKS.md.
 
-Every figure is a ratio against a baseline measured in the same run on the same machine.
+Every figure is a ratio against a baseline measured in the same run on the same machine,
+but the breakdown of a deploy's own time, which has none.
 """
 from __future__ import annotations
 
@@ -65,14 +66,16 @@ def main() -> None:
         "",
         "## Where a deploy's time goes (issues 4 and 5)",
         "",
-        "From the line each deploy prints (`started in …, healthy … later, routed in …`), medians.",
+        "The command's own time, from its start to its return (a little longer than the time to",
+        "the first new response above), split by the line each deploy prints (`started in …,",
+        "healthy … later, routed in …`); medians over the rounds, the rest taken round by round.",
         f"Health checks include the settle: every new container must still run {SETTLE_SECONDS} s",
         "after its start, however soon it answers. nginx's route is its test and reload, until no",
         "old worker takes new connections (nginx waits 100 ms before it tells them to stop; new",
-        "workers answer before that, so the first new response comes sooner). The rest: the CLI or",
-        "git client and its credential helper, the API, the build, the bookkeeping.",
+        "workers answer before that). The rest: the CLI or git client and its credential helper,",
+        "the API, the build, the bookkeeping.",
         "",
-        "| what | total | container start | health checks | nginx route | the rest |",
+        "| what | command | container start | health checks | nginx route | the rest |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
         *[f"| {name} | " + " | ".join(f"{x:.2f} s" for x in figures) + " |"
           for name, *figures in (warm_parts, rollback_parts)],
