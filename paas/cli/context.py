@@ -15,7 +15,7 @@ import click
 import httpx
 
 from paas.cli.client import Client
-from paas.cli.login import load_login, read_login
+from paas.cli.login import LoginError, load_login, read_login
 from paas.cli.output import CliError
 from paas.domain.names import APP_NAME_RE, validate_app_name
 from paas.errors import InvalidInput
@@ -34,7 +34,7 @@ class Context:
     @property
     def client(self) -> Client:
         if self._client is None:
-            url, token = load_login(self.env)
+            url, token = _cli_login(load_login, self.env)
             self._client = Client(url, token, transport=self.transport)
         return self._client
 
@@ -42,7 +42,7 @@ class Context:
         if not given:
             current = click.get_current_context(silent=True)
             chosen = current.meta.get(_REMOTE) if current is not None else None
-            given = app_from_remotes(self.git_remotes(), read_login(self.env)[0], chosen)
+            given = app_from_remotes(self.git_remotes(), _cli_login(read_login, self.env)[0], chosen)
         try:
             return validate_app_name(given)  # it becomes part of URLs
         except InvalidInput as exc:
@@ -84,6 +84,15 @@ def app_from_remotes(remotes: dict[str, str], api_url: str | None, chosen: str |
                        "remote (paas git:remote -a APP)")
     listed = ", ".join(f"{n}: {a}" for n, a in sorted(apps.items()))
     raise CliError(f"several apps in this repo's remotes ({listed}): pass -a APP")
+
+
+def _cli_login(read, env: dict[str, str]):
+    """The login as `read` gives it, its problem as the CLI's one-line error (which shell
+    completion, too, knows to swallow)."""
+    try:
+        return read(env)
+    except LoginError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _remember_remote(ctx: click.Context, _param, value: str | None) -> None:

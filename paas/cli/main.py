@@ -15,7 +15,6 @@ from click.shell_completion import shell_complete
 from paas.cli.commands import (apps, auth, builds, completion, domains, git, help, logs,
                                processes, releases, tokens)
 from paas.cli.context import Context
-from paas.cli.login import LoginError
 
 
 class TopicGroup(click.Group):
@@ -55,9 +54,6 @@ def main(argv: list[str], env: dict[str, str] | None = None,
         return 1
     except click.ClickException as exc:
         click.echo(f"paas: {exc.format_message()}", err=True)
-        return 1
-    except LoginError as exc:
-        click.echo(f"paas: {exc}", err=True)
         return 1
     return status if isinstance(status, int) else 0
 

@@ -220,7 +220,7 @@ def test_bash_completes_topics_and_commands():
     assert "--confirm" in bash_complete("paas apps:destroy --")
 
 
-def test_completion_scripts_and_app_names(api, capsys, monkeypatch):
+def test_completion_scripts_and_app_names(api, capsys, monkeypatch, tmp_path):
     for shell in ("zsh", "fish"):
         code, out, _ = run(api, ["completion", shell], capsys)
         assert code == 0 and "_PAAS_COMPLETE" in out
@@ -230,3 +230,8 @@ def test_completion_scripts_and_app_names(api, capsys, monkeypatch):
     _, env, _ = api
     code, out, _ = run(api, [], capsys, env={**env, "_PAAS_COMPLETE": "bash_complete"})
     assert (code, out) == (0, "plain,hello\n")
+    # Not logged in: no names to offer, and no traceback in the user's terminal.
+    logged_out = {k: v for k, v in env.items() if k not in ("PAAS_TOKEN", "PAAS_API_URL")}
+    code, out, err = run(api, [], capsys, env={**logged_out, "XDG_CONFIG_HOME": str(tmp_path),
+                                               "_PAAS_COMPLETE": "bash_complete"})
+    assert (code, out, err) == (0, "\n", "")
