@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
+from paas.bootstrap import Services
 from paas.errors import Unauthorized
 
 
-def services():
+def services() -> Services:
     return current_app.extensions["paas"]
 
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Callable
 
-from flask import current_app, flash, get_flashed_messages, redirect
+from flask import flash, get_flashed_messages, redirect
 
-from paas.bootstrap import Services
 from paas.errors import PaasError
 from paas.ports import LineWriter
+from paas.server.auth import services  # noqa: F401  (the views' one way to the use cases)
 
 # Flashed messages travel in the session cookie, which browsers cap near 4 KiB.
 OUTPUT_LINES = 12
 LINE_CHARS = 160
-
-
-def services() -> Services:
-    return current_app.extensions["paas"]
 
 
 def act(back: str, work: Callable[[LineWriter], str], then: str | None = None):
