@@ -1,8 +1,9 @@
 """The platform's state in SQLite: apps, tokens, builds, releases, config and formation.
 
-The only module that speaks SQL. Each call opens a short connection (SQLite connections are
-cheap and gunicorn threads must not share one); writes that allocate numbers run inside
-`BEGIN IMMEDIATE` so two concurrent callers serialise instead of colliding.
+The only module that speaks SQL, with the schema's history in `paas.adapters.migrations`. Each
+call opens a short connection (SQLite connections are cheap and gunicorn threads must not share
+one); writes that allocate numbers run inside `BEGIN IMMEDIATE` so two concurrent callers
+serialise instead of colliding.
 """
 from __future__ import annotations
 
@@ -13,79 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from paas.adapters.migrations import migrate
 from paas.domain.models import App, Build, Release
 from paas.errors import Conflict
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS apps (
-  name TEXT PRIMARY KEY,
-  created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tokens (
-  name TEXT PRIMARY KEY,
-  digest TEXT NOT NULL UNIQUE,
-  created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS builds (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
-  status TEXT NOT NULL,
-  commit_sha TEXT NOT NULL,
-  image TEXT,
-  buildpack TEXT,
-  started_at REAL NOT NULL,
-  finished_at REAL,
-  output TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS releases (
-  app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
-  version INTEGER NOT NULL,
-  image TEXT NOT NULL,
-  config TEXT NOT NULL,
-  processes TEXT NOT NULL,
-  commit_sha TEXT NOT NULL,
-  description TEXT NOT NULL,
-  status TEXT NOT NULL,
-  created_by TEXT NOT NULL,
-  created_at REAL NOT NULL,
-  build_id INTEGER,
-  healthchecks TEXT NOT NULL DEFAULT '{}',
-  PRIMARY KEY (app, version)
-);
-CREATE TABLE IF NOT EXISTS config_vars (
-  app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
-  key TEXT NOT NULL,
-  value TEXT NOT NULL,
-  PRIMARY KEY (app, key)
-);
-CREATE TABLE IF NOT EXISTS resources (
-  app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
-  process TEXT NOT NULL,
-  key TEXT NOT NULL,
-  value TEXT NOT NULL,
-  PRIMARY KEY (app, process, key)
-);
-CREATE TABLE IF NOT EXISTS domains (
-  domain TEXT PRIMARY KEY,
-  app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE
-);
-CREATE TABLE IF NOT EXISTS formation (
-  app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
-  process TEXT NOT NULL,
-  quantity INTEGER NOT NULL,
-  PRIMARY KEY (app, process)
-);
-"""
 
 
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            _migrate(db)
+        # The schema is the migrations' (paas.adapters.migrations): a fresh file gets all of
+        # them, older state is backed up and brought forward, newer state is refused.
+        migrate(self.path)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -321,13 +261,6 @@ class SqliteStore:
 def _config(db: sqlite3.Connection, app: str) -> dict[str, str]:
     rows = db.execute("SELECT key, value FROM config_vars WHERE app = ? ORDER BY key", (app,))
     return {r["key"]: r["value"] for r in rows}
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Columns added after a table was first made, for state directories made before them."""
-    columns = {r["name"] for r in db.execute("PRAGMA table_info(releases)")}
-    if "healthchecks" not in columns:
-        db.execute("ALTER TABLE releases ADD COLUMN healthchecks TEXT NOT NULL DEFAULT '{}'")
 
 
 def _replace_config(db: sqlite3.Connection, app: str, config: dict[str, str]) -> None:
