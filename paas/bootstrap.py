@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paas.ports import Engine, Events, Probe, Proxy, Repos, Store
+from paas.ports import Acme, CertFiles, Engine, Events, Probe, Proxy, Repos, SelfCheck, Store, X509
 from paas.services.apps import Apps
 from paas.services.auth import Tokens
 from paas.services.builder import Builder
 from paas.services.builds import Builds
+from paas.services.certs import Certs
 from paas.services.converge import Converger
 from paas.services.deploy import Deployer
 from paas.services.domains import Domains
@@ -42,25 +43,40 @@ class Services:
     events: Events
     repos: Repos
     proxy: Proxy
+    certs: Certs
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
-         probe: Probe, events: Events) -> Services:
-    router = Router(settings, proxy, store)
+         probe: Probe, events: Events, x509: X509 | None = None, cert_files: CertFiles | None = None,
+         self_check: SelfCheck | None = None, acme: Acme | None = None) -> Services:
+    """Without `acme` the platform has manual certificates only (as with PAAS_ACME_DIRECTORY
+    empty); the certificate adapters default to the real ones (they touch only PAAS_HOME)."""
+    from paas.adapters import x509_certs
+    from paas.adapters.cert_files import CertFiles as Files
+    from paas.adapters.self_check import SelfCheck as Check
+
+    on = acme is not None and acme.enabled()
+    router = Router(settings, proxy, store, (acme.thumbprint if on else lambda: None))
     scheduler = Scheduler(settings, engine, probe)
     builder = Builder(settings, store, engine, repos)
     deployer = Deployer(settings, store, builder, scheduler, router,
                         ImageCollector(settings, store, engine), events)
     processes = Processes(store, scheduler, deployer)
+    domains = Domains(settings, store, scheduler, router, deployer)
+    certs = Certs(settings, store, router, domains.reroute, deployer.lock, acme,
+                  x509 or x509_certs, cert_files or Files(settings.certs_dir),
+                  self_check or Check(settings.acme_resolver), events)
+    domains.changed = certs.wake
     return Services(
-        settings=settings, store=store, tokens=Tokens(store),
-        apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events),
+        settings=settings, store=store, tokens=Tokens(store), certs=certs,
+        apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events,
+                  certs.remove_owner),
         deployer=deployer, releases=Releases(store, engine, deployer),
         processes=processes, status=Status(settings, store, processes, deployer),
         repos=repos, proxy=proxy,
         converger=Converger(store, engine, scheduler, deployer, router, proxy),
         logs=Logs(engine, scheduler, events), events=events,
-        domains=Domains(settings, store, scheduler, router, deployer),
+        domains=domains,
         builds=Builds(store, repos, deployer),
     )
 
@@ -73,6 +89,7 @@ def build_services(settings: Settings) -> Services:
     from paas.adapters.http_probe import HttpProbe
     from paas.adapters.nginx_proxy import NginxProxy
     from paas.adapters.sqlite_store import SqliteStore
+    from paas.adapters.acme_client import AcmeClient
 
     settings.home.mkdir(parents=True, exist_ok=True)
     return wire(
@@ -83,4 +100,6 @@ def build_services(settings: Settings) -> Services:
         proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin),
         probe=HttpProbe(settings.bind_host),
         events=EventLog(settings.logs_dir / "apps"),
+        acme=AcmeClient(settings.acme_directory, settings.acme_email, settings.acme_ca_bundle,
+                        settings.certs_dir) if settings.acme_directory else None,
     )

@@ -9,10 +9,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from paas.domain.names import validate_domain
 from paas.domain.networks import DEFAULT_POOL, DEFAULT_SIZE, parse_pool
 from paas.domain.resources import validate as validate_resource
 from paas.errors import InvalidInput
 
+LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 CA_BUNDLE_CANDIDATES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu
     "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL
@@ -47,6 +49,13 @@ class Settings:
     network_pool: str = DEFAULT_POOL  # per-app networks get subnets from here
     network_size: int = DEFAULT_SIZE
     buildpacks_dir: Path = Path(__file__).resolve().parent.parent / "buildpacks"
+    https_port: int = 443
+    acme_directory: str = LETSENCRYPT  # empty: no ACME, manual certificates only
+    acme_email: str = ""
+    acme_ca_bundle: str = ""  # a CA file trusted for the ACME server's own HTTPS
+    acme_http_port: int = 80  # where the ACME server validates HTTP-01 (the self-check too)
+    acme_resolver: str = ""  # "host:port" of the DNS server the self-check asks; "": the system's
+    api_host: str = ""  # the host name of the dashboard, API and git through the router
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())
@@ -74,8 +83,21 @@ class Settings:
         return self.home / "admin-token"
 
     @property
+    def certs_dir(self) -> Path:
+        return self.home / "certs"
+
+    @property
     def api_url(self) -> str:
         return f"http://{self.bind_host}:{self.api_port}"
+
+    @property
+    def public_api_url(self) -> str:
+        """Where users reach the dashboard, API and git: https://PAAS_API_HOST through the
+        router when it is set, else the API's own address."""
+        if not self.api_host:
+            return self.api_url
+        port = "" if self.https_port == 443 else f":{self.https_port}"
+        return f"https://{self.api_host}{port}"
 
     @property
     def router_url(self) -> str:
@@ -105,7 +127,19 @@ class Settings:
             build_memory=env.get("PAAS_BUILD_MEMORY") or "2g",
             network_pool=env.get("PAAS_NETWORK_POOL") or DEFAULT_POOL,
             network_size=int(env.get("PAAS_NETWORK_SIZE") or DEFAULT_SIZE),
+            https_port=int(env.get("PAAS_HTTPS_PORT") or 443),
+            acme_directory=env.get("PAAS_ACME_DIRECTORY", LETSENCRYPT),
+            acme_email=env.get("PAAS_ACME_EMAIL") or "",
+            acme_ca_bundle=env.get("PAAS_ACME_CA_BUNDLE") or "",
+            acme_http_port=int(env.get("PAAS_ACME_HTTP_PORT") or 80),
+            acme_resolver=env.get("PAAS_ACME_RESOLVER") or "",
+            api_host=(env.get("PAAS_API_HOST") or "").lower().rstrip("."),
         )
+        if settings.api_host:
+            try:
+                validate_domain(settings.api_host)
+            except InvalidInput as exc:
+                raise InvalidInput(f"PAAS_API_HOST: {exc.message}") from None
         parse_pool(settings.network_pool, settings.network_size)
         try:
             validate_resource("memory", settings.build_memory)
@@ -124,4 +158,8 @@ class Settings:
             "PAAS_DRAIN_SECONDS": str(self.drain_seconds),
             "PAAS_BUILD_TIMEOUT": str(self.build_timeout), "PAAS_BUILD_MEMORY": self.build_memory,
             "PAAS_NETWORK_POOL": self.network_pool, "PAAS_NETWORK_SIZE": str(self.network_size),
+            "PAAS_HTTPS_PORT": str(self.https_port), "PAAS_ACME_DIRECTORY": self.acme_directory,
+            "PAAS_ACME_EMAIL": self.acme_email, "PAAS_ACME_CA_BUNDLE": self.acme_ca_bundle,
+            "PAAS_ACME_RESOLVER": self.acme_resolver,
+            "PAAS_ACME_HTTP_PORT": str(self.acme_http_port), "PAAS_API_HOST": self.api_host,
         }

@@ -13,6 +13,8 @@ declare -A NEED=(
   [chromium]=chromium
   [curl]=curl
   [wrk]=wrk
+  # Let's Encrypt's test CA and its mock DNS: the HTTPS tests issue and renew against them.
+  [pebble]=pebble
   [ca-certificates]=/etc/ssl/certs/ca-certificates.crt
   # debootstrap verifies Debian's Release files with it; Ubuntu hosts lack it by default.
   [debian-archive-keyring]=/usr/share/keyrings/debian-archive-keyring.gpg

@@ -201,6 +201,15 @@ class FakeProxy:
     def read_app(self, app):
         return self.files.get(app)
 
+    def read_platform(self, name):
+        return self.files.get(f"platform:{name}")
+
+    def apply_platform(self, name, text):
+        self.files[f"platform:{name}"] = text
+
+    def remove_platform(self, name):
+        self.files.pop(f"platform:{name}", None)
+
 
 @dataclass
 class FakeRepos:
@@ -254,3 +263,64 @@ def fake_services(home: Path, **overrides):
                  proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"))
     parts.update(overrides)
     return wire(settings, **parts)
+
+
+def self_signed(domains: list[str], key_pem: bytes | None = None, days: float = 90,
+                start: float | None = None) -> tuple[bytes, bytes]:
+    """A self-signed certificate (PEM) for `domains` and its key, valid from `start` for `days`."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = serialization.load_pem_private_key(key_pem, None) if key_pem else \
+        ec.generate_private_key(ec.SECP256R1())
+    begin = datetime.fromtimestamp(start, timezone.utc) if start else datetime.now(timezone.utc)
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, domains[0])])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(begin).not_valid_after(begin + timedelta(days=days))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in domains]), False)
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
+
+
+@dataclass
+class FakeAcme:
+    """An ACME CA that signs at once: each certificate is self-signed for `days`."""
+    days: float = 90
+    directory: str = "https://acme.example.test/directory"
+    issued: list = field(default_factory=list)
+    refuse: str = ""
+
+    def enabled(self):
+        return True
+
+    def thumbprint(self):
+        return "THUMB"
+
+    def issue(self, domain, key_pem, on_line):
+        from paas.adapters.acme_client import AcmeError
+
+        on_line(f"ordered a certificate for {domain}")
+        if self.refuse:
+            raise AcmeError(self.refuse)
+        self.issued.append(domain)
+        return self_signed([domain], key_pem, self.days)[0]
+
+    def renewal_time(self, chain_pem):
+        return None
+
+
+@dataclass
+class FakeSelfCheck:
+    """Every domain points here, but those in `elsewhere` (domain -> (where, answer))."""
+    elsewhere: dict = field(default_factory=dict)
+
+    def fetch(self, domain, port, path, timeout=10.0):
+        if domain in self.elsewhere:
+            return self.elsewhere[domain]
+        return "127.0.0.1:80", f"200 {path.rsplit('/', 1)[-1]}.THUMB"

@@ -147,6 +147,35 @@ MIGRATIONS: list[Migration] = [
     """)),
     Migration("releases keep their health checks",
               _add_column("releases", "healthchecks", "TEXT NOT NULL DEFAULT '{}'")),
+    # owner: an app's name, or '' for the control plane's own host (PAAS_API_HOST). One row per
+    # domain and source; the files it names live under $PAAS_HOME/certs, 0600.
+    Migration("certificates and each app's TLS options", sql("""
+        CREATE TABLE certs (
+          owner TEXT NOT NULL,
+          domain TEXT NOT NULL,
+          source TEXT NOT NULL,
+          state TEXT NOT NULL,
+          cert_path TEXT,
+          key_path TEXT,
+          issuer TEXT NOT NULL DEFAULT '',
+          serial TEXT NOT NULL DEFAULT '',
+          not_before REAL,
+          not_after REAL,
+          renew_at REAL,
+          last_error TEXT NOT NULL DEFAULT '',
+          failures INTEGER NOT NULL DEFAULT 0,
+          retry_at REAL,
+          updated_at REAL NOT NULL,
+          PRIMARY KEY (domain, source)
+        );
+        CREATE INDEX certs_owner ON certs (owner);
+        CREATE TABLE tls_options (
+          owner TEXT PRIMARY KEY,
+          auto INTEGER NOT NULL DEFAULT 0,
+          redirect INTEGER NOT NULL DEFAULT 1,
+          hsts INTEGER NOT NULL DEFAULT 0
+        );
+    """)),
 ]
 
 

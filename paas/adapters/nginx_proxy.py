@@ -70,7 +70,7 @@ class NginxProxy:
 
     def ensure_running(self) -> None:
         with self._lock:
-            for sub in ("apps", "logs", *(f"tmp/{d}" for d in TEMP_DIRS)):
+            for sub in ("apps", "platform", "logs", *(f"tmp/{d}" for d in TEMP_DIRS)):
                 (self.prefix / sub).mkdir(parents=True, exist_ok=True)
             text = render_main(prefix=self.prefix, http_port=self.http_port, listen=self.listen)
             self._replace(self.conf, text)
@@ -115,6 +115,28 @@ class NginxProxy:
     def remove_app(self, app: str) -> None:
         with self._lock:
             path = self.app_file(app)
+            if path.exists():
+                path.unlink()
+                if self.is_running():
+                    self._reload_or_start()
+
+    # The platform's own server blocks (the control plane at PAAS_API_HOST), beside the apps'.
+    def platform_file(self, name: str) -> Path:
+        return self.prefix / "platform" / f"{name}.conf"
+
+    def read_platform(self, name: str) -> str | None:
+        path = self.platform_file(name)
+        return path.read_text() if path.exists() else None
+
+    def apply_platform(self, name: str, text: str) -> None:
+        with self._lock:
+            self.platform_file(name).parent.mkdir(parents=True, exist_ok=True)
+            self._replace(self.platform_file(name), text)
+            self._reload_or_start()
+
+    def remove_platform(self, name: str) -> None:
+        with self._lock:
+            path = self.platform_file(name)
             if path.exists():
                 path.unlink()
                 if self.is_running():

@@ -11,10 +11,12 @@ import json
 import sqlite3
 import time
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Iterator
 
 from paas.adapters.migrations import migrate
+from paas.domain.certs import Cert, TlsOptions
 from paas.domain.models import App, Build, Release
 from paas.errors import Conflict
 
@@ -256,6 +258,48 @@ class SqliteStore:
         with self._write() as db:
             db.executemany("INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?)",
                            [(app, process, k, v) for k, v in values.items()])
+
+    # certificates and TLS options (owner: an app, or '' for the control plane)
+    def list_certs(self, owner: str | None = None) -> list[Cert]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM certs WHERE ? IS NULL OR owner = ? "
+                              "ORDER BY owner, domain, source", (owner, owner)).fetchall()
+        return [Cert(**{f: r[f] for f in CERT_FIELDS}) for r in rows]
+
+    def put_cert(self, cert: Cert) -> None:
+        values = [getattr(cert, f) for f in CERT_FIELDS]
+        with self._write() as db:
+            db.execute(f"INSERT OR REPLACE INTO certs ({', '.join(CERT_FIELDS)}, updated_at) "
+                       f"VALUES ({', '.join('?' * len(CERT_FIELDS))}, ?)", (*values, time.time()))
+
+    def delete_cert(self, domain: str, source: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM certs WHERE domain = ? AND source = ?", (domain, source))
+
+    def delete_certs(self, owner: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM certs WHERE owner = ?", (owner,))
+            db.execute("DELETE FROM tls_options WHERE owner = ?", (owner,))
+
+    def get_tls(self, owner: str) -> TlsOptions:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM tls_options WHERE owner = ?", (owner,)).fetchone()
+        if row is None:
+            return TlsOptions()
+        return TlsOptions(auto=bool(row["auto"]), redirect=bool(row["redirect"]),
+                          hsts=bool(row["hsts"]))
+
+    def set_tls(self, owner: str, options: TlsOptions) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO tls_options (owner, auto, redirect, hsts) "
+                       "VALUES (?, ?, ?, ?)", (owner, options.auto, options.redirect, options.hsts))
+
+    def auto_tls_owners(self) -> set[str]:
+        with self._connect() as db:
+            return {r["owner"] for r in db.execute("SELECT owner FROM tls_options WHERE auto")}
+
+
+CERT_FIELDS = tuple(f.name for f in fields(Cert))
 
 
 def _config(db: sqlite3.Connection, app: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ import click
 import httpx
 from click.shell_completion import shell_complete
 
-from paas.cli.commands import (apps, auth, builds, completion, domains, git, help, logs,
+from paas.cli.commands import (apps, auth, builds, certs, completion, domains, git, help, logs,
                                processes, releases, tokens)
 from paas.cli.context import Context
 
@@ -33,7 +33,8 @@ def cli(ctx: click.Context) -> None:
         click.echo(help.topics_text(ctx))
 
 
-for topic in (auth, apps, git, releases, processes, logs, domains, builds, tokens, help, completion):
+for topic in (auth, apps, git, releases, processes, logs, domains, certs, builds, tokens, help,
+              completion):
     topic.register(cli)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import jinja2
 
+from paas.domain.certs import Routes
 from paas.domain.names import validate_app_name
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "nginx"
@@ -20,9 +21,29 @@ def render_main(*, prefix: Path, http_port: int, listen: str = "0.0.0.0") -> str
 
 
 def render_app(*, app: str, server_names: list[str], upstreams: list[str], http_port: int,
-               listen: str = "0.0.0.0") -> str:
+               listen: str = "0.0.0.0", routes: Routes | None = None, https_port: int = 443,
+               hsts: bool = False, thumbprint: str | None = None) -> str:
+    """`routes` splits the names into plain HTTP, redirected and TLS sites (default: all plain);
+    `thumbprint` (the ACME account's) makes every HTTP server answer HTTP-01 challenges."""
     validate_app_name(app)  # names reach nginx's syntax; only the checked ones may
     return _env.get_template("app.conf.j2").render(
-        app=app, upstream=f"paas_{app.replace('-', '_')}", server_names=server_names,
-        upstreams=upstreams, http_port=http_port, listen=listen,
+        app=app, upstream=f"paas_{app.replace('-', '_')}", upstreams=upstreams,
+        http_port=http_port, listen=listen,
+        routes=routes or Routes(plain=tuple(server_names), redirect=(), sites=()),
+        **_tls(https_port, hsts, thumbprint),
     )
+
+
+def render_control(*, host: str, api: str, http_port: int, https_port: int,
+                   site: tuple[str, str, str] | None, thumbprint: str | None,
+                   listen: str = "0.0.0.0") -> str:
+    """The control plane's server blocks: `api` is the API's own address (host:port); `site`
+    the (domain, certificate, key) it is served with over TLS, once it has one."""
+    return _env.get_template("control.conf.j2").render(
+        host=host, api=api, http_port=http_port, listen=listen, site=site,
+        **_tls(https_port, False, thumbprint))
+
+
+def _tls(https_port: int, hsts: bool, thumbprint: str | None) -> dict:
+    return {"https_port": https_port, "hsts": hsts, "thumbprint": thumbprint,
+            "https_suffix": "" if https_port == 443 else f":{https_port}"}

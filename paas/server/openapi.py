@@ -32,6 +32,26 @@ ERRORS = {
     "415": "the body is not JSON", "422": "invalid input, e.g. a bad name or key",
 }
 
+# A self-signed certificate for hello.localhost until 2126, and its key: a throwaway example.
+EXAMPLE_CERT = """-----BEGIN CERTIFICATE-----
+MIIBpjCCAU2gAwIBAgIUI1UeSWxYiPevVm3Fy3KDHKuL2EYwCgYIKoZIzj0EAwIw
+GjEYMBYGA1UEAwwPaGVsbG8ubG9jYWxob3N0MCAXDTI2MTIwMjE4MTMwMVoYDzIx
+MjYxMTA4MTgxMzAxWjAaMRgwFgYDVQQDDA9oZWxsby5sb2NhbGhvc3QwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAAQXI8P7S6/2Ef48VM/7BZE5n0J8ZsNHfOgGvdq5
+BFtZ+YaQwF7WOE8L4n/6JYI/rIxDlLGWWEYI+LkO2FOirZEAo28wbTAdBgNVHQ4E
+FgQUTM51FIZOimcH5/bfZ7m7ps5PIy8wHwYDVR0jBBgwFoAUTM51FIZOimcH5/bf
+Z7m7ps5PIy8wDwYDVR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgg9oZWxsby5sb2Nh
+bGhvc3QwCgYIKoZIzj0EAwIDRwAwRAIgGk5wsIL4jCJelSEWmve6BJ6DQ5Gca2kA
+ReJ5v48rO7YCIEGWdjY4lsu9So6TJf6ThvhxH2cjYAfHFxMdumoSXyfR
+-----END CERTIFICATE-----
+"""
+EXAMPLE_KEY = """-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgPcWCUCB1cQNrX5Z6
+Ykh+mKdD6JkKqvOOP1srC/BLesWhRANCAAQXI8P7S6/2Ef48VM/7BZE5n0J8ZsNH
+fOgGvdq5BFtZ+YaQwF7WOE8L4n/6JYI/rIxDlLGWWEYI+LkO2FOirZEA
+-----END PRIVATE KEY-----
+"""
+
 
 @dataclass(frozen=True)
 class Op:
@@ -99,6 +119,20 @@ OPERATIONS = [
        _obj(("domain",), domain={"type": "string"}), {"domain": "www.example.test"},
        errors=("409",)),
     Op("delete", "/apps/{name}/domains/{domain}", "Remove a domain"),
+    Op("get", "/apps/{name}/certs", "Each domain's certificate: source, issuer, expiry, state "
+                                    "(valid, renewing, failed, none), next renewal, last error"),
+    Op("post", "/apps/{name}/certs", "Install a manual certificate (PEM chain and key) for the "
+                                     "app's domains in its SANs; it wins over ACME", 201,
+       _obj(("cert", "key"), cert={"type": "string"}, key={"type": "string"}),
+       {"cert": EXAMPLE_CERT, "key": EXAMPLE_KEY}),
+    Op("delete", "/apps/{name}/certs/{domain}", "Remove a domain's certificate (manual first)"),
+    Op("post", "/apps/{name}/certs/auto", "Automatic certificates (ACME) for every domain of the "
+                                          "app, now and added later; orders what is due", 200,
+       _obj(), {}, optional_body=True, streams=True, errors=("409",)),
+    Op("delete", "/apps/{name}/certs/auto", "Automatic certificates off (ACME ones removed)"),
+    Op("patch", "/apps/{name}/tls", "Redirect plain HTTP to HTTPS (default on), HSTS (default off)",
+       body=_obj(redirect={"type": "boolean"}, hsts={"type": "boolean"}),
+       example={"redirect": False}),
     Op("get", "/apps/{name}/builds", "Builds, newest first"),
     Op("post", "/apps/{name}/builds",
        "Build the commit last pushed again and deploy it, as a push does", 201, _obj(), {},

@@ -17,4 +17,6 @@ def application():
     services.store.fail_interrupted()
     threading.Thread(target=services.converger.run_forever, args=(threading.Event(),),
                      name="converge", daemon=True).start()
+    threading.Thread(target=services.certs.run_forever, args=(threading.Event(),),
+                     name="certs", daemon=True).start()
     return create_app(settings, services)

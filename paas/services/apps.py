@@ -28,7 +28,7 @@ class AppInfo:
 class Apps:
     def __init__(self, settings: Settings, store: Store, repos: Repos, engine: Engine,
                  scheduler: Scheduler, router: Router, lock: Callable[[str], Lock],
-                 events: Events) -> None:
+                 events: Events, forget_certs: Callable[[str], None] = lambda app: None) -> None:
         self.settings = settings
         self.store = store
         self.repos = repos
@@ -37,6 +37,7 @@ class Apps:
         self.router = router
         self.lock = lock
         self.events = events
+        self.forget_certs = forget_certs
 
     def create(self, name: str) -> App:
         validate_app_name(name)
@@ -59,7 +60,7 @@ class Apps:
         return AppInfo(
             app=app,
             url=self.settings.app_url(name),
-            git_url=f"{self.settings.api_url}/git/{name}.git",
+            git_url=f"{self.settings.public_api_url}/git/{name}.git",
             release=self.store.current_release(name),
             processes=self.scheduler.processes(name),
             formation=self.store.get_formation(name),
@@ -82,4 +83,5 @@ class Apps:
             self.engine.remove_volume(cache_volume(self.settings.instance, name))
             self.repos.remove(name)
             self.events.remove(name)
+            self.forget_certs(name)
             self.store.delete_app(name)

@@ -36,6 +36,8 @@ class Converger:
         if not self.proxy.is_running():
             self.proxy.ensure_running()
             actions.append("started nginx")
+        if self.router.ensure_control():
+            actions.append("routed the control plane")
         for app in self.store.list_apps():
             lock = self.deployer.lock(app.name)
             if not lock.acquire(blocking=False):

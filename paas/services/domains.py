@@ -5,6 +5,8 @@ result; a change re-routes the running containers without restarting them.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from paas.domain.names import validate_domain
 from paas.errors import Conflict, NotFound
 from paas.ports import Store
@@ -22,6 +24,7 @@ class Domains:
         self.scheduler = scheduler
         self.router = router
         self.deployer = deployer
+        self.changed: Callable[[], None] = lambda: None  # certificates look for new domains
 
     def list(self, app: str) -> list[str]:
         return self.router.server_names(app)
@@ -34,11 +37,12 @@ class Domains:
         with self.deployer.lock(app):
             self.store.add_domain(app, domain)
             try:
-                self._reroute(app)
+                self.reroute(app)
             except Exception:
                 self.store.remove_domain(app, domain)
                 raise
         self.deployer.events.write(app, "domains", f"added {domain}")
+        self.changed()
         return self.list(app)
 
     def remove(self, app: str, domain: str) -> list[str]:
@@ -46,10 +50,11 @@ class Domains:
         with self.deployer.lock(app):
             if not self.store.remove_domain(app, domain):
                 raise NotFound(f"{app} has no domain {domain}")
-            self._reroute(app)
+            self.reroute(app)
         self.deployer.events.write(app, "domains", f"removed {domain}")
         return self.list(app)
 
-    def _reroute(self, app: str) -> None:
+    def reroute(self, app: str) -> None:
+        """Re-render the app's nginx file (domains or certificates changed); no restart."""
         if self.store.current_release(app) is not None or self.router.proxy.read_app(app):
             self.router.route(app, self.scheduler.web_ports(self.scheduler.running(app)))

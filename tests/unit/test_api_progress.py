@@ -10,7 +10,7 @@ import pytest
 
 from paas.server.app import create_app
 from paas.server.openapi import OPERATIONS
-from tests.fakes import FakeEngine, fake_services
+from tests.fakes import FakeAcme, FakeEngine, FakeSelfCheck, fake_services
 
 NDJSON = {"Accept": "application/x-ndjson"}
 SHA1, SHA2 = "a" * 40, "b" * 40
@@ -37,7 +37,8 @@ class GatedEngine(FakeEngine):
 @pytest.fixture
 def api(tmp_path):
     engine = GatedEngine()
-    services = fake_services(tmp_path / "home", engine=engine)
+    services = fake_services(tmp_path / "home", engine=engine, acme=FakeAcme(),
+                             self_check=FakeSelfCheck())
     token = services.tokens.ensure_admin(services.settings.token_file)
     client = create_app(services.settings, services).test_client()
     client.auth = {"Authorization": f"Bearer {token}"}
@@ -60,7 +61,8 @@ STREAMING = [op for op in OPERATIONS if op.streams]
 def test_the_documented_streaming_operations():
     assert sorted((op.method, op.path) for op in STREAMING) == [
         ("patch", "/apps/{name}/config"), ("patch", "/apps/{name}/resources"),
-        ("post", "/apps/{name}/builds"), ("post", "/apps/{name}/ps/restart"),
+        ("post", "/apps/{name}/builds"), ("post", "/apps/{name}/certs/auto"),
+        ("post", "/apps/{name}/ps/restart"),
         ("post", "/apps/{name}/ps/scale"), ("post", "/apps/{name}/releases/rollback"),
         ("post", "/apps/{name}/run")]
 

@@ -10,6 +10,7 @@ from paas.cli.output import CliError, columns
 TOPICS = {
     "apps": "create, list, inspect and destroy apps",
     "builds": "an app's builds: list them, read their output, build again",
+    "certs": "HTTPS certificates: automatic (ACME) or your own; redirects, HSTS",
     "completion": "print a shell completion script (bash, zsh, fish)",
     "config": "config vars: each change is a release",
     "domains": "the host names an app is served at",
