@@ -1,4 +1,5 @@
-"""A bounded load generator for loopback: N keep-alive clients hitting the router.
+"""A bounded load generator for loopback: N keep-alive clients hitting the router, over plain
+HTTP or, with `tls_ca`, over HTTPS (SNI = the Host, verified against that CA).
 
 Counts every failure: connection errors, 5xx, timeouts. Like browsers and urllib3 (RFC 9112
 §9.3.1), a request that finds its idle keep-alive connection closed under it is retried once on
@@ -7,12 +8,27 @@ a fresh connection; that retry is counted apart, not as a failure (DESIGN.md, ng
 from __future__ import annotations
 
 import http.client
+import ssl
 import statistics
 import threading
 import time
 from dataclasses import dataclass, field
 
-CLOSED = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+# A closed TLS connection may also end in an EOF or a close_notify alert.
+CLOSED = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
+          ssl.SSLEOFError, ssl.SSLZeroReturnError)
+
+
+class TLSConnection(http.client.HTTPSConnection):
+    """HTTPS to 127.0.0.1 with another name for SNI and the certificate check."""
+
+    def __init__(self, sni: str, port: int, context: ssl.SSLContext, timeout: float) -> None:
+        super().__init__("127.0.0.1", port, timeout=timeout, context=context)
+        self.sni = sni
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.sni)
 
 
 @dataclass
@@ -37,8 +53,9 @@ class Result:
 
 class Load:
     def __init__(self, port: int, host: str, clients: int = 20, max_seconds: float = 900,
-                 path: str = "/", timeout: float = 10) -> None:
+                 path: str = "/", timeout: float = 10, tls_ca: str | None = None) -> None:
         self.port, self.host, self.path, self.timeout = port, host, path, timeout
+        self.context = ssl.create_default_context(cafile=tls_ca) if tls_ca else None
         self.clients, self.max_seconds = clients, max_seconds
         self.result = Result()
         self._lock = threading.Lock()
@@ -62,6 +79,8 @@ class Load:
         return self.result
 
     def _connect(self) -> http.client.HTTPConnection:
+        if self.context is not None:
+            return TLSConnection(self.host, self.port, self.context, self.timeout)
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
 
     def _client(self) -> None:

@@ -102,6 +102,10 @@ class Platform:
         return f"http://127.0.0.1:{self.http_port}"
 
     @property
+    def https_port(self) -> int:
+        return int((self.settings or {})["PAAS_HTTPS_PORT"])
+
+    @property
     def token(self) -> str:
         return (self.home / "admin-token").read_text().strip()
 
@@ -149,10 +153,13 @@ class Platform:
 
 
 def start_platform(base: Path, name: str, keep_releases: int = 10,
-                   drain_seconds: float = 10, settings: dict[str, str] | None = None) -> Platform:
+                   drain_seconds: float = 10, settings: dict[str, str] | None = None,
+                   http_port: int | None = None) -> Platform:
     home = base / name
     (home / "user").mkdir(parents=True)
-    platform = Platform(home=home, api_port=free_port(), http_port=free_port(),
+    # Every platform gets its own HTTPS port too: the default, 443, is one per host.
+    settings = {"PAAS_HTTPS_PORT": str(free_port()), **(settings or {})}
+    platform = Platform(home=home, api_port=free_port(), http_port=http_port or free_port(),
                         instance=f"t{os.getpid()}{name}", keep_releases=keep_releases,
                         drain_seconds=drain_seconds, settings=settings)
     result = platform.control("up")

@@ -242,6 +242,7 @@ class Certs:
         self._wake.set()
 
     def run_forever(self, stop: threading.Event, interval: float = 5.0) -> None:
+        self._wake.set()  # the first pass at once: a control plane host may need its certificate
         while not stop.is_set():
             self._wake.wait(interval)
             self._wake.clear()

@@ -1,0 +1,179 @@
+"""HTTPS end to end (issue 11), against Let's Encrypt's test CA (pebble) and its mock DNS on
+loopback: certificates issued for an app's default host and a custom domain, renewed by the
+clock under 20 keep-alive HTTPS clients, a domain pointing elsewhere refused by the self-check,
+manual certificates (preferred; bad ones refused), the 308 redirect and X-Forwarded-Proto, and
+the control plane at https://PAAS_API_HOST (API, git push, the dashboard in Chromium)."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.load import Load
+from tests.support import free_port, start_platform, stop_platform
+from tests.tls import Pebble, curl, issue, served_serial
+
+VALIDITY = 90  # seconds: pebble's certificates renew by the clock within a test
+API_HOST = "api.tls.test"
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    """A platform of its own (ACME on, PAAS_API_HOST set) with pebble, and one deployed app."""
+    base = tmp_path_factory.mktemp("https")
+    http_port = free_port()
+    pebble = Pebble(base / "pebble", validity=VALIDITY).start(http_port)
+    pebble.point_here(API_HOST)
+    https_port = free_port()
+    settings = {**pebble.settings(), "PAAS_ACME_HTTP_PORT": str(http_port),
+                "PAAS_API_HOST": API_HOST, "PAAS_HTTPS_PORT": str(https_port),
+                # git reaches https://API_HOST through the router: the name resolved to the
+                # loopback, pebble's root trusted
+                "GIT_SSL_CAINFO": str(pebble.root_file), "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": "http.curloptResolve",
+                "GIT_CONFIG_VALUE_0": f"{API_HOST}:{https_port}:127.0.0.1"}
+    platform = start_platform(base, "tls", drain_seconds=1, settings=settings, http_port=http_port)
+    platform.pebble = pebble
+    try:
+        _until(lambda: _serves(API_HOST, https_port, pebble.root_file),
+               "the control plane's certificate")
+        platform.deploy("web", "flask-headers", base)
+        pebble.point_here("web.localhost")
+        yield platform
+    finally:
+        stop_platform(platform)
+        pebble.stop()
+
+
+def certs(platform, app: str) -> dict[str, dict]:
+    result = platform.paas("certs", "-a", app, "--json")
+    assert result.returncode == 0, result.stderr
+    return {row["domain"]: row for row in json.loads(result.stdout)}
+
+
+def https(platform, host: str, path: str = "/", *args: str):
+    return curl(f"https://{host}:{platform.https_port}{path}", host, platform.https_port,
+                platform.pebble.root_file, *args)
+
+
+def test_issue_for_the_default_host_and_a_custom_domain(tls):
+    tls.pebble.point_here("www.web.test")
+    assert tls.paas("domains:add", "www.web.test", "-a", "web").returncode == 0
+    auto = tls.paas("certs:auto", "-a", "web")
+    assert auto.returncode == 0, auto.stderr
+    assert "self-check passed" in auto.stderr and "installed" in auto.stderr
+    rows = certs(tls, "web")
+    for host in ("web.localhost", "www.web.test"):
+        assert rows[host]["state"] == "valid" and rows[host]["source"] == "acme", rows
+        assert rows[host]["issuer"].startswith("Pebble"), rows
+        assert rows[host]["next_renewal"] and not rows[host]["last_error"]
+        answer = https(tls, host)
+        assert (answer.returncode, answer.stdout) == (0, "hello from v1\n"), answer.stderr
+    assert "certificate from Pebble" in tls.paas("logs", "-a", "web").stdout
+
+
+def test_plain_http_is_redirected_and_the_app_sees_https(tls):
+    _until_valid(tls, "web", "web.localhost")
+    port = tls.http_port
+    plain = curl(f"http://web.localhost:{port}/a/b?c=1", "web.localhost", port,
+                 tls.pebble.root_file, "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}")
+    assert plain.stdout == f"308 https://web.localhost:{tls.https_port}/a/b?c=1"
+    challenge = curl(f"http://web.localhost:{port}/.well-known/acme-challenge/abc", "web.localhost",
+                     port, tls.pebble.root_file, "-w", " %{http_code}")
+    assert challenge.stdout.startswith("abc.") and challenge.stdout.endswith(" 200")
+    assert https(tls, "web.localhost", "/header/X-Forwarded-Proto").stdout == "https"
+    assert "Strict-Transport-Security" not in https(tls, "web.localhost", "/", "-i").stdout
+    assert tls.paas("certs:hsts", "on", "-a", "web").returncode == 0
+    assert "strict-transport-security: max-age=31536000" in \
+        https(tls, "web.localhost", "/", "-i").stdout.lower()
+    assert tls.paas("certs:redirect", "off", "-a", "web").returncode == 0
+    kept = curl(f"http://web.localhost:{port}/", "web.localhost", port, tls.pebble.root_file)
+    assert kept.stdout == "hello from v1\n"
+    assert tls.paas("certs:redirect", "on", "-a", "web").returncode == 0
+
+
+def test_a_domain_pointing_elsewhere_fails_the_self_check_and_the_app_keeps_serving(tls):
+    _until_valid(tls, "web", "web.localhost")
+    tls.pebble.point_elsewhere("far.web.test")
+    assert tls.paas("domains:add", "far.web.test", "-a", "web").returncode == 0
+    again = tls.paas("certs:auto", "-a", "web")
+    assert again.returncode == 1
+    reason = f"far.web.test does not point at this server: [::1]:{tls.http_port}: connection refused"
+    assert reason in again.stderr, again.stderr
+    row = certs(tls, "web")["far.web.test"]
+    assert (row["state"], row["last_error"]) == ("failed", reason)
+    assert https(tls, "web.localhost").stdout == "hello from v1\n"
+    assert reason in tls.paas("logs", "-a", "web").stdout
+    assert tls.paas("domains:remove", "far.web.test", "-a", "web").returncode == 0
+    _until(lambda: "far.web.test" not in certs(tls, "web"), "the removed domain's record goes")
+
+
+def test_manual_certificates_win_and_bad_ones_are_refused(tls, tmp_path):
+    root = issue("paas test root", ca=True, days=3650)
+    middle = issue("paas test intermediate", root, ca=True, days=3650)
+    leaf = issue("www.web.test", middle, names=["www.web.test", "other.example.test"])
+    files = {"chain": leaf.pem + middle.pem + root.pem, "leaf": leaf.pem, "key": leaf.key_pem,
+             "other-key": issue("x", names=["x.test"]).key_pem}
+    old = issue("www.web.test", middle, names=["www.web.test"],
+                start=datetime.now(timezone.utc) - timedelta(days=40))
+    files.update({"old": old.pem + middle.pem + root.pem, "old-key": old.key_pem})
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+
+    def add(cert: str, key: str):
+        return tls.paas("certs:add", "--cert", str(tmp_path / cert), "--key", str(tmp_path / key),
+                        "-a", "web")
+    refused = {"other-key": add("chain", "other-key"), "old": add("old", "old-key"),
+               "leaf": add("leaf", "key")}
+    assert "the key does not match the certificate" in refused["other-key"].stderr
+    assert "the certificate expired on" in refused["old"].stderr
+    assert "the chain is incomplete" in refused["leaf"].stderr
+    assert all(r.returncode == 1 for r in refused.values())
+
+    added = add("chain", "key")
+    assert added.returncode == 0 and "www.web.test" in added.stdout, added.stderr
+    assert served_serial("www.web.test", tls.https_port, tmp_path / "chain") == \
+        format(leaf.cert.serial_number, "x")
+    row = certs(tls, "web")["www.web.test"]
+    assert (row["source"], row["issuer"], row["next_renewal"]) == ("manual", "paas test intermediate", None)
+    assert tls.paas("certs:remove", "www.web.test", "-a", "web").returncode == 0
+    assert certs(tls, "web")["www.web.test"]["source"] == "acme"
+    assert served_serial("www.web.test", tls.https_port, tls.pebble.root_file) != \
+        format(leaf.cert.serial_number, "x")
+
+
+def test_renewal_by_the_clock_under_https_load(tls):
+    host = "web.localhost"
+    _until_valid(tls, "web", host)
+    first = served_serial(host, tls.https_port, tls.pebble.root_file)
+    with Load(tls.https_port, host, clients=20, tls_ca=str(tls.pebble.root_file),
+              max_seconds=VALIDITY * 2) as load:
+        _until(lambda: served_serial(host, tls.https_port, tls.pebble.root_file) != first,
+               "a renewed certificate", timeout=VALIDITY * 1.5)
+        time.sleep(2)  # requests on the new certificate too
+    result = load.stop()
+    assert result.failed == 0, result.errors
+    assert result.ok > 100 and result.bodies == {"hello from v1"}
+    assert "certificate from Pebble" in tls.paas("logs", "-a", "web", "-n", "200").stdout
+
+
+def _until(check, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+
+
+def _serves(host: str, port: int, cafile) -> bool:
+    try:
+        served_serial(host, port, cafile)
+    except OSError:
+        return False
+    return True
+
+
+def _until_valid(platform, app: str, host: str) -> None:
+    _until(lambda: certs(platform, app).get(host, {}).get("state") == "valid",
+           f"a valid certificate for {host}")
