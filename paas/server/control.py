@@ -90,13 +90,17 @@ def up(settings: Settings) -> None:
     NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).ensure_running()
     started = start_api(settings)
     print("paas is up." if started else "paas was already up.")
-    print(f"  Dashboard:   {settings.api_url}/   (sign in with the admin token)")
-    print(f"  API, git:    {settings.api_url}/api/v1   {settings.api_url}/git/<app>.git")
+    url = settings.public_api_url  # https://PAAS_API_HOST through the router, when set
+    print(f"  Dashboard:   {url}/   (sign in with the admin token)")
+    print(f"  API, git:    {url}/api/v1   {url}/git/<app>.git")
+    if settings.api_host:
+        print(f"               (also {settings.api_url} on this host; the certificate of "
+              f"{settings.api_host} comes from {'ACME' if settings.acme_directory else 'certs'})")
     print(f"  Router:      {settings.router_url}   (apps at {settings.app_url('<app>')})")
     print(f"  Admin token: {settings.token_file}")
     print(f"  Logs:        {settings.logs_dir}")
     print("Quickstart:")
-    print(f"  paas login --api-url {settings.api_url} --token $(cat {settings.token_file})")
+    print(f"  paas login --api-url {url} --token $(cat {settings.token_file})")
     print("  paas apps:create hello && cd path/to/your/app && paas git:remote -a hello")
     print("  git push paas main")
 

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from paas.domain.certs import (ACME, CONTROL, MANUAL, Cert, Status, TlsOptions, backoff, covers,
-                               plan, status)
+                               due_at, plan, serving, status)
 from paas.errors import Conflict, InvalidInput, NotFound, PaasError
 from paas.ports import Acme, CertFiles, Events, LineWriter, SelfCheck, Store, X509
 from paas.services.router import Router
@@ -56,17 +56,24 @@ class Certs:
                            "with certs:add")
         self.store.set_tls(app, replace(self.store.get_tls(app), auto=True))
         failed = []
-        for owner, domain in self._plan().issue:
-            if owner == app:
-                try:
-                    self.obtain(owner, domain, on_line)
-                except PaasError as exc:
-                    on_line(f"{domain}: {exc.message}")
-                    failed.append(exc.message)
+        for domain in self._wanted_now(app):
+            try:
+                self.obtain(app, domain, on_line)
+            except PaasError as exc:
+                on_line(f"{domain}: {exc.message}")
+                failed.append(exc.message)
         if failed:
             raise CertFailed(failed[0] if len(failed) == 1 else
                              f"{len(failed)} certificates failed; first: {failed[0]}")
         return self.status(app)
+
+    def _wanted_now(self, app: str) -> list[str]:
+        """What certs:auto orders: what is due, and what has no certificate (failed ones too:
+        the user asks again, whatever the backoff)."""
+        served = serving(self.store.list_certs(app), time.time())
+        due = {d for owner, d in self._plan().issue if owner == app}
+        return [d for d in self.router.server_names(app)
+                if d in due or (d not in served and not d.startswith("*."))]
 
     def disable_auto(self, app: str) -> list[Status]:
         self.store.set_tls(app, replace(self.store.get_tls(app), auto=False))
@@ -132,6 +139,10 @@ class Certs:
         with self._order_lock(domain):
             previous = next((c for c in self.store.list_certs(owner)
                              if c.domain == domain and c.source == ACME), None)
+            now = time.time()
+            if previous is not None and previous.state == "valid" and previous.usable(now) \
+                    and due_at(previous, now) > now:
+                return previous  # ordered meanwhile (the loop and certs:auto may both ask)
             base = previous or Cert(owner, domain, ACME, "renewing")
             self.store.put_cert(replace(base, state="renewing"))
             try:
