@@ -83,6 +83,10 @@ class Pebble:
     def root_file(self) -> Path:
         return self.workdir / "pebble-issuing-root.pem"
 
+    @property
+    def intermediate_file(self) -> Path:
+        return self.workdir / "pebble-issuing-intermediate.pem"
+
     def settings(self) -> dict[str, str]:
         return {"PAAS_ACME_DIRECTORY": self.directory, "PAAS_ACME_CA_BUNDLE": str(self.ca_file),
                 "PAAS_ACME_RESOLVER": f"127.0.0.1:{self.dns}", "PAAS_ACME_EMAIL": "ops@example.test"}
@@ -112,6 +116,8 @@ class Pebble:
                                "-dnsserver", f"127.0.0.1:{self.dns}", "-strict=false"],
                     {"PEBBLE_VA_NOSLEEP": "1"})
         self.root_file.write_bytes(self._until_up(f"https://127.0.0.1:{self.management}/roots/0"))
+        self.intermediate_file.write_bytes(
+            self._until_up(f"https://127.0.0.1:{self.management}/intermediates/0"))
         return self
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:

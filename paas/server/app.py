@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from paas.bootstrap import Services, build_services
 from paas.errors import PaasError
@@ -53,4 +54,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from paas.server.git import mount_git
 
     app.wsgi_app = mount_git(app.wsgi_app, services)  # type: ignore[method-assign]
+    # Behind the router at https://PAAS_API_HOST: the scheme is the router's (request.is_secure).
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1)  # type: ignore[method-assign]
     return app

@@ -6,11 +6,14 @@ the control plane at https://PAAS_API_HOST (API, git push, the dashboard in Chro
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 
+from paas.cli.main import main as cli
 from tests.load import Load
 from tests.support import free_port, start_platform, stop_platform
 from tests.tls import Pebble, curl, issue, served_serial
@@ -179,3 +182,72 @@ def _serves(host: str, port: int, cafile) -> bool:
 def _until_valid(platform, app: str, host: str) -> None:
     _until(lambda: certs(platform, app).get(host, {}).get("state") == "valid",
            f"a valid certificate for {host}")
+
+
+class Resolving(httpx.HTTPTransport):
+    """Dials 127.0.0.1 for API_HOST, keeping the name for SNI and the certificate check."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == API_HOST:
+            request.extensions = {**request.extensions, "sni_hostname": API_HOST}
+            request.url = request.url.copy_with(host="127.0.0.1")
+        return super().handle_request(request)
+
+
+def test_the_control_plane_at_its_https_host(tls, tmp_path, capsys):
+    url = f"https://{API_HOST}:{tls.https_port}"
+    env = {k: v for k, v in tls.env.items() if k not in ("PAAS_API_URL", "PAAS_TOKEN")}
+    env["HOME"] = str(tmp_path)
+    transport = Resolving(verify=ssl.create_default_context(cafile=str(tls.pebble.root_file)))
+    assert cli(["login", "--api-url", url, "--token", tls.token], env, transport=transport) == 0
+    capsys.readouterr()
+    assert cli(["apps:info", "-a", "web", "--json"], env, transport=transport) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["git_url"] == f"{url}/git/web.git"  # and the fixture pushed there (git:remote)
+    plain = curl(f"http://{API_HOST}:{tls.http_port}/api/v1/health", API_HOST, tls.http_port,
+                 tls.pebble.root_file, "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}")
+    assert plain.stdout == f"308 {url}/api/v1/health"
+    printed = tls.control("up").stdout
+    assert f"Dashboard:   {url}/" in printed and f"--api-url {url} " in printed
+
+
+def test_dashboard_sign_in_over_https_in_chromium(tls):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.e2e.test_dashboard import ARTIFACTS, CHROMIUM_ARGS
+
+    url = f"https://{API_HOST}:{tls.https_port}"
+    assert tls.paas("certs:auto", "-a", "web").returncode == 0  # the app's row shows it
+    # Chromium trusts its own store only: accept the chain pebble's intermediate signs
+    spki = _spki_sha256(tls.pebble.intermediate_file)
+    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {API_HOST} 127.0.0.1",
+            f"--ignore-certificate-errors-spki-list={spki}"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(url + "/")
+            expect(page).to_have_url(url + "/sign-in?next=/")
+            page.fill("#token", tls.token)
+            page.click("button:has-text('Sign in')")
+            expect(page).to_have_url(url + "/")
+            page.goto(url + "/apps/web")
+            expect(page.locator("#certs tr[data-domain='web.localhost'] .state")).to_have_text("valid")
+            page.screenshot(path=str(ARTIFACTS / "https-app.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def _spki_sha256(pem_file) -> str:
+    import base64
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert = x509.load_pem_x509_certificates(pem_file.read_bytes())[0]
+    der = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()

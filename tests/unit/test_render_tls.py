@@ -76,6 +76,12 @@ server {
 
 API = '''    location / {
         proxy_pass http://127.0.0.1:7070;
+        # The Host as the browser sent it, port included (the dashboard's CSRF check compares
+        # it with the Referer); declaring one header here drops the inherited ones, so all four.
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-Port $server_port;
         # git pushes and deploys stream their output for minutes, and pushes are large:
         # nothing buffered either way, long timeouts, no body limit here (the API has its own).
         proxy_buffering off;

@@ -2,9 +2,12 @@
 builds; the state, processes, releases and builds parts refresh by themselves."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import Blueprint, jsonify, render_template, request
 
 from paas.server.dashboard.common import services
+from paas.server.serialize import iso
 from paas.server.dashboard.session import passive
 
 bp = Blueprint("app", __name__)
@@ -26,6 +29,8 @@ def show(name: str):
     return render_template(
         "app.html", **_live(name), git_url=info.git_url,
         config=services().store.get_config(name), domains=services().domains.list(name),
+        certs=[{**asdict(row), "expires": iso(row.expires), "next_renewal": iso(row.next_renewal)}
+               for row in services().certs.status(name)],
         reveal=request.args.get("reveal") == "1",
     )
 
