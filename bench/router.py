@@ -52,9 +52,9 @@ def bench_deploy_latency(workdir: Path) -> dict:
         stop_platform(platform)
 
 
-def _wrk(port: int, host: str, seconds: float) -> float:
+def _wrk(port: int, host: str, seconds: float, scheme: str = "http") -> float:
     out = subprocess.run(["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds:.0f}s", "-H", f"Host: {host}",
-                          f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
+                          f"{scheme}://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         raise AssertionError(f"errors during the overhead benchmark:\n{out}")
     return float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
