@@ -45,8 +45,14 @@ class Certs:
 
     # what users ask
     def status(self, app: str) -> list[Status]:
-        return status(self.router.server_names(app), self.store.list_certs(app),
-                      self.store.get_tls(app), time.time())
+        options = self.store.get_tls(app) if app != CONTROL else TlsOptions(auto=self._acme_on())
+        return status(self.names(app), self.store.list_certs(app), options, time.time())
+
+    def names(self, owner: str) -> list[str]:
+        """An app's host names, or the control plane's (PAAS_API_HOST)."""
+        if owner == CONTROL:
+            return [self.settings.api_host] if self.settings.api_host else []
+        return self.router.server_names(owner)
 
     def enable_auto(self, app: str, on_line: LineWriter) -> list[Status]:
         """Automatic certificates for every domain of the app, now and added later; orders what
@@ -95,9 +101,10 @@ class Certs:
     def add_manual(self, app: str, cert_pem: bytes, key_pem: bytes) -> list[str]:
         """Install a manual certificate for the app's domains in its SANs; they prefer it."""
         info = self.x509.check_manual(cert_pem, key_pem, time.time(), self.settings.ca_bundle)
-        domains = [d for d in self.router.server_names(app) if covers(info.names, d)]
+        domains = [d for d in self.names(app) if covers(info.names, d)]
         if not domains:
-            raise InvalidInput(f"the certificate covers none of {app}'s domains "
+            whose = f"{app}'s domains" if app != CONTROL else "PAAS_API_HOST"
+            raise InvalidInput(f"the certificate covers none of {whose} "
                                f"(it names {', '.join(info.names) or 'no DNS name'})")
         old = [c for c in self.store.list_certs(app) if c.source == MANUAL and c.domain in domains]
         new = []
@@ -115,8 +122,8 @@ class Certs:
             for cert in old:
                 self.store.put_cert(cert)
             raise
-        self.events.write(app, "certs", f"manual certificate for {', '.join(domains)} "
-                                        f"(serial {info.serial}, until {_day(info.not_after)})")
+        self._event(app, f"manual certificate for {', '.join(domains)} "
+                         f"(serial {info.serial}, until {_day(info.not_after)})")
         return domains
 
     def remove(self, app: str, domain: str) -> None:
@@ -125,7 +132,7 @@ class Certs:
             raise NotFound(f"{app} has no certificate for {domain}")
         cert = next((c for c in mine if c.source == MANUAL), mine[0])
         self._drop(cert)
-        self.events.write(app, "certs", f"removed the {cert.source} certificate of {domain}")
+        self._event(app, f"removed the {cert.source} certificate of {domain}")
 
     def remove_owner(self, owner: str) -> None:
         """An app is destroyed: its certificates, files and options go."""

@@ -211,6 +211,22 @@ def test_the_control_plane_at_its_https_host(tls, tmp_path, capsys):
     assert f"Dashboard:   {url}/" in printed and f"--api-url {url} " in printed
 
 
+def test_the_control_plane_takes_a_manual_certificate(tls, tmp_path):
+    listed = json.loads(tls.paas("certs", "--control-plane", "--json").stdout)
+    assert [(r["domain"], r["source"], r["state"]) for r in listed] == [(API_HOST, "acme", "valid")]
+    root = issue("ops root", ca=True, days=3650)
+    leaf = issue(API_HOST, root, names=[API_HOST])
+    (tmp_path / "chain.pem").write_bytes(leaf.pem + root.pem)
+    (tmp_path / "key.pem").write_bytes(leaf.key_pem)
+    added = tls.paas("certs:add", "--control-plane", "--cert", str(tmp_path / "chain.pem"),
+                     "--key", str(tmp_path / "key.pem"))
+    assert added.returncode == 0, added.stderr
+    mine = format(leaf.cert.serial_number, "x")
+    assert served_serial(API_HOST, tls.https_port, tmp_path / "chain.pem") == mine
+    assert tls.paas("certs:remove", "--control-plane", API_HOST).returncode == 0
+    assert served_serial(API_HOST, tls.https_port, tls.pebble.root_file) != mine
+
+
 def test_dashboard_sign_in_over_https_in_chromium(tls):
     from playwright.sync_api import expect, sync_playwright
 

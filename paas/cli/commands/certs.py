@@ -10,6 +10,16 @@ from paas.cli.context import Context, app_option, json_option
 from paas.cli.output import CliError, as_json, header, table
 
 ON_OFF = click.Choice(["on", "off"])
+control_option = click.option("--control-plane", "control", is_flag=True,
+                              help="the certificate of PAAS_API_HOST instead of an app's")
+
+
+def _base(ctx: Context, app_name, control: bool) -> tuple[str, str]:
+    """(what it is called, the API path of its certificates)."""
+    if control:
+        return "control plane", "/control-plane/certs"
+    app = ctx.app(app_name)
+    return app, f"/apps/{app}/certs"
 
 
 def show(app: str, rows: list[dict]) -> None:
@@ -29,13 +39,14 @@ def _read(path: str, what: str) -> str:
 def register(cli: click.Group) -> None:
     @cli.command("certs")
     @app_option
+    @control_option
     @json_option
     @click.pass_obj
-    def certs(ctx: Context, app_name, json_: bool) -> None:
+    def certs(ctx: Context, app_name, control: bool, json_: bool) -> None:
         """Each domain's certificate: source, issuer, expiry, state, next renewal, last error."""
-        app = ctx.app(app_name)
-        rows = ctx.client.get(f"/apps/{app}/certs")
-        return as_json(rows) if json_ else show(app, rows)
+        name, path = _base(ctx, app_name, control)
+        rows = ctx.client.get(path)
+        return as_json(rows) if json_ else show(name, rows)
 
     @cli.command("certs:auto")
     @app_option
@@ -59,23 +70,25 @@ def register(cli: click.Group) -> None:
     @click.option("--cert", "cert_file", required=True, help="PEM: the certificate, then its chain")
     @click.option("--key", "key_file", required=True, help="PEM: its private key")
     @app_option
+    @control_option
     @click.pass_obj
-    def certs_add(ctx: Context, cert_file: str, key_file: str, app_name) -> None:
+    def certs_add(ctx: Context, cert_file: str, key_file: str, app_name, control: bool) -> None:
         """Install a certificate for the app's domains it names; it wins over ACME."""
-        app = ctx.app(app_name)
+        name, path = _base(ctx, app_name, control)
         body = {"cert": _read(cert_file, "certificate"), "key": _read(key_file, "key")}
-        result = ctx.client.post(f"/apps/{app}/certs", body)
-        click.echo(f"Installed a certificate on {app} for {', '.join(result['domains'])}")
+        result = ctx.client.post(path, body)
+        click.echo(f"Installed a certificate on {name} for {', '.join(result['domains'])}")
 
     @cli.command("certs:remove")
     @click.argument("domain")
     @app_option
+    @control_option
     @click.pass_obj
-    def certs_remove(ctx: Context, domain: str, app_name) -> None:
+    def certs_remove(ctx: Context, domain: str, app_name, control: bool) -> None:
         """Remove a domain's certificate (a manual one first)."""
-        app = ctx.app(app_name)
-        ctx.client.delete(f"/apps/{app}/certs/{seg(domain)}")
-        click.echo(f"Removed the certificate of {domain} from {app}")
+        name, path = _base(ctx, app_name, control)
+        ctx.client.delete(f"{path}/{seg(domain)}")
+        click.echo(f"Removed the certificate of {domain} from {name}")
 
     @cli.command("certs:redirect")
     @click.argument("state", type=ON_OFF)

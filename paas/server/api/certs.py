@@ -1,10 +1,11 @@
 """/api/v1/apps/<app>/certs and /tls: the app's certificates, automatic certificates (a long
-operation), manual ones, and its redirect and HSTS options."""
+operation), manual ones, and its redirect and HSTS options; /api/v1/control-plane/certs: the
+certificate of PAAS_API_HOST (ACME when it is on, or a manual one)."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from paas.domain.certs import Status
+from paas.domain.certs import CONTROL, Status
 from paas.errors import InvalidInput
 from paas.server.api.inputs import json_body
 from paas.server.api.progress import respond
@@ -49,11 +50,7 @@ def disable_auto(name: str):
 @bp.post("/apps/<name>/certs")
 def add_manual(name: str):
     services().apps.get(name)
-    body = json_body("cert", "key")
-    if not all(isinstance(body.get(k), str) and body[k] for k in ("cert", "key")):
-        raise InvalidInput('expected {"cert": PEM, "key": PEM}')
-    domains = services().certs.add_manual(name, body["cert"].encode(), body["key"].encode())
-    return jsonify({"domains": domains, "certs": _rows(name)}), 201
+    return _add(name)
 
 
 @bp.delete("/apps/<name>/certs/<domain>")
@@ -61,6 +58,30 @@ def remove(name: str, domain: str):
     services().apps.get(name)
     services().certs.remove(name, domain)
     return jsonify(_rows(name))
+
+
+@bp.get("/control-plane/certs")
+def control_certs():
+    return jsonify(_rows(CONTROL))
+
+
+@bp.post("/control-plane/certs")
+def control_add():
+    return _add(CONTROL)
+
+
+@bp.delete("/control-plane/certs/<domain>")
+def control_remove(domain: str):
+    services().certs.remove(CONTROL, domain)
+    return jsonify(_rows(CONTROL))
+
+
+def _add(owner: str):
+    body = json_body("cert", "key")
+    if not all(isinstance(body.get(k), str) and body[k] for k in ("cert", "key")):
+        raise InvalidInput('expected {"cert": PEM, "key": PEM}')
+    domains = services().certs.add_manual(owner, body["cert"].encode(), body["key"].encode())
+    return jsonify({"domains": domains, "certs": _rows(owner)}), 201
 
 
 @bp.patch("/apps/<name>/tls")
