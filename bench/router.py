@@ -60,6 +60,18 @@ def _wrk(port: int, host: str, seconds: float, scheme: str = "http") -> float:
     return float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
 
 
+def deploy_threaded(platform, app: str, repo_dir: Path) -> None:
+    """flask-hello under gunicorn with threads, so that nginx, not two sync workers, is what a
+    throughput benchmark measures."""
+    platform.paas("apps:create", app)
+    repo = copy_app("flask-hello", repo_dir, platform.env)
+    (repo / "Procfile").write_text("web: gunicorn app:app --bind 0.0.0.0:$PORT --workers 2 "
+                                   "--worker-class gthread --threads 8\n")
+    commit_all(repo, platform.env, "threads")
+    platform.paas("git:remote", "-a", app, cwd=repo)
+    platform.push(repo)
+
+
 def bench_router_overhead(workdir: Path, seconds: float = 6, rounds: int = 3) -> tuple[float, float]:
     """Requests/s (wrk, keep-alive) through nginx vs straight to the container's published
     port, alternating, medians. The app runs gunicorn with threads so that it, not its two
@@ -67,13 +79,7 @@ def bench_router_overhead(workdir: Path, seconds: float = 6, rounds: int = 3) ->
     platform = start_platform(workdir, "bench-overhead", drain_seconds=0)
     try:
         app = "loadme"
-        platform.paas("apps:create", app)
-        repo = copy_app("flask-hello", workdir / "overhead-app", platform.env)
-        (repo / "Procfile").write_text("web: gunicorn app:app --bind 0.0.0.0:$PORT --workers 2 "
-                                       "--worker-class gthread --threads 8\n")
-        commit_all(repo, platform.env, "threads")
-        platform.paas("git:remote", "-a", app, cwd=repo)
-        platform.push(repo)
+        deploy_threaded(platform, app, workdir / "overhead-app")
         [c] = docker.from_env().containers.list(filters={"label": [
             f"paas.instance={platform.instance}", f"paas.app={app}", "paas.process=web"]})
         direct = int(c.attrs["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"])

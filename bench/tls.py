@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bench.router import CLIENTS, _wrk
+from bench.router import CLIENTS, _wrk, deploy_threaded
 from bench.timing import median
-from tests.support import commit_all, copy_app, free_port, start_platform, stop_platform
+from tests.support import free_port, start_platform, stop_platform
 from tests.tls import Pebble, curl
 
 APP = "loadme"
@@ -21,7 +21,8 @@ def bench_https(workdir: Path, seconds: float = 6, rounds: int = 3) -> dict:
     platform = start_platform(workdir, "bench-tls", drain_seconds=0, settings=settings,
                               http_port=http_port)
     try:
-        _deploy(platform, workdir)
+        deploy_threaded(platform, APP, workdir / "tls-app")
+        platform.wait_for(APP, "hello from v1")
         host = f"{APP}.localhost"
         pebble.point_here(host)
         started = time.monotonic()
@@ -40,18 +41,6 @@ def bench_https(workdir: Path, seconds: float = 6, rounds: int = 3) -> dict:
     finally:
         stop_platform(platform)
         pebble.stop()
-
-
-def _deploy(platform, workdir: Path) -> None:
-    """The app runs gunicorn with threads, so that nginx, not two sync workers, is measured."""
-    platform.paas("apps:create", APP)
-    repo = copy_app("flask-hello", workdir / "tls-app", platform.env)
-    (repo / "Procfile").write_text("web: gunicorn app:app --bind 0.0.0.0:$PORT --workers 2 "
-                                   "--worker-class gthread --threads 8\n")
-    commit_all(repo, platform.env, "threads")
-    platform.paas("git:remote", "-a", APP, cwd=repo)
-    platform.push(repo)
-    platform.wait_for(APP, "hello from v1")
 
 
 def lines(result: dict) -> list[str]:

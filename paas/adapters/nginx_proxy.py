@@ -113,8 +113,10 @@ class NginxProxy:
         return path.read_text() if path.exists() else None
 
     def remove_app(self, app: str) -> None:
+        self._remove(self.app_file(app))
+
+    def _remove(self, path: Path) -> None:
         with self._lock:
-            path = self.app_file(app)
             if path.exists():
                 path.unlink()
                 if self.is_running():
@@ -135,12 +137,7 @@ class NginxProxy:
             self._reload_or_start()
 
     def remove_platform(self, name: str) -> None:
-        with self._lock:
-            path = self.platform_file(name)
-            if path.exists():
-                path.unlink()
-                if self.is_running():
-                    self._reload_or_start()
+        self._remove(self.platform_file(name))
 
     def stop(self) -> None:
         pid = self.pid()

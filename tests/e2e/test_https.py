@@ -42,7 +42,7 @@ def tls(tmp_path_factory):
     try:
         _until(lambda: _serves(API_HOST, https_port, pebble.root_file),
                "the control plane's certificate")
-        platform.deploy("web", "flask-headers", base)
+        platform.deploy("web", "flask-hello", base)
         pebble.point_here("web.localhost")
         yield platform
     finally:

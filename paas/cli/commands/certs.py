@@ -96,9 +96,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def certs_redirect(ctx: Context, state: str, app_name) -> None:
         """Redirect plain HTTP to HTTPS (308) on hosts with a certificate: on (default) or off."""
-        app = ctx.app(app_name)
-        ctx.client.call("PATCH", f"/apps/{app}/tls", {"redirect": state == "on"})
-        click.echo(f"HTTPS redirect for {app}: {state}")
+        _set_option(ctx, app_name, "redirect", state)
 
     @cli.command("certs:hsts")
     @click.argument("state", type=ON_OFF)
@@ -106,6 +104,10 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def certs_hsts(ctx: Context, state: str, app_name) -> None:
         """Send Strict-Transport-Security over HTTPS: on or off (default)."""
-        app = ctx.app(app_name)
-        ctx.client.call("PATCH", f"/apps/{app}/tls", {"hsts": state == "on"})
-        click.echo(f"HSTS for {app}: {state}")
+        _set_option(ctx, app_name, "hsts", state)
+
+
+def _set_option(ctx: Context, app_name, option: str, state: str) -> None:
+    app = ctx.app(app_name)
+    ctx.client.call("PATCH", f"/apps/{app}/tls", {option: state == "on"})
+    click.echo(f"{'HTTPS redirect' if option == 'redirect' else 'HSTS'} for {app}: {state}")
