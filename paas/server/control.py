@@ -51,13 +51,16 @@ def start_api(settings: Settings) -> bool:
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     # One worker with threads: a build may run for minutes (a sync worker kills it at 30 s),
-    # and per-app deploy locks live in that one process.
+    # and per-app deploy locks live in that one process. Long-lived requests (log tails,
+    # streams, pushes) are capped below the thread count (paas.server.limits), so short ones
+    # always find a thread. It listens on PAAS_API_BIND (loopback unless the operator says).
     argv = [
         str(gunicorn), "--daemon", "--pid", str(_gunicorn_pid(settings)),
-        "--bind", f"0.0.0.0:{settings.api_port}",
+        "--bind", settings.api_listen,
         # gunicorn's default control socket is one path per user: two platforms would share it.
         "--control-socket", str(settings.home / "gunicorn.ctl"),
-        "--worker-class", "gthread", "--workers", "1", "--threads", "16", "--timeout", "3600",
+        "--worker-class", "gthread", "--workers", "1",
+        "--threads", str(settings.api_threads), "--timeout", "3600",
         "--error-logfile", str(settings.logs_dir / "api.log"),
         "--access-logfile", str(settings.logs_dir / "api-access.log"),
         "paas.server.wsgi:application()",

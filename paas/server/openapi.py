@@ -104,8 +104,10 @@ OPERATIONS = [
     Op("post", "/apps/{name}/ps/restart", "Restart all processes or one type, rolling",
        body=_obj(type=NULLABLE_STR), example={"type": None}, optional_body=True, streams=True,
        errors=("409",)),
-    Op("post", "/apps/{name}/run", "Run a one-off command; the result carries its exit status",
-       body=_obj(("command",), command={"type": "array", "items": {"type": "string"}}),
+    Op("post", "/apps/{name}/run", "Run a one-off command; the result carries its exit status "
+       "(124 when it was stopped at its timeout, default 3600 s)",
+       body=_obj(("command",), command={"type": "array", "items": {"type": "string"}},
+                 timeout={"type": "number", "minimum": 1, "maximum": 86400}),
        example={"command": ["python", "-V"]}, streams=True, errors=("409",)),
     Op("get", "/apps/{name}/resources", "Resource limits (`*` applies to every process type)"),
     Op("patch", "/apps/{name}/resources", "Set resource limits; restarts what they apply to",

@@ -153,7 +153,7 @@ class GatedEngine(FakeEngine):
         super().__init__()
         self.gate = threading.Event()
 
-    def run_once(self, spec, on_line):
+    def run_once(self, spec, on_line, timeout=None):
         on_line("first")
         return 0 if self.gate.wait(timeout=10) else 1
 
