@@ -25,6 +25,7 @@ def logs(name: str):
         def follow():
             # A quiet tail writes nothing, so it asks the socket whether its client left
             # (else it would hold a thread for up to FOLLOW_MAX_SECONDS).
+            yield ""  # the status and headers now, even when there is no line yet
             try:
                 for batch in polls:
                     if batch:
