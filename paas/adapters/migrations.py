@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from paas import __version__
+from paas.adapters.state_files import make_private
 from paas.errors import PaasError
 
 
@@ -189,6 +190,8 @@ MIGRATIONS: list[Migration] = [
           PRIMARY KEY (token, app)
         );
     """)),
+    Migration("secrets at rest are private: PAAS_HOME 0700, the database, tokens, keys and "
+              "backups 0600", lambda _db, ctx: make_private(ctx.home) and None),
 ]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from paas.adapters.migrations import migrate
+from paas.adapters.state_files import create_private
 from paas.domain.certs import Cert, TlsOptions
 from paas.domain.access import TokenRecord
 from paas.domain.models import App, Build, Release
@@ -25,7 +26,8 @@ from paas.errors import Conflict
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        create_private(self.path)  # config values live here: 0600 (SQLite's -wal follows it)
         # The schema is the migrations' (paas.adapters.migrations): a fresh file gets all of
         # them, older state is backed up and brought forward, newer state is refused.
         migrate(self.path)

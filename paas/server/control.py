@@ -16,6 +16,7 @@ from pathlib import Path
 
 from paas.adapters.nginx_proxy import NginxProxy
 from paas.adapters.sqlite_store import SqliteStore
+from paas.adapters.state_files import make_private
 from paas.errors import PaasError
 from paas.services.auth import Tokens
 from paas.settings import Settings
@@ -88,7 +89,8 @@ def stop_api(settings: Settings) -> bool:
 
 
 def up(settings: Settings) -> None:
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(settings.home)
     Tokens(SqliteStore(settings.db_path)).ensure_admin(settings.token_file)
     NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).ensure_running()
     started = start_api(settings)

@@ -117,3 +117,17 @@ def test_run_has_a_default_timeout(platform):
         urllib.request.urlopen(req, timeout=10)
     assert refused.value.code == 422
     assert "timeout must be a number of seconds from 1 to 86400" in refused.value.read().decode()
+
+
+def test_the_running_platforms_secrets_are_private(platform):
+    """`make up` as root with umask 022: nothing in PAAS_HOME that holds a secret is readable
+    by another user of the host."""
+    import os
+    import stat
+
+    def mode(name: str) -> int:
+        return stat.S_IMODE(os.stat(platform.home / name).st_mode)
+
+    assert mode(".") == 0o700
+    for name in ("paas.db", "admin-token", "dashboard-secret"):
+        assert mode(name) == 0o600, name
