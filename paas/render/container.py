@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from paas.domain.models import Release
 from paas.domain.resources import docker_args
-from paas.render.build import RESULT_DIR
+from paas.render.build import ENV_DIR, RESULT_DIR
 
 APP_PORT = 5000
 APP_USER = "1000:1000"
@@ -60,7 +60,22 @@ def image_ref(app: str, instance: str, build_id: int) -> tuple[str, str]:
 
 
 def cache_volume(instance: str, app: str) -> str:
+    """The app's build cache (pip's, npm's): a named volume, owned by the build user."""
+    return f"paas-{instance}-{app}-build-cache"
+
+
+def legacy_cache_volume(instance: str, app: str) -> str:
+    """Where builds that ran as root kept their cache (removed with the app)."""
     return f"paas-{instance}-{app}-cache"
+
+
+def build_network_name(instance: str, build_id: int) -> str:
+    """Each build gets a bridge of its own: no build sees another build or any app."""
+    return f"paas-{instance}-build-{build_id}"
+
+
+BUILD_PIDS = 1024  # a fork bomb in a build stops here instead of starving the host
+BUILD_TMPFS = "rw,nosuid,nodev,size=1g,mode=1777"
 
 
 def launch_command(command: str, facts: ImageFacts = ImageFacts()) -> list[str] | None:
@@ -131,20 +146,17 @@ def oneoff_spec(*, instance: str, release: Release, command: str, nonce: str,
 
 
 def build_spec(*, instance: str, app: str, build_id: int, image: str, buildpacks_dir: str,
-               ca_bundle: str, script: str, env_dir: str, result_dir: str,
-               memory: str = "2g") -> dict:
-    """The build container: from the stack image (or, to finalize a build whose dependency
+               ca_bundle: str, script: str, network: str, memory: str = "2g") -> dict:
+    """The build container: from the build base image (or, to finalize a build whose dependency
     layer is reused, from that layer), buildpacks read-only, per-app cache, host CA bundle, a
     memory limit without extra swap (so a runaway build is OOM-killed, and says so).
 
-    Config (ENV_DIR) and the build's results come through bind mounts, which `docker commit`
-    leaves out, so config values never end up inside the app's image."""
-    volumes = {
-        buildpacks_dir: {"bind": "/buildpacks", "mode": "ro"},
-        cache_volume(instance, app): {"bind": "/cache", "mode": "rw"},
-        env_dir: {"bind": "/env", "mode": "ro"},
-        result_dir: {"bind": RESULT_DIR, "mode": "rw"},
-    }
+    Hardened like an app container: the unprivileged user, no capabilities, no privilege gain,
+    a pids limit, a read-only root file system and a network of its own. What it writes goes to
+    volumes (/app, the config in ENV_DIR, RESULT_DIR, /cache) and /tmp (a tmpfs); the code, the
+    config and the results go in and out through the Docker API, never through a host path,
+    and no host directory is mounted writable."""
+    volumes = {buildpacks_dir: {"bind": "/buildpacks", "mode": "ro"}}
     env = {"STACK": "trixie", "HOME": "/app", "PYTHONUNBUFFERED": "1"}
     if ca_bundle:
         volumes[ca_bundle] = {"bind": CA_PATH_IN_CONTAINER, "mode": "ro"}
@@ -156,7 +168,23 @@ def build_spec(*, instance: str, app: str, build_id: int, image: str, buildpacks
         "environment": env,
         "labels": labels(instance, app, kind="build", build=build_id),
         "volumes": volumes,
+        # Anonymous volumes go with the container (removed with v=True); the cache stays.
+        "mounts": [
+            {"Target": "/app", "Source": "", "Type": "volume", "ReadOnly": False},
+            {"Target": ENV_DIR, "Source": "", "Type": "volume", "ReadOnly": False},
+            {"Target": RESULT_DIR, "Source": "", "Type": "volume", "ReadOnly": False},
+            {"Target": "/cache", "Source": cache_volume(instance, app), "Type": "volume",
+             "ReadOnly": False,
+             "VolumeOptions": {"Labels": labels(instance, app, kind="build-cache")}},
+        ],
+        "tmpfs": {"/tmp": BUILD_TMPFS},
         "working_dir": "/app",
+        "user": APP_USER,
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "pids_limit": BUILD_PIDS,
+        "read_only": True,
+        "network": network,
         "detach": True,
         "log_config": LOG_CONFIG,
         "mem_limit": memory,
