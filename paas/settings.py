@@ -56,6 +56,7 @@ class Settings:
     acme_http_port: int = 80  # where the ACME server validates HTTP-01 (the self-check too)
     acme_resolver: str = ""  # "host:port" of the DNS server the self-check asks; "": the system's
     api_host: str = ""  # the host name of the dashboard, API and git through the router
+    firewall: bool = True  # PAAS_FIREWALL: the iptables chain that walls containers off the host
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())
@@ -134,6 +135,7 @@ class Settings:
             acme_http_port=int(env.get("PAAS_ACME_HTTP_PORT") or 80),
             acme_resolver=env.get("PAAS_ACME_RESOLVER") or "",
             api_host=(env.get("PAAS_API_HOST") or "").lower().rstrip("."),
+            firewall=(env.get("PAAS_FIREWALL") or "on").lower() not in ("0", "off", "false", "no"),
         )
         if settings.api_host:
             try:
@@ -162,4 +164,5 @@ class Settings:
             "PAAS_ACME_EMAIL": self.acme_email, "PAAS_ACME_CA_BUNDLE": self.acme_ca_bundle,
             "PAAS_ACME_RESOLVER": self.acme_resolver,
             "PAAS_ACME_HTTP_PORT": str(self.acme_http_port), "PAAS_API_HOST": self.api_host,
+            "PAAS_FIREWALL": "on" if self.firewall else "off",
         }

@@ -178,7 +178,9 @@ class Builder:
         release_yaml = results.get("release.yml")
         repository, _ = image_ref(app, self.settings.instance, build_id)
         self.engine.layer_image(
-            base, retar(tree, APP_OWNER, is_deps),
+            # /app itself too: a layer that only implied it would shadow the build base's /app
+            # (owned by the build user) with a root-owned one, and finalize steps could not write.
+            base, retar(tree, APP_OWNER, lambda n: n == "app" or is_deps(n)),
             repository=repository, tag=f"{self.settings.instance}-deps-{key[:16]}",
             labels={**labels(self.settings.instance, app, kind="deps", key=key, buildpack=buildpack,
                               inputs=json.dumps(inputs), finalize=results.get("finalize", "").strip()),
