@@ -11,6 +11,7 @@ from pathlib import Path
 
 from paas.domain.names import validate_domain
 from paas.domain.networks import DEFAULT_POOL, DEFAULT_SIZE, parse_pool
+from paas.domain.resources import DEFAULT_MEMORY
 from paas.domain.resources import validate as validate_resource
 from paas.errors import InvalidInput
 
@@ -57,6 +58,7 @@ class Settings:
     acme_resolver: str = ""  # "host:port" of the DNS server the self-check asks; "": the system's
     api_host: str = ""  # the host name of the dashboard, API and git through the router
     firewall: bool = True  # PAAS_FIREWALL: the iptables chain that walls containers off the host
+    default_memory: str = DEFAULT_MEMORY  # PAAS_DEFAULT_MEMORY: app containers without a limit
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())
@@ -136,6 +138,7 @@ class Settings:
             acme_resolver=env.get("PAAS_ACME_RESOLVER") or "",
             api_host=(env.get("PAAS_API_HOST") or "").lower().rstrip("."),
             firewall=(env.get("PAAS_FIREWALL") or "on").lower() not in ("0", "off", "false", "no"),
+            default_memory=(env.get("PAAS_DEFAULT_MEMORY") or DEFAULT_MEMORY).lower(),
         )
         if settings.api_host:
             try:
@@ -143,6 +146,10 @@ class Settings:
             except InvalidInput as exc:
                 raise InvalidInput(f"PAAS_API_HOST: {exc.message}") from None
         parse_pool(settings.network_pool, settings.network_size)
+        try:
+            validate_resource("memory", settings.default_memory)
+        except InvalidInput as exc:
+            raise InvalidInput(f"PAAS_DEFAULT_MEMORY: {exc.message}") from None
         try:
             validate_resource("memory", settings.build_memory)
         except InvalidInput as exc:
@@ -165,4 +172,5 @@ class Settings:
             "PAAS_ACME_RESOLVER": self.acme_resolver,
             "PAAS_ACME_HTTP_PORT": str(self.acme_http_port), "PAAS_API_HOST": self.api_host,
             "PAAS_FIREWALL": "on" if self.firewall else "off",
+            "PAAS_DEFAULT_MEMORY": self.default_memory,
         }

@@ -37,6 +37,7 @@ class FakeEngine:
         self.ports = itertools.count(49000)
         self.removed_volumes: list[str] = []
         self.results_tar: bytes | None = None
+        self.image_files: dict[tuple[str, str], bytes] = {}  # (image, path): tar, as get_archive
         self.build_networks: list[tuple[str | None, bool]] = []  # (name, existed during the build)
         self.networks: dict[str, dict] = {}
         self.host_subnets: list[str] = ["172.17.0.0/16"]
@@ -147,6 +148,10 @@ class FakeEngine:
 
     def host_port(self, container_id, port=None):
         return self.containers[container_id].host_port
+
+    def read_image_file(self, image, path, labels, limit):
+        data = self.image_files.get((image, path))
+        return None if data is None or len(data) > limit else data
 
     def image_config(self, ref):
         return self.image_configs.get(ref, {"labels": self.images.get(ref, {}), "exposed": [],

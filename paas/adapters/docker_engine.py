@@ -152,6 +152,19 @@ class DockerEngine:
                 close()
         return b"".join(chunks)
 
+    def read_image_file(self, image: str, path: str, labels: dict[str, str],
+                        limit: int) -> bytes | None:
+        """A tar of `path` in an image, through a container that is created, never started,
+        and removed (links stay links). None when larger than `limit` or missing."""
+        holder = self.client.containers.create(image, command=["true"], labels=labels,
+                                               network_mode="none")
+        try:
+            return self.read_tree(holder.id, path, limit)
+        except NotFound:
+            return None
+        finally:
+            holder.remove(force=True, v=True)
+
     def layer_image(self, base_image: str, archive: bytes, *, repository: str, tag: str,
                     labels: dict[str, str], workdir: str, env: dict[str, str]) -> str:
         """A new image: `base_image` plus the archive unpacked at `/`, as one layer."""

@@ -38,11 +38,33 @@ def image_facts(config: dict) -> ImageFacts:
     tcp = sorted(int(p.split("/")[0]) for p in config.get("exposed") or [] if p.endswith("/tcp"))
     # One EXPOSEd port is where the app listens; otherwise it is told $PORT, as on Heroku.
     port = tcp[0] if len(tcp) == 1 else APP_PORT
-    user = config.get("user") or ""
-    # Root in the image is not root in paas: containers run unprivileged unless the image names
-    # its own user.
-    return ImageFacts(dockerfile=True, port=port,
-                      user=APP_USER if user in ("", "root", "0", "0:0") else user)
+    return ImageFacts(dockerfile=True, port=port, user=run_user(config.get("user") or ""))
+
+
+def _is_root(part: str) -> bool:
+    return part == "root" or (part.isdigit() and int(part) == 0)
+
+
+def run_user(image_user: str) -> str:
+    """The user an image's containers run as. Root in the image is not root in paas: no user,
+    `root` or uid 0 (with any group) runs as the platform's unprivileged user, and group 0 is
+    swapped for its group. A named user is kept: the build refused it if the image's
+    /etc/passwd makes it uid 0 (`passwd_uid`)."""
+    user, _, group = image_user.partition(":")
+    if not user or _is_root(user):
+        return APP_USER
+    if group and _is_root(group):
+        return f"{user}:{APP_OWNER[1]}"
+    return image_user
+
+
+def passwd_uid(passwd: str, name: str) -> int | None:
+    """The uid of `name` in an /etc/passwd text (untrusted: an image's), or None."""
+    for line in passwd.splitlines():
+        fields = line.split(":")
+        if len(fields) >= 3 and fields[0] == name:
+            return int(fields[2]) if fields[2].isdigit() else None
+    return None
 
 
 def labels(instance: str, app: str | None = None, **extra: str) -> dict[str, str]:

@@ -14,7 +14,8 @@ from paas.domain.networks import free_subnet
 from paas.ports import Engine
 from paas.render.archive import files_tar, regular_files
 from paas.render.build import BUILD_DIRS, RESULT_DIR
-from paas.render.container import APP_OWNER, build_network_name, labels
+from paas.render.container import (APP_OWNER, APP_USER, build_network_name, labels, passwd_uid,
+                                   run_user)
 from paas.settings import Settings
 
 RESULTS_LIMIT = 1024 * 1024  # the whole results tar
@@ -70,6 +71,37 @@ class BuildSandbox:
         except InvalidInput as exc:
             raise DeployFailed(exc.message) from None
         return {name: body.decode("utf-8", "replace") for name, body in files.items()}
+
+
+    def check_image_user(self, app: str, ref: str, emit) -> None:
+        """No process of a Dockerfile app runs as uid 0: root (USER root, USER 0, no USER) runs
+        as the platform's unprivileged user, and a named user that the image's own /etc/passwd
+        makes uid 0 fails the build, saying how to fix it."""
+        user = (self.engine.image_config(ref).get("user") or "")
+        runs_as = run_user(user)
+        name = runs_as.partition(":")[0]
+        if runs_as == APP_USER and user not in ("", APP_USER):
+            emit(f"       USER {user} in the Dockerfile: paas runs the app as uid "
+                 f"{APP_OWNER[0]} instead (no app process runs as root)")
+        if name.isdigit():
+            return
+        data = self.engine.read_image_file(ref, "/etc/passwd",
+                                           labels(self.settings.instance, app, kind="probe"),
+                                           limit=RESULTS_LIMIT)
+        passwd: str | None = None
+        if data is not None:
+            try:
+                passwd = regular_files(data, "", RESULTS_LIMIT).get("passwd", b"").decode(
+                    "utf-8", "replace")
+            except InvalidInput:
+                passwd = None  # a link or a special file: not read, not trusted
+        uid = passwd_uid(passwd, name) if passwd is not None else None
+        if uid == 0 or passwd is None:
+            why = ("is uid 0 in the image's /etc/passwd" if uid == 0 else
+                   "cannot be checked: the image has no regular file /etc/passwd")
+            raise DeployFailed(f"USER {user} {why}; paas runs no app process as root. Use a "
+                               f"numeric USER (e.g. USER {APP_OWNER[0]}) or a user with a uid "
+                               "other than 0")
 
 
 def _short(image_id: str) -> str:

@@ -166,6 +166,7 @@ class Builder:
         if image_id is None:
             raise DeployFailed(f"docker build failed: {error}")
         ref = f"{repository}:{tag}"
+        self.sandbox.check_image_user(app, ref, emit)
         return ref, dockerfile_processes(procfile, self.engine.image_config(ref))
 
     def _compile(self, app: str, build_id: int, base: str, source: bytes, config: dict[str, str],
