@@ -12,6 +12,7 @@ from pathlib import Path
 
 from paas.domain.names import validate_domain
 from paas.domain.networks import DEFAULT_POOL, DEFAULT_SIZE, parse_pool
+from paas.domain.resources import DEFAULT_MEMORY
 from paas.domain.resources import validate as validate_resource
 from paas.errors import InvalidInput
 
@@ -60,6 +61,8 @@ class Settings:
     api_bind: str = "127.0.0.1"  # the address the API, git and dashboard listen on
     max_push: int = 500 * 1024 * 1024  # bytes a push may send
     api_streams: int = 64  # long-lived requests (log tails, streams, pushes) served at once
+    firewall: bool = True  # PAAS_FIREWALL: the iptables chain that walls containers off the host
+    default_memory: str = DEFAULT_MEMORY  # PAAS_DEFAULT_MEMORY: app containers without a limit
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())
@@ -161,6 +164,8 @@ class Settings:
             max_push=_bytes_setting("PAAS_MAX_PUSH", env.get("PAAS_MAX_PUSH") or "500m"),
             api_streams=_int_setting("PAAS_API_STREAMS", env.get("PAAS_API_STREAMS") or "64",
                                      1, 1000),
+            firewall=(env.get("PAAS_FIREWALL") or "on").lower() not in ("0", "off", "false", "no"),
+            default_memory=(env.get("PAAS_DEFAULT_MEMORY") or DEFAULT_MEMORY).lower(),
         )
         if settings.api_host:
             try:
@@ -168,6 +173,10 @@ class Settings:
             except InvalidInput as exc:
                 raise InvalidInput(f"PAAS_API_HOST: {exc.message}") from None
         parse_pool(settings.network_pool, settings.network_size)
+        try:
+            validate_resource("memory", settings.default_memory)
+        except InvalidInput as exc:
+            raise InvalidInput(f"PAAS_DEFAULT_MEMORY: {exc.message}") from None
         try:
             validate_resource("memory", settings.build_memory)
         except InvalidInput as exc:
@@ -191,6 +200,8 @@ class Settings:
             "PAAS_ACME_HTTP_PORT": str(self.acme_http_port), "PAAS_API_HOST": self.api_host,
             "PAAS_API_BIND": self.api_bind, "PAAS_MAX_PUSH": str(self.max_push),
             "PAAS_API_STREAMS": str(self.api_streams),
+            "PAAS_FIREWALL": "on" if self.firewall else "off",
+            "PAAS_DEFAULT_MEMORY": self.default_memory,
         }
 
 

@@ -168,7 +168,7 @@ def start_platform(base: Path, name: str, keep_releases: int = 10,
 
 
 def stop_platform(platform: Platform) -> None:
-    platform.control("down")
+    platform.control("uninstall")  # down, and its firewall chain goes too
     remove_docker_objects(platform.instance)
 
 

@@ -14,11 +14,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+from paas.adapters.iptables import Iptables
 from paas.adapters.nginx_proxy import NginxProxy
 from paas.adapters.sqlite_store import SqliteStore
 from paas.adapters.state_files import make_private
 from paas.errors import PaasError
 from paas.services.auth import Tokens
+from paas.services.host_firewall import protect, unprotect
 from paas.settings import Settings
 
 START_TIMEOUT = 30.0
@@ -93,8 +95,14 @@ def up(settings: Settings) -> None:
     make_private(settings.home)
     Tokens(SqliteStore(settings.db_path)).ensure_admin(settings.token_file)
     NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).ensure_running()
+    try:
+        walled = protect(settings, Iptables())
+    except PaasError as exc:  # not root: say so loudly, but let a developer's platform start
+        walled = (f"Firewall:    NOT applied ({exc.message}); run as root (NET_ADMIN) or set "
+                  "PAAS_FIREWALL=off")
     started = start_api(settings)
     print("paas is up." if started else "paas was already up.")
+    print(f"  {walled}")
     url = settings.public_api_url  # https://PAAS_API_HOST through the router, when set
     print(f"  Dashboard:   {url}/   (sign in with the admin token)")
     print(f"  API, git:    {url}/api/v1   {url}/git/<app>.git")
@@ -116,11 +124,18 @@ def down(settings: Settings) -> None:
     print("paas stopped (app containers keep running)." if stopped else "paas was not running.")
 
 
+def uninstall(settings: Settings) -> None:
+    """`down`, and the host firewall's chain of this platform goes too."""
+    down(settings)
+    unprotect(settings, Iptables())
+    print("paas's firewall rules removed.")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    commands = {"up": up, "down": down}
+    commands = {"up": up, "down": down, "uninstall": uninstall}
     if len(args) != 1 or args[0] not in commands:
-        print("usage: python -m paas.server.control up|down", file=sys.stderr)
+        print("usage: python -m paas.server.control up|down|uninstall", file=sys.stderr)
         return 2
     try:
         commands[args[0]](Settings.from_env())

@@ -9,7 +9,7 @@ from paas.domain.models import App, Release
 from paas.domain.names import validate_app_name
 from paas.errors import Conflict, NotFound
 from paas.ports import Engine, Events, Repos, Store
-from paas.render.container import cache_volume, labels, network_name
+from paas.render.container import cache_volume, labels, legacy_cache_volume, network_name
 from paas.services.router import Router
 from paas.services.scheduler import Process, Scheduler
 from paas.settings import Settings
@@ -86,6 +86,7 @@ class Apps:
                     self.engine.remove_image(ref)
             self.engine.remove_network(network_name(self.settings.instance, name))
             self.engine.remove_volume(cache_volume(self.settings.instance, name))
+            self.engine.remove_volume(legacy_cache_volume(self.settings.instance, name))
             self.repos.remove(name)
             self.events.remove(name)
             self.forget_certs(name)
