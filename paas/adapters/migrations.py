@@ -192,6 +192,14 @@ MIGRATIONS: list[Migration] = [
     """)),
     Migration("secrets at rest are private: PAAS_HOME 0700, the database, tokens, keys and "
               "backups 0600", lambda _db, ctx: make_private(ctx.home) and None),
+    # Dashboard sessions signed out before their idle end: a copied cookie stays dead after a
+    # restart. Rows go once `until` (the session's own end) has passed.
+    Migration("signed-out dashboard sessions", sql("""
+        CREATE TABLE signed_out (
+          sid TEXT PRIMARY KEY,
+          until REAL NOT NULL
+        );
+    """)),
 ]
 
 

@@ -128,6 +128,15 @@ class SqliteStore:
             db.executemany("DELETE FROM tokens WHERE name = ?", [(n,) for n in doomed])
             return doomed
 
+    def add_signed_out(self, sid: str, until: float) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM signed_out WHERE until < ?", (time.time(),))
+            db.execute("INSERT OR REPLACE INTO signed_out (sid, until) VALUES (?, ?)", (sid, until))
+
+    def is_signed_out(self, sid: str) -> bool:
+        with self._connect() as db:
+            return db.execute("SELECT 1 FROM signed_out WHERE sid = ?", (sid,)).fetchone() is not None
+
     def token_digests(self) -> dict[str, str]:
         with self._connect() as db:
             return {r["name"]: r["digest"] for r in db.execute("SELECT name, digest FROM tokens")}

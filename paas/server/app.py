@@ -42,6 +42,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     register_dashboard(app, settings)
 
+    @app.after_request
+    def no_store(response):
+        # API answers carry config values, tokens and logs: no cache keeps them.
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
     @app.errorhandler(PaasError)
     def paas_error(exc: PaasError):
         return jsonify(exc.to_dict()), exc.status
