@@ -156,3 +156,58 @@ def test_the_dashboard_hides_other_apps_from_an_app_token(api):
 
 def _token(api) -> str:
     return api.dev["Authorization"].removeprefix("Bearer ")
+
+
+def test_every_dashboard_page_of_another_app_is_404_for_an_app_token(api):
+    """The same rule over the dashboard's own routes, walked from its URL map."""
+    import re as _re
+
+    from tests.unit.test_dashboard import csrf_of, sign_in
+
+    sign_in(api, _token(api))
+    csrf = csrf_of(api.get("/apps/mine"))
+    seen = 0
+    for rule in api.application.url_map.iter_rules():
+        if rule.rule.startswith("/api/") or "<name>" not in rule.rule:
+            continue
+        path = _re.sub(r"<(?:int:)?(\w+)>", lambda m: "theirs" if m[1] == "name" else "1",
+                       rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            resp = api.open(path, method=method, data={"csrf_token": csrf, "key": "A",
+                                                      "value": "1", "confirm": "theirs"})
+            assert resp.status_code == 404, (method, rule.rule, resp.status_code)
+            seen += 1
+    assert seen >= 10
+    assert api.services.store.get_app("theirs") is not None
+    assert api.services.store.get_config("theirs") == {"SECRET": "theirs-secret"}
+
+
+def test_the_cli_makes_and_lists_scoped_tokens(tmp_path, capsys):
+    import httpx
+
+    from paas.cli.main import main
+
+    services = fake_services(tmp_path / "home")
+    admin = services.tokens.ensure_admin(services.settings.token_file)
+    services.apps.create("mine")
+    services.apps.create("theirs")
+    app = create_app(services.settings, services)
+
+    def paas(*argv, token=admin):
+        env = {"HOME": str(tmp_path / "user"), "PAAS_API_URL": "http://paas.test",
+               "PAAS_TOKEN": token, "PATH": "/usr/bin:/bin"}
+        code = main(list(argv), env=env, transport=httpx.WSGITransport(app=app))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, _ = paas("tokens:create", "dev", "--app", "mine")
+    assert code == 0
+    dev = out.strip()
+    listed = paas("tokens")[1]
+    assert any(line.split()[:3] == ["dev", "app", "mine"] for line in listed.splitlines())
+    listed_apps = paas("apps", token=dev)[1]
+    assert "mine" in listed_apps and "theirs" not in listed_apps
+    code, _, err = paas("config", "-a", "theirs", token=dev)
+    assert code == 1 and err == "paas: no such app: theirs\n"
+    code, _, err = paas("tokens:create", "more", "--admin", token=dev)
+    assert code == 1 and "only an admin token may" in err
