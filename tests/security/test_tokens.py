@@ -211,3 +211,25 @@ def test_the_cli_makes_and_lists_scoped_tokens(tmp_path, capsys):
     assert code == 1 and err == "paas: no such app: theirs\n"
     code, _, err = paas("tokens:create", "more", "--admin", token=dev)
     assert code == 1 and "only an admin token may" in err
+
+
+def test_tokens_made_before_roles_stay_admin_tokens(tmp_path):
+    """Upgrading must not lock the operator out: every token of older state could do
+    everything, and stays an admin token (revoke the ones that should not)."""
+    import sqlite3
+
+    from paas.adapters.migrations import MIGRATIONS, migrate
+    from paas.adapters.sqlite_store import SqliteStore
+    from paas.services.auth import Tokens, digest
+
+    home = tmp_path / "home"
+    home.mkdir()
+    step = next(i for i, m in enumerate(MIGRATIONS) if m.name.startswith("token roles"))
+    migrate(home / "paas.db", migrations=MIGRATIONS[:step])
+    db = sqlite3.connect(home / "paas.db")
+    db.execute("INSERT INTO tokens VALUES ('ci', ?, 1.0)", (digest("old-ci-token"),))
+    db.commit()
+    db.close()
+    tokens = Tokens(SqliteStore(home / "paas.db"))
+    who = tokens.authenticate("old-ci-token")
+    assert who is not None and who.admin and who.name == "ci"
