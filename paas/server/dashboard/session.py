@@ -111,7 +111,8 @@ def sign_in():
         if "token" in session and _problem() is None:
             return redirect(_safe_next(request.args.get("next")))
         return render_template("sign_in.html", next=request.args.get("next", ""))
-    name = services().tokens.identify(request.form.get("token", "").strip())
+    who = services().tokens.authenticate(request.form.get("token", "").strip())  # a use too
+    name = who.name if who is not None else None
     if name is None:
         flash("That token is not valid.", "error")
         return render_template("sign_in.html", next=request.form.get("next", "")), 401
