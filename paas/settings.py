@@ -56,6 +56,9 @@ class Settings:
     acme_http_port: int = 80  # where the ACME server validates HTTP-01 (the self-check too)
     acme_resolver: str = ""  # "host:port" of the DNS server the self-check asks; "": the system's
     api_host: str = ""  # the host name of the dashboard, API and git through the router
+    # The API and router run as Docker containers with a restart policy (paas.render.supervise);
+    # off: as processes on the host, started by `control up` (development, most tests).
+    supervise: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())
@@ -134,6 +137,7 @@ class Settings:
             acme_http_port=int(env.get("PAAS_ACME_HTTP_PORT") or 80),
             acme_resolver=env.get("PAAS_ACME_RESOLVER") or "",
             api_host=(env.get("PAAS_API_HOST") or "").lower().rstrip("."),
+            supervise=(env.get("PAAS_SUPERVISE") or "1") != "0",
         )
         if settings.api_host:
             try:
@@ -162,4 +166,5 @@ class Settings:
             "PAAS_ACME_EMAIL": self.acme_email, "PAAS_ACME_CA_BUNDLE": self.acme_ca_bundle,
             "PAAS_ACME_RESOLVER": self.acme_resolver,
             "PAAS_ACME_HTTP_PORT": str(self.acme_http_port), "PAAS_API_HOST": self.api_host,
+            "PAAS_SUPERVISE": "1" if self.supervise else "0",
         }
