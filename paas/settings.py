@@ -138,6 +138,8 @@ class Settings:
             acme_resolver=env.get("PAAS_ACME_RESOLVER") or "",
             api_host=(env.get("PAAS_API_HOST") or "").lower().rstrip("."),
             supervise=(env.get("PAAS_SUPERVISE") or "1") != "0",
+            **({"buildpacks_dir": Path(env["PAAS_BUILDPACKS_DIR"])}
+               if env.get("PAAS_BUILDPACKS_DIR") else {}),
         )
         if settings.api_host:
             try:
@@ -167,4 +169,5 @@ class Settings:
             "PAAS_ACME_RESOLVER": self.acme_resolver,
             "PAAS_ACME_HTTP_PORT": str(self.acme_http_port), "PAAS_API_HOST": self.api_host,
             "PAAS_SUPERVISE": "1" if self.supervise else "0",
+            "PAAS_BUILDPACKS_DIR": str(self.buildpacks_dir),
         }

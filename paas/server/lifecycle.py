@@ -95,7 +95,11 @@ def up(settings: Settings, stop_host_processes) -> bool:
     if router == "running" and conf_changed:
         supervisor.signal(render.container_name(inst, "router"), "HUP")
     api_name = render.container_name(inst, "api")
-    api = supervisor.ensure(render.api_spec(inst, *built["api"], mounts, settings.to_env(),
+    # Build containers bind the buildpacks from a host path: the API's copy lives in PAAS_HOME
+    # (the same path inside), one directory per API image, so a running build keeps its own.
+    buildpacks = _buildpacks(settings, built["api"][1])
+    env = {**settings.to_env(), "PAAS_BUILDPACKS_DIR": str(buildpacks)}
+    api = supervisor.ensure(render.api_spec(inst, *built["api"], mounts, env,
                                             settings.api_port, str(settings.logs_dir)))
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -107,10 +111,28 @@ def up(settings: Settings, stop_host_processes) -> bool:
         lines = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
         raise SystemExit(f"paas: the API did not answer within {START_TIMEOUT:.0f}s; container "
                          f"{api_name}:\n{supervisor.logs(api_name)}\n" + "\n".join(lines))
+    _prune_buildpacks(settings, buildpacks)  # the old API, whose builds used them, is gone
     for role, (ref, _) in built.items():
         supervisor.remove_images({"paas.instance": inst, "paas.role": f"control-{role}"}, ref)
     print(f"  router: {router}, api: {api} ({built['api'][0]})")
     return router != "running" or api != "running"
+
+
+def _buildpacks(settings: Settings, inputs: str) -> Path:
+    base = settings.home / "buildpacks"
+    target = base / inputs
+    if not target.exists():
+        staging = base / f".{inputs}.new"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(ROOT / "buildpacks", staging, symlinks=True)
+        os.replace(staging, target)
+    return target
+
+
+def _prune_buildpacks(settings: Settings, keep: Path) -> None:
+    for old in (settings.home / "buildpacks").iterdir():
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def down(settings: Settings) -> bool:
