@@ -86,10 +86,11 @@ class Supervisor:
 
     def ensure(self, spec: dict) -> str:
         """Make the container of `spec` run with its image: 'running' when it already did,
-        'started' when it was stopped (make down) or new, 'replaced' when its inputs changed."""
+        'started' when it was stopped (make down) or new, 'replaced' when its spec changed
+        (its image's inputs, settings, mounts: the paas.spec label)."""
         current = self.container(spec["name"])
         if current is not None:
-            same = current.labels.get("paas.inputs") == spec["labels"]["paas.inputs"]
+            same = current.labels.get("paas.spec") == spec["labels"]["paas.spec"]
             if same and current.status == "running":
                 return "running"
             if same:

@@ -17,6 +17,7 @@ the router's image and the source.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -95,16 +96,23 @@ class Mounts:
     files: tuple[str, ...] = ()  # CA bundles named by settings, read-only
 
 
+def with_spec_hash(spec: dict) -> dict:
+    """`spec` with a label hashing all of it: a container made from another spec (new image,
+    settings, mounts) is replaced by make up, an identical one left running."""
+    text = json.dumps({k: v for k, v in spec.items() if k != "labels"}, sort_keys=True)
+    return spec | {"labels": spec["labels"] | {"paas.spec": digest({"spec": text.encode()})}}
+
+
 def router_spec(instance: str, image: str, inputs: str, mounts: Mounts) -> dict:
     """The router: nginx in the foreground with the platform's own prefix (config, pid, logs and
     temp dirs stay on the host, so a new container serves the same apps and certificates)."""
     prefix = mounts.nginx_dir
-    return _common(instance, "router", image, inputs) | {
+    return with_spec_hash(_common(instance, "router", image, inputs) | {
         "command": ["nginx", "-p", prefix, "-c", f"{prefix}/nginx.conf",
                     "-e", f"{prefix}/logs/error.log", "-g", "daemon off;"],
         "volumes": {prefix: {"bind": prefix, "mode": "rw"},
                     mounts.certs_dir: {"bind": mounts.certs_dir, "mode": "ro"}},
-    }
+    })
 
 
 def api_spec(instance: str, image: str, inputs: str, mounts: Mounts, env: dict[str, str],
@@ -115,7 +123,7 @@ def api_spec(instance: str, image: str, inputs: str, mounts: Mounts, env: dict[s
                mounts.docker_socket: {"bind": "/var/run/docker.sock", "mode": "rw"}}
     for path in mounts.files:
         volumes.setdefault(path, {"bind": path, "mode": "ro"})
-    return _common(instance, "api", image, inputs) | {
+    return with_spec_hash(_common(instance, "api", image, inputs) | {
         "command": ["gunicorn", "--bind", f"0.0.0.0:{api_port}",
                     "--worker-class", "gthread", "--workers", "1", "--threads", "16",
                     "--timeout", "3600", "--graceful-timeout", "20",
@@ -127,7 +135,7 @@ def api_spec(instance: str, image: str, inputs: str, mounts: Mounts, env: dict[s
                         "DOCKER_HOST": "unix:///var/run/docker.sock"},
         "volumes": volumes,
         "working_dir": SRC,
-    }
+    })
 
 
 def _common(instance: str, role: str, image: str, inputs: str) -> dict:

@@ -49,6 +49,8 @@ def test_router_and_api_specs():
     mounts = render.Mounts(home="/srv/p", nginx_dir="/srv/p/nginx", certs_dir="/srv/p/certs",
                            docker_socket="/run/docker.sock", files=("/etc/ca.pem",))
     router = render.router_spec("i1", "paas-i1/router:abc", "abc", mounts)
+    spec_hash = router["labels"].pop("paas.spec")
+    assert len(spec_hash) == 16
     assert router == {
         "image": "paas-i1/router:abc", "name": "paas-i1-router",
         "labels": {"paas.instance": "i1", "paas.role": "control-router", "paas.inputs": "abc"},
@@ -71,6 +73,14 @@ def test_router_and_api_specs():
                                   "DOCKER_HOST": "unix:///var/run/docker.sock"}
     assert api["command"][:3] == ["gunicorn", "--bind", "0.0.0.0:7070"]
     assert api["restart_policy"] == {"Name": "unless-stopped"} and api["name"] == "paas-i1-api"
+    # Another setting, another spec: make up replaces the container; the same one leaves it.
+    again = render.api_spec("i1", "paas-i1/api:def", "def", mounts, {"PAAS_HOME": "/srv/p"},
+                            7070, "/srv/p/logs")
+    other = render.api_spec("i1", "paas-i1/api:def", "def", mounts,
+                            {"PAAS_HOME": "/srv/p", "PAAS_DRAIN_SECONDS": "3"}, 7070, "/srv/p/logs")
+    assert again["labels"]["paas.spec"] == api["labels"]["paas.spec"]
+    assert other["labels"]["paas.spec"] != api["labels"]["paas.spec"]
+    assert spec_hash != api["labels"]["paas.spec"]
 
 
 def test_input_hashes_change_only_with_their_inputs():
