@@ -15,8 +15,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Iterator
 
-from paas.adapters.migrations import migrate
+
 from paas.adapters.state_files import create_private
+from paas.adapters.migrations import migrate, state_version
 from paas.domain.certs import Cert, TlsOptions
 from paas.domain.access import TokenRecord
 from paas.domain.models import App, Build, Release
@@ -31,6 +32,11 @@ class SqliteStore:
         # The schema is the migrations' (paas.adapters.migrations): a fresh file gets all of
         # them, older state is backed up and brought forward, newer state is refused.
         migrate(self.path)
+
+    def schema_version(self) -> int:
+        """The schema version the state is at (PRAGMA user_version, set by the migrations)."""
+        with self._connect() as db:
+            return state_version(db)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

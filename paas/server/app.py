@@ -9,6 +9,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from paas import __version__
 from paas.bootstrap import Services, build_services
 from paas.errors import PaasError
 from paas.server.limits import LongRequests
@@ -41,6 +42,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from paas.server.dashboard import register as register_dashboard
 
     register_dashboard(app, settings)
+
+    @app.after_request
+    def version_header(resp):
+        # Every answer names the server's release, so the CLI can warn about a mismatch
+        # without an extra request.
+        resp.headers["Paas-Version"] = __version__
+        return resp
 
     @app.errorhandler(PaasError)
     def paas_error(exc: PaasError):

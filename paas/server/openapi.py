@@ -77,7 +77,9 @@ def _obj(required: tuple[str, ...] = (), **props) -> dict:
 
 
 OPERATIONS = [
-    Op("get", "/health", "Platform health (no token needed)"),
+    Op("get", "/health", "Platform health (no token needed): status, the server's release "
+                         "(version) and its state's schema version (state_version); every "
+                         "answer also names the release in a Paas-Version header"),
     Op("get", "/openapi.json", "This document"),
     Op("get", "/apps", "List apps"),
     Op("post", "/apps", "Create an app", 201, _obj(("name",), name=NAME), {"name": "hello"},
