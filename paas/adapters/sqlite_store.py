@@ -202,13 +202,16 @@ class SqliteStore:
             )
         return release
 
-    def fail_interrupted(self) -> int:
-        """Mark builds and releases left pending by a stopped control plane as failed."""
+    def fail_interrupted(self, app: str | None = None) -> int:
+        """Mark builds and releases left pending by a stopped control plane as failed (one
+        app's, or every app's)."""
+        which = "" if app is None else " AND app = ?"
+        args: tuple = () if app is None else (app,)
         with self._write() as db:
             builds = db.execute("UPDATE builds SET status = 'failed', finished_at = ? "
-                                "WHERE status = 'pending'", (time.time(),)).rowcount
+                                "WHERE status = 'pending'" + which, (time.time(), *args)).rowcount
             releases = db.execute("UPDATE releases SET status = 'failed' "
-                                  "WHERE status = 'pending'").rowcount
+                                  "WHERE status = 'pending'" + which, args).rowcount
         return builds + releases
 
     def set_release_status(self, app: str, version: int, status: str) -> None:

@@ -34,9 +34,20 @@ def _pid_alive(pid_file: Path) -> int | None:
     try:
         pid = int(pid_file.read_text().strip())
         os.kill(pid, 0)
-        return pid
     except (OSError, ValueError):
         return None
+    return None if _zombie(pid) else pid
+
+
+def _zombie(pid: int) -> bool:
+    """A killed daemon whose parent is an init that does not reap (some containers' PID 1)
+    stays a zombie: it answers kill(pid, 0) but is gone, and gunicorn would refuse to start
+    over its pid file ("Already running")."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
 def _healthy(settings: Settings) -> bool:
@@ -56,6 +67,8 @@ def start_api(settings: Settings) -> bool:
     if _pid_alive(_gunicorn_pid(settings)) and _healthy(settings):
         return False
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    if _pid_alive(_gunicorn_pid(settings)) is None:
+        _gunicorn_pid(settings).unlink(missing_ok=True)  # left by a killed API: not running
     gunicorn = Path(sys.executable).with_name("gunicorn")
     # One worker with threads: a build may run for minutes (a sync worker kills it at 30 s),
     # and per-app deploy locks live in that one process. Long-lived requests (log tails,
