@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paas.ports import Acme, CertFiles, Engine, Events, Probe, Proxy, Repos, SelfCheck, Store, X509
+from paas.ports import (Acme, CertFiles, DataEngine, Engine, Events, Probe, Proxy, Repos, SelfCheck,
+                        Store, X509)
 from paas.services.apps import Apps
 from paas.services.auth import Tokens
 from paas.services.builder import Builder
@@ -22,6 +23,7 @@ from paas.services.processes import Processes
 from paas.services.releases import Releases
 from paas.services.router import Router
 from paas.services.scheduler import Scheduler
+from paas.services.storage import Storage
 from paas.services.status import Status
 from paas.settings import Settings
 
@@ -44,11 +46,13 @@ class Services:
     repos: Repos
     proxy: Proxy
     certs: Certs
+    storage: Storage | None = None
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
          probe: Probe, events: Events, x509: X509 | None = None, cert_files: CertFiles | None = None,
-         self_check: SelfCheck | None = None, acme: Acme | None = None) -> Services:
+         self_check: SelfCheck | None = None, acme: Acme | None = None,
+         data: DataEngine | None = None) -> Services:
     """Without `acme` the platform has manual certificates only (as with PAAS_ACME_DIRECTORY
     empty); the certificate adapters default to the real ones (they touch only PAAS_HOME)."""
     from paas.adapters import x509_certs
@@ -67,17 +71,20 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
                   x509 or x509_certs, cert_files or Files(settings.certs_dir),
                   self_check or Check(settings.acme_resolver), events)
     domains.changed = certs.wake
+    storage = Storage(settings, store, engine, data, deployer) if data is not None else None
+    if storage is not None:
+        scheduler.before_start = storage.ensure
     return Services(
         settings=settings, store=store, tokens=Tokens(store), certs=certs,
         apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events,
-                  certs.remove_owner),
+                  certs.remove_owner, forget_data=storage.forget if storage else lambda app: None),
         deployer=deployer, releases=Releases(store, engine, deployer),
         processes=processes, status=Status(settings, store, processes, deployer),
         repos=repos, proxy=proxy,
         converger=Converger(store, engine, scheduler, deployer, router, proxy),
         logs=Logs(engine, scheduler, events), events=events,
         domains=domains,
-        builds=Builds(store, repos, deployer),
+        builds=Builds(store, repos, deployer), storage=storage,
     )
 
 
@@ -90,6 +97,7 @@ def build_services(settings: Settings) -> Services:
     from paas.adapters.nginx_proxy import NginxProxy
     from paas.adapters.sqlite_store import SqliteStore
     from paas.adapters.acme_client import AcmeClient
+    from paas.adapters.docker_data import DockerData
 
     settings.home.mkdir(parents=True, exist_ok=True)
     return wire(
@@ -102,4 +110,5 @@ def build_services(settings: Settings) -> Services:
         events=EventLog(settings.logs_dir / "apps"),
         acme=AcmeClient(settings.acme_directory, settings.acme_email, settings.acme_ca_bundle,
                         settings.certs_dir) if settings.acme_directory else None,
+        data=DockerData(),
     )

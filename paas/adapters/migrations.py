@@ -83,6 +83,13 @@ def _add_column(table: str, column: str, decl: str) -> Step:
     return step
 
 
+def _steps(*steps: Step) -> Step:
+    def step(db: sqlite3.Connection, ctx: Context) -> None:
+        for one in steps:
+            one(db, ctx)
+    return step
+
+
 # Version 1 is the schema of every state made before versions existed (CREATE ... IF NOT EXISTS
 # keeps such state as it is); later steps append. Never edit or reorder a released step.
 MIGRATIONS: list[Migration] = [
@@ -176,6 +183,19 @@ MIGRATIONS: list[Migration] = [
           hsts INTEGER NOT NULL DEFAULT 0
         );
     """)),
+    # An app's named volumes; path '' is unmounted (the data stays). Each release keeps the
+    # mounts it ran with ({name: path}), so a rollback brings them back as they were.
+    Migration("named volumes and the mounts each release ran with", _steps(
+        sql("""
+        CREATE TABLE volumes (
+          app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+          name TEXT NOT NULL,
+          path TEXT NOT NULL DEFAULT '',
+          created_at REAL NOT NULL,
+          PRIMARY KEY (app, name)
+        );
+        """),
+        _add_column("releases", "mounts", "TEXT NOT NULL DEFAULT '{}'"))),
 ]
 
 

@@ -37,6 +37,7 @@ class Release:
     created_at: float
     build_id: int | None = None
     healthchecks: dict = field(default_factory=dict)  # app.json checks, as domain.healthchecks.to_json
+    mounts: dict[str, str] = field(default_factory=dict)  # volume name -> path in every process
 
     @property
     def name(self) -> str:
