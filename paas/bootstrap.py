@@ -24,6 +24,8 @@ from paas.services.releases import Releases
 from paas.services.router import Router
 from paas.services.scheduler import Scheduler
 from paas.services.storage import Storage
+from paas.services.backups import Backups
+from paas.services.datastores import Datastores
 from paas.services.status import Status
 from paas.settings import Settings
 
@@ -47,6 +49,8 @@ class Services:
     proxy: Proxy
     certs: Certs
     storage: Storage | None = None
+    datastores: Datastores | None = None
+    backups: Backups | None = None
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
@@ -71,20 +75,30 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
                   x509 or x509_certs, cert_files or Files(settings.certs_dir),
                   self_check or Check(settings.acme_resolver), events)
     domains.changed = certs.wake
-    storage = Storage(settings, store, engine, data, deployer) if data is not None else None
-    if storage is not None:
+    releases = Releases(store, engine, deployer)
+    storage = datastores = backups = None
+    if data is not None:
+        storage = Storage(settings, store, engine, data, deployer)
         scheduler.before_start = storage.ensure
+        datastores = Datastores(settings, store, engine, data, releases, scheduler)
+        backups = Backups(settings, store, engine, data, datastores)
+
+    def forget_data(app: str) -> None:
+        if storage and datastores:
+            storage.forget(app)
+            datastores.forget_app(app)
     return Services(
         settings=settings, store=store, tokens=Tokens(store), certs=certs,
         apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events,
-                  certs.remove_owner, forget_data=storage.forget if storage else lambda app: None),
-        deployer=deployer, releases=Releases(store, engine, deployer),
+                  certs.remove_owner, forget_data=forget_data),
+        deployer=deployer, releases=releases,
         processes=processes, status=Status(settings, store, processes, deployer),
         repos=repos, proxy=proxy,
         converger=Converger(store, engine, scheduler, deployer, router, proxy),
         logs=Logs(engine, scheduler, events), events=events,
         domains=domains,
-        builds=Builds(store, repos, deployer), storage=storage,
+        builds=Builds(store, repos, deployer), storage=storage, datastores=datastores,
+        backups=backups,
     )
 
 

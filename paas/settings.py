@@ -56,6 +56,8 @@ class Settings:
     acme_http_port: int = 80  # where the ACME server validates HTTP-01 (the self-check too)
     acme_resolver: str = ""  # "host:port" of the DNS server the self-check asks; "": the system's
     api_host: str = ""  # the host name of the dashboard, API and git through the router
+    backup_hours: float = 24.0  # every datastore is backed up this often (0: never)
+    backup_keep: int = 7  # scheduled backups kept per datastore
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())
@@ -134,7 +136,11 @@ class Settings:
             acme_http_port=int(env.get("PAAS_ACME_HTTP_PORT") or 80),
             acme_resolver=env.get("PAAS_ACME_RESOLVER") or "",
             api_host=(env.get("PAAS_API_HOST") or "").lower().rstrip("."),
+            backup_hours=float(env.get("PAAS_BACKUP_HOURS") or 24),
+            backup_keep=int(env.get("PAAS_BACKUP_KEEP") or 7),
         )
+        if settings.backup_hours < 0 or settings.backup_keep < 1:
+            raise InvalidInput("PAAS_BACKUP_HOURS must be 0 (never) or more, PAAS_BACKUP_KEEP 1 or more")
         if settings.api_host:
             try:
                 validate_domain(settings.api_host)
@@ -162,4 +168,5 @@ class Settings:
             "PAAS_ACME_EMAIL": self.acme_email, "PAAS_ACME_CA_BUNDLE": self.acme_ca_bundle,
             "PAAS_ACME_RESOLVER": self.acme_resolver,
             "PAAS_ACME_HTTP_PORT": str(self.acme_http_port), "PAAS_API_HOST": self.api_host,
+            "PAAS_BACKUP_HOURS": str(self.backup_hours), "PAAS_BACKUP_KEEP": str(self.backup_keep),
         }

@@ -196,6 +196,26 @@ MIGRATIONS: list[Migration] = [
         );
         """),
         _add_column("releases", "mounts", "TEXT NOT NULL DEFAULT '{}'"))),
+    # Datastores (Postgres, Redis) and the apps linked to them. The password lives here only
+    # (paas.db is 0600 in a 0700 PAAS_HOME); a link remembers the config var it set.
+    Migration("datastores and their links to apps", sql("""
+        CREATE TABLE datastores (
+          name TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          version TEXT NOT NULL,
+          image TEXT NOT NULL,
+          password TEXT NOT NULL,
+          created_at REAL NOT NULL
+        );
+        CREATE TABLE datastore_links (
+          datastore TEXT NOT NULL REFERENCES datastores(name) ON DELETE CASCADE,
+          app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+          var TEXT NOT NULL,
+          created_at REAL NOT NULL,
+          PRIMARY KEY (datastore, app),
+          UNIQUE (app, var)
+        );
+    """)),
 ]
 
 

@@ -17,7 +17,7 @@ from typing import Iterator
 
 from paas.adapters.migrations import migrate
 from paas.domain.certs import Cert, TlsOptions
-from paas.domain.models import App, Build, Release
+from paas.domain.models import App, Build, Datastore, Link, Release
 from paas.errors import Conflict
 
 
@@ -284,6 +284,50 @@ class SqliteStore:
             return db.execute("DELETE FROM volumes WHERE app = ? AND name = ?",
                               (app, name)).rowcount > 0
 
+    # datastores and links
+    def add_datastore(self, ds: Datastore) -> None:
+        try:
+            with self._write() as db:
+                db.execute("INSERT INTO datastores (name, kind, version, image, password, "
+                           "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           (ds.name, ds.kind, ds.version, ds.image, ds.password, ds.created_at))
+        except sqlite3.IntegrityError:
+            raise Conflict(f"a service named {ds.name!r} already exists") from None
+
+    def get_datastore(self, name: str) -> Datastore | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM datastores WHERE name = ?", (name,)).fetchone()
+        return _datastore(row) if row else None
+
+    def list_datastores(self) -> list[Datastore]:
+        with self._connect() as db:
+            return [_datastore(r) for r in db.execute("SELECT * FROM datastores ORDER BY name")]
+
+    def delete_datastore(self, name: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM datastores WHERE name = ?", (name,))
+
+    def add_link(self, link: Link) -> None:
+        try:
+            with self._write() as db:
+                db.execute("INSERT INTO datastore_links (datastore, app, var, created_at) "
+                           "VALUES (?, ?, ?, ?)", (link.datastore, link.app, link.var, time.time()))
+        except sqlite3.IntegrityError:
+            raise Conflict(f"{link.datastore} is already linked to {link.app}, or {link.app} "
+                           f"already has a service as {link.var}") from None
+
+    def list_links(self, datastore: str | None = None, app: str | None = None) -> list[Link]:
+        with self._connect() as db:
+            rows = db.execute("SELECT datastore, app, var FROM datastore_links WHERE "
+                              "(? IS NULL OR datastore = ?) AND (? IS NULL OR app = ?) "
+                              "ORDER BY datastore, app", (datastore, datastore, app, app))
+            return [Link(r["datastore"], r["app"], r["var"]) for r in rows]
+
+    def delete_link(self, datastore: str, app: str) -> bool:
+        with self._write() as db:
+            return db.execute("DELETE FROM datastore_links WHERE datastore = ? AND app = ?",
+                              (datastore, app)).rowcount > 0
+
     # certificates and TLS options (owner: an app, or '' for the control plane)
     def list_certs(self, owner: str | None = None) -> list[Cert]:
         with self._connect() as db:
@@ -350,6 +394,11 @@ def _replace_mounts(db: sqlite3.Connection, app: str, mounts: dict[str, str]) ->
     db.executemany("INSERT INTO volumes (app, name, path, created_at) VALUES (?, ?, ?, ?) "
                    "ON CONFLICT (app, name) DO UPDATE SET path = excluded.path",
                    [(app, n, p, time.time()) for n, p in mounts.items()])
+
+
+def _datastore(row: sqlite3.Row) -> Datastore:
+    return Datastore(name=row["name"], kind=row["kind"], version=row["version"],
+                     image=row["image"], password=row["password"], created_at=row["created_at"])
 
 
 def _build(row: sqlite3.Row) -> Build:

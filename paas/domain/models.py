@@ -42,3 +42,22 @@ class Release:
     @property
     def name(self) -> str:
         return f"v{self.version}"
+
+
+@dataclass(frozen=True)
+class Datastore:
+    """A Postgres or Redis server (`paas services:*`); its password never leaves the platform
+    except in the URL a link sets."""
+    name: str
+    kind: str  # postgres, redis
+    version: str  # the server's major version, pinned by the image tag
+    image: str
+    password: str = field(repr=False)
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Link:
+    datastore: str
+    app: str
+    var: str  # the config var it set: DATABASE_URL, REDIS_URL or the one asked for
