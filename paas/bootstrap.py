@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from paas.ports import Acme, AppLock, CertFiles, Engine, Events, Probe, Proxy, Repos, SelfCheck, Store, X509
+from paas.ports import (Acme, AppLock, CertFiles, DataEngine, Engine, Events, Probe, Proxy, Repos,
+                        SelfCheck, Store, X509)
 from paas.services.apps import Apps
 from paas.services.auth import Tokens
 from paas.services.builder import Builder
@@ -24,6 +25,9 @@ from paas.services.recovery import Recovery
 from paas.services.releases import Releases
 from paas.services.router import Router
 from paas.services.scheduler import Scheduler
+from paas.services.storage import Storage
+from paas.services.backups import Backups
+from paas.services.datastores import Datastores
 from paas.services.status import Status
 from paas.settings import Settings
 
@@ -47,12 +51,16 @@ class Services:
     proxy: Proxy
     certs: Certs
     recovery: Recovery
+    storage: Storage | None = None
+    datastores: Datastores | None = None
+    backups: Backups | None = None
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
          probe: Probe, events: Events, x509: X509 | None = None, cert_files: CertFiles | None = None,
          self_check: SelfCheck | None = None, acme: Acme | None = None,
-         locks: Callable[[str], AppLock] | None = None) -> Services:
+         locks: Callable[[str], AppLock] | None = None,
+         data: DataEngine | None = None) -> Services:
     """Without `acme` the platform has manual certificates only (as with PAAS_ACME_DIRECTORY
     empty); the certificate adapters default to the real ones (they touch only PAAS_HOME)."""
     from paas.adapters import x509_certs
@@ -71,17 +79,30 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
                   x509 or x509_certs, cert_files or Files(settings.certs_dir),
                   self_check or Check(settings.acme_resolver), events)
     domains.changed = certs.wake
+    releases = Releases(store, engine, deployer)
+    storage = datastores = backups = None
+    if data is not None:
+        storage = Storage(settings, store, engine, data, deployer)
+        scheduler.before_start = storage.ensure
+        datastores = Datastores(settings, store, engine, data, releases, scheduler)
+        backups = Backups(settings, store, engine, data, datastores)
+
+    def forget_data(app: str) -> None:
+        if storage and datastores:
+            storage.forget(app)
+            datastores.forget_app(app)
     return Services(
         settings=settings, store=store, tokens=Tokens(store), certs=certs,
         apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events,
-                  certs.remove_owner),
-        deployer=deployer, releases=Releases(store, engine, deployer),
+                  certs.remove_owner, forget_data=forget_data),
+        deployer=deployer, releases=releases,
         processes=processes, status=Status(settings, store, processes, deployer),
         repos=repos, proxy=proxy,
         converger=Converger(store, engine, scheduler, deployer, router, proxy),
         logs=Logs(engine, scheduler, events), events=events,
         domains=domains,
-        builds=Builds(store, repos, deployer),
+        builds=Builds(store, repos, deployer), storage=storage, datastores=datastores,
+        backups=backups,
         recovery=Recovery(settings, store, engine, deployer.images, events, deployer.lock),
     )
 
@@ -96,6 +117,7 @@ def build_services(settings: Settings) -> Services:
     from paas.adapters.sqlite_store import SqliteStore
     from paas.adapters.acme_client import AcmeClient
     from paas.adapters.app_locks import AppLocks
+    from paas.adapters.docker_data import DockerData
 
     from paas.adapters.state_files import make_private
 
@@ -113,4 +135,5 @@ def build_services(settings: Settings) -> Services:
         acme=AcmeClient(settings.acme_directory, settings.acme_email, settings.acme_ca_bundle,
                         settings.certs_dir) if settings.acme_directory else None,
         locks=AppLocks(settings.home / "locks"),
+        data=DockerData(),
     )

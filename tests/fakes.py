@@ -281,10 +281,12 @@ def fake_services(home: Path, **overrides):
     from paas.adapters.sqlite_store import SqliteStore
     from paas.bootstrap import wire
     from paas.settings import Settings
+    from tests.fakes_data import FakeData
 
     settings = Settings(home=home, instance="t1", http_port=8080, drain_seconds=0)
     parts = dict(store=SqliteStore(settings.db_path), engine=FakeEngine(), repos=FakeRepos(home),
-                 proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"))
+                 proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"),
+                 data=FakeData())
     parts.update(overrides)
     return wire(settings, **parts)
 

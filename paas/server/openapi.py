@@ -156,6 +156,15 @@ OPERATIONS = [
     Op("delete", "/tokens/{name}", "Revoke a token and every token it made (not the admin "
        "token, not the caller's own; admin only)", errors=("403",)),
     Op("get", "/token", "The calling token: its name, role and apps"),
+    Op("get", "/apps/{name}/storage", "The app's named volumes and where each is mounted"),
+    Op("post", "/apps/{name}/storage/mounts", "Mount a named volume (NAME:/path) in every "
+       "process: a new release, as a config change is", 201,
+       _obj(("mount",), mount={"type": "string"}), {"mount": "uploads:/app/uploads"},
+       streams=True, errors=("409",)),
+    Op("delete", "/apps/{name}/storage/mounts/{volume}", "Unmount a volume (its data stays): a "
+       "new release", streams=True),
+    Op("delete", "/apps/{name}/storage/{volume}", "Destroy an unmounted volume and its data "
+       "(?confirm=APP)", query={"confirm": {"type": "string"}}, errors=("409",)),
 ]
 
 

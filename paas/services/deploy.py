@@ -76,14 +76,17 @@ class Deployer:
     def release_and_deploy(self, app: str, *, image: str, processes: dict[str, str], commit: str,
                            description: str, created_by: str, on_line: LineWriter,
                            build_id: int | None = None, config: dict[str, str] | None = None,
-                           healthchecks: dict | None = None) -> Release:
+                           healthchecks: dict | None = None,
+                           mounts: dict[str, str] | None = None) -> Release:
         """Record release vN and make it the running one; returns it as stored then (succeeded).
-        The caller holds `lock(app)`. With `config`, that becomes the app's config; it is
-        restored if the deploy fails."""
+        The caller holds `lock(app)`. With `config`, that becomes the app's config; with
+        `mounts`, the app's volume mounts; either is restored if the deploy fails."""
         config_before = self.store.get_config(app)
+        mounts_before = self.store.get_mounts(app)
         release = self.store.create_release(
             app, image=image, processes=processes, commit=commit, description=description,
             created_by=created_by, build_id=build_id, config=config, healthchecks=healthchecks,
+            mounts=mounts,
         )
         try:
             self._release_phase(release, on_line)
@@ -91,6 +94,8 @@ class Deployer:
         except DeployFailed:
             if config is not None:
                 self.store.replace_config(app, config_before)
+            if mounts is not None:
+                self.store.replace_mounts(app, mounts_before)
             raise
         self.images.collect(app)
         return replace(release, status="succeeded")
