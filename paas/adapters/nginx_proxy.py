@@ -139,6 +139,12 @@ class NginxProxy:
     def remove_platform(self, name: str) -> None:
         self._remove(self.platform_file(name))
 
+    def reopen_logs(self) -> None:
+        """Workers reopen their log files (after the metrics collector renamed one)."""
+        pid = self.pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGUSR1)
+
     def stop(self) -> None:
         pid = self.pid()
         if pid is not None:
