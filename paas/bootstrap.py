@@ -18,6 +18,7 @@ from paas.services.deploy import Deployer
 from paas.services.domains import Domains
 from paas.services.images import ImageCollector
 from paas.services.logs import Logs
+from paas.services.metrics import ContainerStats, Metrics, access_log_dir
 from paas.services.processes import Processes
 from paas.services.releases import Releases
 from paas.services.router import Router
@@ -44,16 +45,20 @@ class Services:
     repos: Repos
     proxy: Proxy
     certs: Certs
+    metrics: Metrics | None = None
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
          probe: Probe, events: Events, x509: X509 | None = None, cert_files: CertFiles | None = None,
-         self_check: SelfCheck | None = None, acme: Acme | None = None) -> Services:
+         self_check: SelfCheck | None = None, acme: Acme | None = None,
+         stats: ContainerStats | None = None) -> Services:
     """Without `acme` the platform has manual certificates only (as with PAAS_ACME_DIRECTORY
     empty); the certificate adapters default to the real ones (they touch only PAAS_HOME)."""
     from paas.adapters import x509_certs
     from paas.adapters.cert_files import CertFiles as Files
     from paas.adapters.self_check import SelfCheck as Check
+    from paas.adapters.access_logs import AccessLogs
+    from paas.adapters.metrics_store import MetricsStore
 
     on = acme is not None and acme.enabled()
     router = Router(settings, proxy, store, (acme.thumbprint if on else lambda: None))
@@ -78,6 +83,10 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
         logs=Logs(engine, scheduler, events), events=events,
         domains=domains,
         builds=Builds(store, repos, deployer),
+        # Request figures from the router's access logs, container figures from `stats`
+        # (none: no container figures, as in tests without Docker).
+        metrics=Metrics(settings, store, MetricsStore(settings.db_path),
+                        AccessLogs(access_log_dir(settings), proxy.reopen_logs), stats),
     )
 
 
@@ -91,11 +100,14 @@ def build_services(settings: Settings) -> Services:
     from paas.adapters.sqlite_store import SqliteStore
     from paas.adapters.acme_client import AcmeClient
 
+    from paas.adapters.docker_stats import DockerStats
+
     settings.home.mkdir(parents=True, exist_ok=True)
+    engine = DockerEngine()
     return wire(
         settings,
         store=SqliteStore(settings.db_path),
-        engine=DockerEngine(),
+        engine=engine, stats=DockerStats(engine.client, settings.instance),
         repos=GitRepos(settings.repos_dir),
         proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin),
         probe=HttpProbe(settings.bind_host),
