@@ -1,14 +1,16 @@
 """Reads the apps' JSON access logs that nginx writes (issue 15), incrementally, and rotates them.
 
 A read position is (inode, byte offset): it survives a rename, so rotation is "rename the file
-to `<name>.1`, ask nginx to reopen its logs"; the next read finishes `<name>.1` from the stored
-offset, then goes on with the new file from 0, and the file after that deletes `<name>.1`.
+to `<name>.1`, ask nginx to reopen its logs"; the next reads finish `<name>.1` from the stored
+offset until it has been quiet for `settle` seconds, then go on with the new file from 0, and
+the file after that deletes `<name>.1`.
 Only complete lines are returned: a line nginx has half written waits for the next read.
 Files are opened without following links (the directory is the router's own, not an app's).
 """
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -17,6 +19,9 @@ from paas.domain.metrics import access_log_name, complete_lines
 
 READ_LIMIT = 8 * 1024 * 1024  # per app per read: a backlog is worked off over several cycles
 ROTATE_AT = 16 * 1024 * 1024
+# After a reload, old workers write their buffered lines to the renamed file as they exit (at
+# most nginx's worker_shutdown_timeout, 30 s, later): it is read until it has been quiet this long.
+SETTLE = 35.0
 
 
 @dataclass
@@ -27,11 +32,13 @@ class Chunk:
 
 class AccessLogs:
     def __init__(self, directory: Path, reopen: Callable[[], None],
-                 rotate_at: int = ROTATE_AT, read_limit: int = READ_LIMIT) -> None:
+                 rotate_at: int = ROTATE_AT, read_limit: int = READ_LIMIT,
+                 settle: float = SETTLE) -> None:
         self.directory = Path(directory)
         self.reopen = reopen  # makes the router write to a fresh file after a rename
         self.rotate_at = rotate_at
         self.read_limit = read_limit
+        self.settle = settle
 
     def path(self, app: str) -> Path:
         return self.directory / access_log_name(app)
@@ -45,7 +52,7 @@ class AccessLogs:
             lines, offset = _read_from(rotated, offset, self.read_limit)
             chunk.lines += lines
             chunk.position = (inode, offset)
-            if offset < _size(rotated):
+            if offset < _size(rotated) or time.time() - _mtime(rotated) < self.settle:
                 return chunk  # more of the old file first, at the next read
             inode, offset = 0, 0  # done with it: on to the new file
         now = _inode(current)
@@ -86,6 +93,13 @@ def _size(path: Path) -> int:
         return os.lstat(path).st_size
     except FileNotFoundError:
         return 0
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return os.lstat(path).st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def _read_from(path: Path, offset: int, limit: int) -> tuple[list[bytes], int]:

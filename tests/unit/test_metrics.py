@@ -95,7 +95,7 @@ def test_nginx_files_carry_the_json_format_and_a_buffered_per_app_log(tmp_path):
 @pytest.fixture
 def logs(tmp_path):
     reopened = []
-    reader = AccessLogs(tmp_path, reopen=lambda: reopened.append(1), rotate_at=400)
+    reader = AccessLogs(tmp_path, reopen=lambda: reopened.append(1), rotate_at=400, settle=0)
     reader.reopened = reopened
     return reader
 
@@ -232,3 +232,17 @@ def test_since_takes_only_the_known_windows(store, logs):
         collector(store, logs, T0, "shop").series("shop", "2d")
     assert metric_series.SINCE["24h"] == 86_400
 
+
+
+def test_a_renamed_log_is_read_until_old_workers_are_done_with_it(tmp_path):
+    logs = AccessLogs(tmp_path, reopen=lambda: None, rotate_at=100, settle=60)
+    append(logs.path("shop"), line(T0), line(T0 + 1))
+    chunk = logs.read("shop", None)
+    logs.tidy("shop", chunk.position)
+    append(logs.path("shop"), line(T0 + 3))
+    rotated = logs.path("shop").with_name(logs.path("shop").name + ".1")
+    append(rotated, line(T0 + 2))  # an old worker, exiting, flushes its buffer
+    later = logs.read("shop", chunk.position)
+    assert later.lines == [line(T0 + 2)]  # the new file waits: the old one was written just now
+    os.utime(rotated, (T0, T0))
+    assert logs.read("shop", later.position).lines == [line(T0 + 3)]
