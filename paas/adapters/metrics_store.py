@@ -53,25 +53,25 @@ class MetricsStore:
                              (app,)).fetchone()
         return (int(row[0]), int(row[1])) if row else None
 
+    def log_positions(self) -> dict[str, tuple[int, int]]:
+        with self._read() as db:
+            found = db.execute("SELECT app, inode, offset FROM metrics_log_offsets").fetchall()
+        return {r[0]: (int(r[1]), int(r[2])) for r in found}
+
     def add_requests(self, app: str, rows: dict[int, MinuteRow],
                      position: tuple[int, int]) -> None:
         """Add `rows` to the stored minutes and move the read position, atomically."""
+        self.add_requests_batch([(app, rows, position)])
+
+    def add_requests_batch(self, batch: list[tuple[str, dict[int, MinuteRow],
+                                                   tuple[int, int]]]) -> None:
+        """Several apps' rows and positions in one transaction (one commit per pass)."""
         with self._write() as db:
-            for minute, row in rows.items():
-                old = _request_row(db.execute(
-                    f"SELECT requests, {_STATUS_COLS}, bytes, total_hist, upstream_hist, "
-                    "total_max, upstream_max FROM metrics_requests WHERE app = ? AND minute = ?",
-                    (app, minute)).fetchone())
-                new = old.add(row) if old else row
-                db.execute(
-                    f"INSERT OR REPLACE INTO metrics_requests (app, minute, requests, "
-                    f"{_STATUS_COLS}, bytes, total_hist, upstream_hist, total_max, upstream_max)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (app, minute, new.requests, *(new.status[c] for c in STATUS_CLASSES),
-                     new.bytes, encode_hist(new.total), encode_hist(new.upstream),
-                     new.total_max, new.upstream_max))
-            db.execute("INSERT OR REPLACE INTO metrics_log_offsets (app, inode, offset) "
-                       "VALUES (?, ?, ?)", (app, *position))
+            for app, rows, position in batch:
+                for minute, row in rows.items():
+                    _merge_row(db, app, minute, row)
+                db.execute("INSERT OR REPLACE INTO metrics_log_offsets (app, inode, offset) "
+                           "VALUES (?, ?, ?)", (app, *position))
 
     def requests(self, app: str, since: int) -> dict[int, MinuteRow]:
         with self._read() as db:
@@ -135,6 +135,20 @@ class MetricsStore:
                 "SELECT coalesce(sum(length(app) + length(process) + 8 * 8), 0) "
                 "FROM metrics_processes WHERE app = ?", (app,)).fetchone()
         return int(row[0]) + int(procs[0])
+
+
+def _merge_row(db: sqlite3.Connection, app: str, minute: int, row: MinuteRow) -> None:
+    old = _request_row(db.execute(
+        f"SELECT requests, {_STATUS_COLS}, bytes, total_hist, upstream_hist, total_max, "
+        "upstream_max FROM metrics_requests WHERE app = ? AND minute = ?",
+        (app, minute)).fetchone())
+    new = old.add(row) if old else row
+    db.execute(
+        f"INSERT OR REPLACE INTO metrics_requests (app, minute, requests, {_STATUS_COLS}, bytes, "
+        "total_hist, upstream_hist, total_max, upstream_max) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (app, minute, new.requests, *(new.status[c] for c in STATUS_CLASSES), new.bytes,
+         encode_hist(new.total), encode_hist(new.upstream), new.total_max, new.upstream_max))
 
 
 def _request_row(row) -> MinuteRow | None:

@@ -8,6 +8,7 @@ whatever its traffic. A percentile is reported as the upper bound of the bucket 
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -29,10 +30,7 @@ def empty_hist() -> list[int]:
 
 
 def bucket_of(seconds: float) -> int:
-    for i, bound in enumerate(BUCKETS):
-        if seconds <= bound:
-            return i
-    return len(BUCKETS) - 1
+    return bisect_left(BUCKETS, seconds)  # the first bound >= seconds
 
 
 @dataclass
@@ -67,13 +65,25 @@ class Request:
     bytes: int
 
 
+FIELDS = (b"t", b"s", b"rt", b"ut", b"b")  # the log_format's keys, in its order
+
+
 def parse_line(line: bytes) -> Request | None:
     """One line of the `paas_metrics` log_format, or None when it is not one (skipped)."""
+    parts = line.split(b'"')
     try:
-        data = json.loads(line)
-        return Request(at=float(data["t"]), status=int(data["s"]), total=float(data["rt"]),
-                       upstream=upstream_seconds(str(data["ut"])), bytes=int(data["b"]))
-    except (ValueError, KeyError, TypeError):
+        # The format's exact shape, read without a JSON parser (the collector's main cost);
+        # anything else goes through one.
+        if len(parts) == 21 and parts[1:18:4] == list(FIELDS):
+            t, s, rt, ut, b = (parts[i] for i in (3, 7, 11, 15, 19))
+        else:
+            data = json.loads(line)
+            t, s, rt, ut, b = (str(data[k.decode()]).encode() for k in FIELDS)
+        upstream = (None if ut == b"-" else float(ut)) if b"," not in ut and b":" not in ut \
+            else upstream_seconds(ut.decode())
+        return Request(at=float(t), status=int(s), total=float(rt), upstream=upstream,
+                       bytes=int(b))
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

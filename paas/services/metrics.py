@@ -44,8 +44,11 @@ class AccessLogs(Protocol):
 
 class MetricsStore(Protocol):
     def log_position(self, app: str) -> tuple[int, int] | None: ...
+    def log_positions(self) -> dict[str, tuple[int, int]]: ...
     def add_requests(self, app: str, rows: dict[int, MinuteRow],
                      position: tuple[int, int]) -> None: ...
+    def add_requests_batch(self, batch: list[tuple[str, dict[int, MinuteRow],
+                                                   tuple[int, int]]]) -> None: ...
     def requests(self, app: str, since: int) -> dict[int, MinuteRow]: ...
     def request_totals(self, since: int) -> dict[str, tuple[int, int]]: ...
     def add_processes(self, rows: list[ProcessMinute]) -> None: ...
@@ -87,13 +90,27 @@ class Metrics:
         self.metrics.add_processes(rows)
         return len(rows)
 
-    def collect_once(self) -> None:
-        apps = [a.name for a in self.store.list_apps()]
+    def collect_all(self, apps: list[str]) -> int:
+        """Every app's new lines, stored in one transaction (one commit per pass, whatever
+        the number of apps); returns the lines read."""
+        positions = self.metrics.log_positions()
+        batch = []
         for app in apps:
             try:
-                self.collect_requests(app)
+                chunk = self.logs.read(app, positions.get(app))
             except OSError:
                 log.exception("reading the access log of %s failed; trying again", app)
+                continue
+            if chunk.lines or chunk.position != positions.get(app):
+                batch.append((app, aggregate(chunk.lines), chunk.position, len(chunk.lines)))
+        self.metrics.add_requests_batch([(app, rows, pos) for app, rows, pos, _ in batch])
+        for app, _, position, _ in batch:
+            self.logs.tidy(app, position)
+        return sum(n for *_, n in batch)
+
+    def collect_once(self) -> None:
+        apps = [a.name for a in self.store.list_apps()]
+        self.collect_all(apps)
         self.record_processes()
         self.metrics.prune(minute_of(self.clock() - RETENTION), set(apps))
 
