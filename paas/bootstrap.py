@@ -20,6 +20,7 @@ from paas.services.deploy import Deployer
 from paas.services.domains import Domains
 from paas.services.images import ImageCollector
 from paas.services.logs import Logs
+from paas.services.metrics import ContainerStats, Metrics, access_log_dir
 from paas.services.processes import Processes
 from paas.services.recovery import Recovery
 from paas.services.releases import Releases
@@ -54,18 +55,22 @@ class Services:
     storage: Storage | None = None
     datastores: Datastores | None = None
     backups: Backups | None = None
+    metrics: Metrics | None = None
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
          probe: Probe, events: Events, x509: X509 | None = None, cert_files: CertFiles | None = None,
          self_check: SelfCheck | None = None, acme: Acme | None = None,
          locks: Callable[[str], AppLock] | None = None,
-         data: DataEngine | None = None) -> Services:
+         data: DataEngine | None = None,
+         stats: ContainerStats | None = None) -> Services:
     """Without `acme` the platform has manual certificates only (as with PAAS_ACME_DIRECTORY
     empty); the certificate adapters default to the real ones (they touch only PAAS_HOME)."""
     from paas.adapters import x509_certs
     from paas.adapters.cert_files import CertFiles as Files
     from paas.adapters.self_check import SelfCheck as Check
+    from paas.adapters.access_logs import AccessLogs
+    from paas.adapters.metrics_store import MetricsStore
 
     on = acme is not None and acme.enabled()
     router = Router(settings, proxy, store, (acme.thumbprint if on else lambda: None))
@@ -104,6 +109,10 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
         builds=Builds(store, repos, deployer), storage=storage, datastores=datastores,
         backups=backups,
         recovery=Recovery(settings, store, engine, deployer.images, events, deployer.lock),
+        # Request figures from the router's access logs, container figures from `stats`
+        # (none: no container figures, as in tests without Docker).
+        metrics=Metrics(settings, store, MetricsStore(settings.db_path),
+                        AccessLogs(access_log_dir(settings), proxy.reopen_logs), stats),
     )
 
 
@@ -119,14 +128,16 @@ def build_services(settings: Settings) -> Services:
     from paas.adapters.app_locks import AppLocks
     from paas.adapters.docker_data import DockerData
 
+    from paas.adapters.docker_stats import DockerStats
     from paas.adapters.state_files import make_private
 
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     make_private(settings.home)  # secrets at rest, whoever made the files
+    engine = DockerEngine()
     return wire(
         settings,
         store=SqliteStore(settings.db_path),
-        engine=DockerEngine(),
+        engine=engine, stats=DockerStats(engine.client, settings.instance),
         repos=GitRepos(settings.repos_dir),
         proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin,
                          may_start=not settings.supervise),

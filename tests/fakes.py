@@ -223,6 +223,9 @@ class FakeProxy:
     def remove_platform(self, name):
         self.files.pop(f"platform:{name}", None)
 
+    def reopen_logs(self):
+        self.reopened = getattr(self, "reopened", 0) + 1
+
 
 @dataclass
 class FakeRepos:

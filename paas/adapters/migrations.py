@@ -232,6 +232,39 @@ MIGRATIONS: list[Migration] = [
           UNIQUE (app, var)
         );
     """)),
+    # Issue 15: per-minute request rows (histograms as comma-joined bucket counts, see
+    # paas.domain.metrics), where each app's access log was read up to (committed with the rows
+    # it produced), and per-minute container figures per process type. 24 h kept.
+    Migration("per-minute request and container metrics", sql("""
+        CREATE TABLE metrics_requests (
+          app TEXT NOT NULL,
+          minute INTEGER NOT NULL,
+          requests INTEGER NOT NULL,
+          s1xx INTEGER NOT NULL, s2xx INTEGER NOT NULL, s3xx INTEGER NOT NULL,
+          s4xx INTEGER NOT NULL, s5xx INTEGER NOT NULL,
+          bytes INTEGER NOT NULL,
+          total_hist TEXT NOT NULL, upstream_hist TEXT NOT NULL,
+          total_max REAL NOT NULL, upstream_max REAL NOT NULL,
+          PRIMARY KEY (app, minute)
+        ) WITHOUT ROWID;
+        CREATE TABLE metrics_log_offsets (
+          app TEXT PRIMARY KEY,
+          inode INTEGER NOT NULL,
+          offset INTEGER NOT NULL
+        );
+        CREATE TABLE metrics_processes (
+          app TEXT NOT NULL,
+          minute INTEGER NOT NULL,
+          process TEXT NOT NULL,
+          cpu_sum REAL NOT NULL,
+          samples INTEGER NOT NULL,
+          mem_max INTEGER NOT NULL,
+          mem_limit INTEGER NOT NULL,
+          restarts INTEGER NOT NULL,
+          oom_kills INTEGER NOT NULL,
+          PRIMARY KEY (app, minute, process)
+        ) WITHOUT ROWID;
+    """)),
 ]
 
 

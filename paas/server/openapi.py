@@ -119,6 +119,11 @@ OPERATIONS = [
     Op("get", "/apps/{name}/logs", "Logs; with tail=1 a live text/plain stream", text=True,
        query={"lines": {"type": "integer", "minimum": 1, "maximum": 10000},
               "tail": {"type": "string", "enum": ["0", "1", "true", "false"]}}),
+    Op("get", "/apps/{name}/metrics", "Per-minute requests, responses by status class, "
+                                      "p50/p95/p99 latency (total and upstream, ms), per process "
+                                      "type CPU %, memory and limit, restarts, OOM kills, and "
+                                      "the releases made in the window",
+       query={"since": {"type": "string", "enum": ["5m", "15m", "1h", "6h", "24h"]}}),
     Op("get", "/apps/{name}/domains", "Host names the app is served at"),
     Op("post", "/apps/{name}/domains", "Add a domain", 201,
        _obj(("domain",), domain={"type": "string"}), {"domain": "www.example.test"},
