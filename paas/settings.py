@@ -63,6 +63,11 @@ class Settings:
     api_streams: int = 64  # long-lived requests (log tails, streams, pushes) served at once
     firewall: bool = True  # PAAS_FIREWALL: the iptables chain that walls containers off the host
     default_memory: str = DEFAULT_MEMORY  # PAAS_DEFAULT_MEMORY: app containers without a limit
+    # The API and router run as Docker containers with a restart policy (paas.render.supervise);
+    # off: as processes on the host, started by `control up` (development, most tests).
+    supervise: bool = False
+    backup_hours: float = 24.0  # every datastore is backed up this often (0: never)
+    backup_keep: int = 7  # scheduled backups kept per datastore
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())
@@ -166,7 +171,14 @@ class Settings:
                                      1, 1000),
             firewall=(env.get("PAAS_FIREWALL") or "on").lower() not in ("0", "off", "false", "no"),
             default_memory=(env.get("PAAS_DEFAULT_MEMORY") or DEFAULT_MEMORY).lower(),
+            supervise=(env.get("PAAS_SUPERVISE") or "1") != "0",
+            **({"buildpacks_dir": Path(env["PAAS_BUILDPACKS_DIR"])}
+               if env.get("PAAS_BUILDPACKS_DIR") else {}),
+            backup_hours=float(env.get("PAAS_BACKUP_HOURS") or 24),
+            backup_keep=int(env.get("PAAS_BACKUP_KEEP") or 7),
         )
+        if settings.backup_hours < 0 or settings.backup_keep < 1:
+            raise InvalidInput("PAAS_BACKUP_HOURS must be 0 (never) or more, PAAS_BACKUP_KEEP 1 or more")
         if settings.api_host:
             try:
                 validate_domain(settings.api_host)
@@ -202,6 +214,9 @@ class Settings:
             "PAAS_API_STREAMS": str(self.api_streams),
             "PAAS_FIREWALL": "on" if self.firewall else "off",
             "PAAS_DEFAULT_MEMORY": self.default_memory,
+            "PAAS_SUPERVISE": "1" if self.supervise else "0",
+            "PAAS_BUILDPACKS_DIR": str(self.buildpacks_dir),
+            "PAAS_BACKUP_HOURS": str(self.backup_hours), "PAAS_BACKUP_KEEP": str(self.backup_keep),
         }
 
 

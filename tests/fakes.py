@@ -223,6 +223,9 @@ class FakeProxy:
     def remove_platform(self, name):
         self.files.pop(f"platform:{name}", None)
 
+    def reopen_logs(self):
+        self.reopened = getattr(self, "reopened", 0) + 1
+
 
 @dataclass
 class FakeRepos:
@@ -281,10 +284,12 @@ def fake_services(home: Path, **overrides):
     from paas.adapters.sqlite_store import SqliteStore
     from paas.bootstrap import wire
     from paas.settings import Settings
+    from tests.fakes_data import FakeData
 
     settings = Settings(home=home, instance="t1", http_port=8080, drain_seconds=0)
     parts = dict(store=SqliteStore(settings.db_path), engine=FakeEngine(), repos=FakeRepos(home),
-                 proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"))
+                 proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"),
+                 data=FakeData())
     parts.update(overrides)
     return wire(settings, **parts)
 

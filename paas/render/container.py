@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from paas.domain.models import Release
 from paas.domain.resources import docker_args
 from paas.render.build import ENV_DIR, RESULT_DIR
+from paas.render.volumes import mount_volumes
 
 APP_PORT = 5000
 APP_USER = "1000:1000"
@@ -142,6 +143,8 @@ def process_spec(*, instance: str, release: Release, process: str, index: int, n
         del spec["working_dir"]  # the image's WORKDIR
         if spec["command"] is None:
             del spec["command"]
+    if release.mounts:
+        spec["volumes"] = mount_volumes(instance, release.app, release.mounts)
     env["DYNO"] = f"{process}.{index}"
     if process == "web":
         env["PORT"] = str(facts.port)

@@ -9,6 +9,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from paas import __version__
 from paas.bootstrap import Services, build_services
 from paas.errors import PaasError
 from paas.server.limits import LongRequests
@@ -30,12 +31,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from paas.server.api import certs as certs_api
     from paas.server.api import domains as domains_api
     from paas.server.api import logs as logs_api
+    from paas.server.api import metrics as metrics_api
     from paas.server.api import processes as processes_api
     from paas.server.api import releases as releases_api
     from paas.server.api import tokens as tokens_api
+    from paas.server.api import storage as storage_api
 
     for module in (meta_api, apps_api, releases_api, processes_api, logs_api, domains_api,
-                   builds_api, tokens_api, certs_api):
+                   builds_api, tokens_api, certs_api, storage_api, metrics_api):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
 
     from paas.server.dashboard import register as register_dashboard
@@ -43,11 +46,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     register_dashboard(app, settings)
 
     @app.after_request
-    def no_store(response):
+    def headers(resp):
+        # Every answer names the server's release, so the CLI can warn about a mismatch
+        # without an extra request.
+        resp.headers["Paas-Version"] = __version__
         # API answers carry config values, tokens and logs: no cache keeps them.
         if request.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
 
     @app.errorhandler(PaasError)
     def paas_error(exc: PaasError):

@@ -5,8 +5,10 @@ import time
 from typing import Callable
 
 from paas.domain.certs import CONTROL, routes, serving
+from paas.domain.metrics import access_log_name
 from paas.ports import Proxy, Store
 from paas.render.nginx import render_app, render_control
+from paas.services.metrics import access_log_dir
 from paas.settings import Settings
 
 CONTROL_FILE = "control"
@@ -32,7 +34,8 @@ class Router:
         return render_app(app=app, server_names=names, upstreams=upstreams,
                           http_port=self.settings.http_port, https_port=self.settings.https_port,
                           routes=routes(names, self.store.list_certs(app), options, time.time()),
-                          hsts=options.hsts, thumbprint=self.thumbprint())
+                          hsts=options.hsts, thumbprint=self.thumbprint(),
+                          access_log=str(access_log_dir(self.settings) / access_log_name(app)))
 
     def render_control(self) -> str | None:
         """The control plane's server blocks at PAAS_API_HOST, or None when it is not set."""

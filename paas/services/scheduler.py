@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from paas.domain.models import Release
 from paas.errors import DeployFailed
@@ -63,6 +64,9 @@ class Scheduler:
         self._retiring: list[threading.Thread] = []
         # Containers draining before their stop: still running, but no longer part of the app.
         self._draining: set[str] = set()
+        # Run before a release's containers start (bootstrap wires Storage.ensure: the
+        # release's volumes exist, owned by its user).
+        self.before_start: Callable[[Release, ImageFacts], None] = lambda release, facts: None
 
     def processes_of(self, app: str) -> list[ContainerState]:
         """Every process container of the app, stopped ones included (their logs stay)."""
@@ -109,6 +113,7 @@ class Scheduler:
         self.check_platform_cap(len(slots))
         self.ensure_network(release.app)
         facts = self.facts(release)
+        self.before_start(release, facts)
         try:
             for process, index in slots:
                 spec = process_spec(instance=self.settings.instance, release=release,
@@ -130,9 +135,11 @@ class Scheduler:
         """A one-off container of the release with its config; its exit status (124 when it
         was stopped at `timeout` seconds)."""
         self.ensure_network(release.app)
+        facts = self.facts(release)
+        self.before_start(release, facts)
         spec = oneoff_spec(instance=self.settings.instance, release=release, command=command,
                            nonce=secrets.token_hex(3), resources=self.resources(limits, "run"),
-                           facts=self.facts(release))
+                           facts=facts)
         return self.engine.run_once(spec, on_line, timeout=timeout)
 
     def resources(self, limits: dict[str, dict[str, str]] | None, process: str) -> dict[str, str]:
