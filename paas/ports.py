@@ -68,6 +68,8 @@ class ContainerState(Protocol):
     restart_count: int
     started_at: str
     finished_at: str
+    addresses: dict[str, str]  # network name -> IPv4 address
+    port: int | None  # $PORT of a web container
 
 
 class Engine(Protocol):
@@ -91,7 +93,6 @@ class Engine(Protocol):
     def remove_volume(self, name: str) -> None: ...
     def start(self, spec: dict) -> str: ...
     def run_once(self, spec: dict, on_line: LineWriter) -> int: ...
-    def host_port(self, container_id: str, port: str | None = None) -> int | None: ...
     def image_config(self, ref: str) -> dict:
         """{"labels", "exposed" ["8000/tcp"], "user", "cmd", "entrypoint"} of an image."""
         ...
@@ -127,8 +128,8 @@ class Repos(Protocol):
 
 
 class Probe(Protocol):
-    def http_get(self, port: int, path: str = "/", timeout: float = 2.0) -> tuple[int, str] | None:
-        """Status and body of a GET on the loopback, or None when nothing answered."""
+    def http_get(self, address: str, path: str = "/", timeout: float = 2.0) -> tuple[int, str] | None:
+        """Status and body of a GET to `address` (host:port), or None when nothing answered."""
         ...
 
 

@@ -20,7 +20,14 @@ class FakeContainer:
     restart_count: int = 0
     started_at: str = ""
     finished_at: str = ""
-    host_port: int | None = None
+    addresses: dict[str, str] = field(default_factory=dict)  # network -> IPv4
+    port: int | None = None
+
+    @property
+    def address(self) -> str | None:
+        """host:port the router should reach this container at (web processes only)."""
+        ips = list(self.addresses.values())
+        return f"{ips[0]}:{self.port}" if ips and self.port else None
 
 
 class FakeEngine:
@@ -34,7 +41,7 @@ class FakeEngine:
                              } if result_files is None else result_files
         self.crash_processes: set[str] = set()  # process types whose containers exit at once
         self.ids = itertools.count(1)
-        self.ports = itertools.count(49000)
+        self.ips = itertools.count(2)
         self.removed_volumes: list[str] = []
         self.networks: dict[str, dict] = {}
         self.host_subnets: list[str] = ["172.17.0.0/16"]
@@ -128,19 +135,18 @@ class FakeEngine:
     def start(self, spec):
         cid = f"c{next(self.ids)}"
         crashed = spec["labels"].get("paas.process") in self.crash_processes
-        port = next(self.ports) if "ports" in spec else None
+        port = spec.get("environment", {}).get("PORT")
+        n = next(self.ips)
         self.containers[cid] = FakeContainer(cid, spec["name"], "exited" if crashed else "running",
                                              spec["labels"], spec, exit_code=1 if crashed else 0,
-                                             host_port=port)
+                                             addresses={spec["network"]: f"10.200.{n // 250}.{n % 250 + 2}"},
+                                             port=int(port) if port else None)
         return cid
 
     def run_once(self, spec, on_line):
         self.one_offs.append(spec["command"][-1])
         on_line(f"ran {spec['command'][-1]}")
         return self.one_off_status
-
-    def host_port(self, container_id, port=None):
-        return self.containers[container_id].host_port
 
     def image_config(self, ref):
         return self.image_configs.get(ref, {"labels": self.images.get(ref, {}), "exposed": [],
@@ -176,7 +182,7 @@ class FakeProbe:
         self.body = body
         self.paths: list[str] = []
 
-    def http_get(self, port, path="/", timeout=2.0):
+    def http_get(self, address, path="/", timeout=2.0):
         self.paths.append(path)
         return None if self.status is None else (self.status, self.body)
 

@@ -25,6 +25,7 @@ class Running:
     process: str
     index: int
     release: int
+    address: str | None = None  # host:port the router reaches a web process at
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Every few seconds: nginx must be running; every app's formation must run its current release
 (containers that died are replaced, extras retired); nginx must point at the containers' current
-host ports (they change when dockerd restarts them); stopped containers older than an hour go.
+addresses on their app networks (they can change when dockerd restarts them); stopped containers older than an hour go.
 An app whose lock is held (a deploy is running) is left alone until the next pass.
 """
 from __future__ import annotations
@@ -58,8 +58,8 @@ class Converger:
         if wanted.changes:
             self.deployer.apply(release, lambda line: log.info("%s: %s", app, line.strip()))
             action = f"started {len(wanted.start)}, retired {len(wanted.retire)}"
-        elif self.router.ensure(app, self.scheduler.web_ports(list(wanted.keep))):
-            action = "routed to current ports"
+        elif self.router.ensure(app, self.scheduler.web_addresses(list(wanted.keep))):
+            action = "routed to current addresses"
         else:
             return []
         self.deployer.events.write(app, "converge", action)

@@ -136,9 +136,9 @@ class Deployer:
             at.append(time.monotonic())
             self.scheduler.wait_healthy(started, from_json(release.healthchecks))
             at.append(time.monotonic())
-            ports = self.scheduler.web_ports(list(p.keep)) + [
-                s.host_port for s in started if s.process == "web" and s.host_port]
-            self.router.route(app, ports)
+            addresses = self.scheduler.web_addresses(list(p.keep)) + [
+                s.address for s in started if s.process == "web" and s.address]
+            self.router.route(app, addresses)
             at.append(time.monotonic())
         except Exception as exc:
             self.scheduler.remove([s.container_id for s in started])

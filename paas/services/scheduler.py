@@ -50,7 +50,7 @@ class Started:
     container_id: str
     process: str
     index: int
-    host_port: int | None
+    address: str | None  # host:port of a web process on its app network
     at: float  # time.monotonic() when it was started
     port: int  # where the app listens inside the container ($PORT)
 
@@ -89,16 +89,20 @@ class Scheduler:
         return sorted(found, key=lambda p: (p.process != "web", p.process, p.index, p.release))
 
     def running(self, app: str) -> list[Running]:
+        network = network_name(self.settings.instance, app)
         return [
             Running(c.id, c.labels["paas.process"], int(c.labels["paas.index"]),
-                    int(c.labels["paas.release"]))
+                    int(c.labels["paas.release"]),
+                    _address(c, network) if c.labels["paas.process"] == "web" else None)
             for c in self.processes_of(app)
             if c.status in ("running", "restarting") and c.id not in self._draining
         ]
 
-    def web_ports(self, containers: list[Running]) -> list[int]:
-        ports = [self.engine.host_port(c.id) for c in containers if c.process == "web"]
-        return [p for p in ports if p]
+    @staticmethod
+    def web_addresses(containers: list[Running]) -> list[str]:
+        """Where the router reaches these web processes; taken from the listing, so routing
+        costs no Docker call per container."""
+        return [c.address for c in containers if c.process == "web" and c.address]
 
     def start(self, release: Release, slots: tuple[tuple[str, int], ...], on_line: LineWriter,
               limits: dict[str, dict[str, str]] | None = None) -> list[Started]:
@@ -112,11 +116,13 @@ class Scheduler:
             for process, index in slots:
                 spec = process_spec(instance=self.settings.instance, release=release,
                                     process=process, index=index, nonce=nonce,
-                                    bind_host=self.settings.bind_host,
                                     resources=effective(limits or {}, process), facts=facts)
                 cid = self.engine.start(spec)
-                port = self.engine.host_port(cid, f"{facts.port}/tcp") if process == "web" else None
-                started.append(Started(cid, process, index, port, time.monotonic(), facts.port))
+                address = None
+                if process == "web":
+                    state = self.engine.inspect(cid)
+                    address = _address(state, network_name(self.settings.instance, release.app)) if state else None
+                started.append(Started(cid, process, index, address, time.monotonic(), facts.port))
                 on_line(f"       starting {process}.{index}")
         except Exception:
             self.remove([s.container_id for s in started])
@@ -174,7 +180,7 @@ class Scheduler:
         next_look = time.monotonic() + HINT_AFTER
         while time.monotonic() < deadline:
             self._require_running(item)
-            answer = self.probe.http_get(item.host_port) if item.host_port else None
+            answer = self.probe.http_get(item.address) if item.address else None
             last = answer[0] if answer else None
             if last is not None and last < 500:
                 return
@@ -198,7 +204,7 @@ class Scheduler:
         answer = None
         while True:
             self._require_running(item)
-            answer = self.probe.http_get(item.host_port, check.path, check.timeout) if item.host_port else None
+            answer = self.probe.http_get(item.address, check.path, check.timeout) if item.address else None
             if answer and 200 <= answer[0] < 300 and check.content in answer[1]:
                 return
             if time.monotonic() >= deadline:
@@ -256,6 +262,15 @@ class Scheduler:
     def remove(self, container_ids: list[str]) -> None:
         for cid in container_ids:
             self.engine.remove_container(cid)
+
+
+def _address(container: ContainerState, network: str) -> str | None:
+    """host:port of a container on its app network (the host has an interface on every bridge).
+    A container made before app networks existed is reached on the one network it has."""
+    ip = container.addresses.get(network)
+    if ip is None and len(container.addresses) == 1:
+        ip = next(iter(container.addresses.values()))
+    return f"{ip}:{container.port}" if ip and container.port else None
 
 
 def _uptime(started_at: str) -> float | None:
