@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import deploys, router, tls
+from bench import deploys, direct, router, tls
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,7 @@ def main() -> None:
         rollback, rollback_parts = deploys.bench_rollback(work, args.rounds * 2)
         latency = router.bench_deploy_latency(work)
         overhead = router.bench_router_overhead(work)
+        limit = direct.bench_router_limit(work)
         https = tls.bench_https(work)
     reload_500, reload_1 = router.bench_reload()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
@@ -104,6 +105,7 @@ def main() -> None:
         f"| nginx -t + reload with 500 app files vs 1 app file | {reload_500:.3f} s | "
         f"{reload_1:.3f} s | {reload_500 / reload_1:.2f}× (goal ≤ 1 s) |",
         "",
+        *direct.lines(limit),
         *tls.lines(https),
     ]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))

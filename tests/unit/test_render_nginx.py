@@ -14,6 +14,7 @@ upstream paas_my_app {
     server 127.0.0.1:49001 max_fails=0;
     server 127.0.0.1:49002 max_fails=0;
     keepalive 32;
+    keepalive_requests 10000;
 }
 
 server {
