@@ -169,6 +169,20 @@ class FakeEngine:
         if container_id in self.containers:
             self.containers[container_id].status = "exited"
 
+    def pause(self, container_id):
+        c = self.containers.get(container_id)
+        if c is None or c.status != "running":
+            return False
+        c.status = "paused"
+        return True
+
+    def unpause(self, container_id):
+        c = self.containers.get(container_id)
+        if c is None or c.status != "paused":
+            return False
+        c.status = "running"
+        return True
+
     def remove_container(self, container_id):
         self.containers.pop(container_id, None)
 
@@ -264,7 +278,9 @@ def fake_services(home: Path, **overrides):
     from paas.bootstrap import wire
     from paas.settings import Settings
 
-    settings = Settings(home=home, instance="t1", http_port=8080, drain_seconds=0)
+    # No standby unless a test turns it on: the others count the containers they see.
+    settings = Settings(home=home, instance="t1", http_port=8080, drain_seconds=0,
+                        standby_seconds=0)
     parts = dict(store=SqliteStore(settings.db_path), engine=FakeEngine(), repos=FakeRepos(home),
                  proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"))
     parts.update(overrides)

@@ -289,6 +289,20 @@ class DockerEngine:
         except NotFound:
             pass
 
+    def pause(self, container_id: str) -> bool:
+        try:
+            self.client.api.pause(container_id)
+        except (APIError, NotFound):
+            return False
+        return True
+
+    def unpause(self, container_id: str) -> bool:
+        try:
+            self.client.api.unpause(container_id)
+        except (APIError, NotFound):
+            return False
+        return True
+
     def remove_container(self, container_id: str) -> None:
         try:
             self.client.containers.get(container_id).remove(force=True, v=True)

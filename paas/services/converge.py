@@ -52,9 +52,11 @@ class Converger:
         release = self.store.current_release(app)
         if release is None:
             return []
-        self._remove_old_stopped(app)
+        containers = self.scheduler.processes_of(app)  # one listing for the whole pass
+        self._remove_old_stopped(containers)
+        self.scheduler.expire_standby(app, containers=containers)
         wanted = plan(release.version, release.processes, self.store.get_formation(app),
-                      self.scheduler.running(app))
+                      self.scheduler.running(app, containers), same=self.deployer.same_as(release))
         if wanted.changes:
             self.deployer.apply(release, lambda line: log.info("%s: %s", app, line.strip()))
             action = f"started {len(wanted.start)}, retired {len(wanted.retire)}"
@@ -65,9 +67,9 @@ class Converger:
         self.deployer.events.write(app, "converge", action)
         return [f"{app}: {action}"]
 
-    def _remove_old_stopped(self, app: str) -> None:
+    def _remove_old_stopped(self, containers) -> None:
         now = datetime.now(timezone.utc).timestamp()
-        for c in self.scheduler.processes_of(app):
+        for c in containers:
             if c.status == "exited" and now - _finished(c) > KEEP_STOPPED_SECONDS:
                 self.engine.remove_container(c.id)
 

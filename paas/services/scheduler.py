@@ -53,6 +53,7 @@ class Started:
     address: str | None  # host:port of a web process on its app network
     at: float  # time.monotonic() when it was started
     port: int  # where the app listens inside the container ($PORT)
+    restarts: int = 0  # Docker's restart count when it was (re)started: any more is a crash
 
 
 class Scheduler:
@@ -63,6 +64,13 @@ class Scheduler:
         self._retiring: list[threading.Thread] = []
         # Containers draining before their stop: still running, but no longer part of the app.
         self._draining: set[str] = set()
+        # Hot standby (issue 14): replaced web containers a rollback may take back, with the
+        # monotonic time their window ends (None while they still drain). Paused, because the
+        # cgroup freezer costs no CPU, keeps the process and its warm memory, and thaws in
+        # milliseconds; a stopped container would boot again, and one left running would keep
+        # doing background work (timers, connections) for a release that no longer serves.
+        self._standby: dict[str, float | None] = {}
+        self._lock = threading.Lock()
 
     def processes_of(self, app: str) -> list[ContainerState]:
         """Every process container of the app, stopped ones included (their logs stay)."""
@@ -81,20 +89,22 @@ class Scheduler:
             found.append(Process(
                 name=f"{c.labels['paas.process']}.{c.labels['paas.index']}",
                 process=c.labels["paas.process"], index=int(c.labels["paas.index"]),
-                state="draining" if self.is_draining(c.id) else c.status,
+                state=("draining" if self.is_draining(c.id) else
+                       "standby" if c.status == "paused" else c.status),
                 release=int(c.labels["paas.release"]), started_at=c.started_at,
                 uptime_seconds=_uptime(c.started_at) if c.status == "running" else None,
                 restarts=c.restart_count, oom_killed=c.oom_killed,
             ))
         return sorted(found, key=lambda p: (p.process != "web", p.process, p.index, p.release))
 
-    def running(self, app: str) -> list[Running]:
+    def running(self, app: str, containers: list[ContainerState] | None = None) -> list[Running]:
+        """The app's live processes; from `containers` when the caller has listed them."""
         network = network_name(self.settings.instance, app)
         return [
             Running(c.id, c.labels["paas.process"], int(c.labels["paas.index"]),
                     int(c.labels["paas.release"]),
                     _address(c, network) if c.labels["paas.process"] == "web" else None)
-            for c in self.processes_of(app)
+            for c in (self.processes_of(app) if containers is None else containers)
             if c.status in ("running", "restarting") and c.id not in self._draining
         ]
 
@@ -225,35 +235,108 @@ class Scheduler:
 
     def _require_running(self, item: Started) -> None:
         state = self.engine.inspect(item.container_id)
-        if state is not None and state.status == "running" and state.restart_count == 0:
+        if state is not None and state.status == "running" and state.restart_count == item.restarts:
             return
         code = state.exit_code if state else "unknown"
         tail = self.engine.logs(item.container_id, tail=20).rstrip()
         raise DeployFailed(f"{item.process}.{item.index} crashed on boot (exit status {code})",
                            detail=f"last log lines of {item.process}.{item.index}:\n{tail}" if tail else "")
 
-    def retire(self, container_ids: list[str] | tuple[str, ...]) -> None:
+    def retire(self, container_ids: list[str] | tuple[str, ...],
+               standby: list[str] | tuple[str, ...] = ()) -> None:
         """Old containers finish in-flight requests for the drain time, then get SIGTERM, and
-        SIGKILL after KILL_AFTER. The caller does not wait for the drain."""
+        SIGKILL after KILL_AFTER; those in `standby` are paused instead, for
+        PAAS_STANDBY_SECONDS (0: no standby). The caller does not wait for the drain."""
         ids = list(container_ids)
         if not ids:
             return
-        self._draining.update(ids)
+        keep = set(standby) & set(ids) if self.settings.standby_seconds > 0 else set()
+        with self._lock:
+            self._draining.update(ids)
+            self._standby.update({cid: None for cid in keep})
         if self.settings.drain_seconds <= 0:
-            self._stop_all(ids)
+            self._settle(ids)
             return
-        thread = threading.Thread(target=self._drain_then_stop, args=(ids,), daemon=True)
+        thread = threading.Thread(target=self._drain_then_settle, args=(ids,), daemon=True)
         self._retiring = [t for t in self._retiring if t.is_alive()] + [thread]
         thread.start()
 
-    def _drain_then_stop(self, ids: list[str]) -> None:
+    def _drain_then_settle(self, ids: list[str]) -> None:
         time.sleep(self.settings.drain_seconds)
-        self._stop_all(ids)
+        self._settle(ids)
+
+    def _settle(self, ids: list[str]) -> None:
+        """After the drain: pause the standby ones, stop the rest; skip any that a rollback
+        took back meanwhile."""
+        stop = []
+        for cid in ids:
+            with self._lock:
+                if cid not in self._draining:
+                    continue  # resumed by a rollback while it drained
+                if cid in self._standby:
+                    if self.engine.pause(cid):
+                        self._standby[cid] = time.monotonic() + self.settings.standby_seconds
+                        self._draining.discard(cid)
+                        continue
+                    del self._standby[cid]
+            stop.append(cid)
+        self._stop_all(stop)
 
     def _stop_all(self, ids: list[str]) -> None:
         for cid in ids:
             self.engine.stop(cid, timeout=KILL_AFTER)
             self._draining.discard(cid)
+
+    def resume(self, app: str, releases: set[int], slots: set[tuple[str, int]]) -> list[Started]:
+        """Take standby web containers of `releases` back for the wanted `slots`: thawed (or
+        simply no longer draining), and returned for the same checks as new containers."""
+        with self._lock:
+            candidates = set(self._standby)
+        if not candidates:
+            return []
+        network = network_name(self.settings.instance, app)
+        taken: list[Started] = []
+        for c in sorted(self.processes_of(app), key=lambda c: c.id):
+            slot = (c.labels.get("paas.process"), int(c.labels.get("paas.index", 0)))
+            if (c.id not in candidates or slot not in slots or slot in {(s.process, s.index) for s in taken}
+                    or int(c.labels.get("paas.release", 0)) not in releases):
+                continue
+            with self._lock:
+                if self._standby.pop(c.id, "gone") == "gone":
+                    continue
+                self._draining.discard(c.id)
+                if c.status == "paused" and not self.engine.unpause(c.id):
+                    continue
+            # It has long outlived the settle; only a crash from now on fails the checks.
+            taken.append(Started(c.id, slot[0], slot[1], _address(c, network),
+                                 time.monotonic() - SETTLE_SECONDS, c.port or 0, c.restart_count))
+        return taken
+
+    def expire_standby(self, app: str, everything: bool = False,
+                       containers: list[ContainerState] | None = None) -> list[str]:
+        """Stop the app's paused containers whose window has ended (every one with
+        `everything`), and those paused before the control plane restarted (their window is
+        unknown). Thawed first: a frozen process cannot act on SIGTERM."""
+        now = time.monotonic()
+        ended = []
+        for c in self.processes_of(app) if containers is None else containers:
+            if c.status != "paused":
+                continue
+            with self._lock:
+                deadline = self._standby.get(c.id)
+                if everything or deadline is None or now >= deadline:
+                    self._standby.pop(c.id, None)
+                    ended.append(c.id)
+        if ended:
+            thread = threading.Thread(target=self._thaw_and_stop, args=(ended,), daemon=True)
+            self._retiring = [t for t in self._retiring if t.is_alive()] + [thread]
+            thread.start()
+        return ended
+
+    def _thaw_and_stop(self, ids: list[str]) -> None:
+        for cid in ids:
+            self.engine.unpause(cid)
+        self._stop_all(ids)
 
     def wait_retired(self, timeout: float | None = None) -> None:
         for thread in list(self._retiring):
