@@ -143,12 +143,28 @@ class Deployer:
                      frozenset() if resumed else restart, same=same)
             started = self.scheduler.start(release, p.start, on_line, self.store.get_resources(app))
             at.append(time.monotonic())
-            self.scheduler.wait_healthy(resumed + started, from_json(release.healthchecks))
+            self.scheduler.wait_answering(resumed + started, from_json(release.healthchecks))
             at.append(time.monotonic())
             addresses = self.scheduler.web_addresses(list(p.keep)) + [
                 s.address for s in started if s.process == "web" and s.address]
-            self.router.route(app, addresses)
-            at.append(time.monotonic())
+            if self.scheduler.settle_left(started) > 0 and addresses:
+                # Overlap the settle with nginx's test and reload: the new containers take the
+                # traffic, the old ones stay behind them as backups, so a request that finds a
+                # new container dead is still answered; if one dies, the old route comes back.
+                old = self.scheduler.web_addresses([c for c in running if c.id in p.retire])
+                self.router.route(app, addresses, backups=old)
+                at.append(time.monotonic())
+                try:
+                    self.scheduler.wait_settled(resumed + started)
+                except DeployFailed:
+                    self.router.route(app, self.scheduler.web_addresses(
+                        [c for c in running if c.process == "web"]))
+                    raise
+                self.router.route(app, addresses)
+            else:
+                self.scheduler.wait_settled(resumed + started)
+                self.router.route(app, addresses)
+                at.append(time.monotonic())
         except Exception as exc:
             self.scheduler.remove([s.container_id for s in resumed + started])
             if isinstance(exc, DeployFailed) and exc.detail:

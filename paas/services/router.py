@@ -26,12 +26,14 @@ class Router:
     def server_names(self, app: str) -> list[str]:
         return [self.default_host(app), *self.store.list_domains(app)]
 
-    def render(self, app: str, addresses: list[str]) -> str:
+    def render(self, app: str, addresses: list[str], backups: list[str] = ()) -> str:
         """`addresses` (host:port) are where the web processes answer: each container's own
-        address on its app network, so requests skip Docker's userland proxy."""
+        address on its app network, so requests skip Docker's userland proxy. `backups` only
+        take requests that none of them can (a deploy's old containers while the new settle)."""
         upstreams = sorted(addresses)
         names, options = self.server_names(app), self.store.get_tls(app)
         return render_app(app=app, server_names=names, upstreams=upstreams,
+                          backups=sorted(set(backups) - set(addresses)),
                           http_port=self.settings.http_port, https_port=self.settings.https_port,
                           routes=routes(names, self.store.list_certs(app), options, time.time()),
                           hsts=options.hsts, thumbprint=self.thumbprint())
@@ -60,8 +62,8 @@ class Router:
             self.proxy.apply_platform(CONTROL_FILE, text)
         return True
 
-    def route(self, app: str, addresses: list[str]) -> None:
-        self.proxy.apply_app(app, self.render(app, addresses))
+    def route(self, app: str, addresses: list[str], backups: list[str] = ()) -> None:
+        self.proxy.apply_app(app, self.render(app, addresses, backups))
 
     def ensure(self, app: str, addresses: list[str]) -> bool:
         """Route only when the app's file differs from what it should be; True if it did."""

@@ -173,6 +173,16 @@ class Scheduler:
         HTTP without a 5xx within BOOT_TIMEOUT; every container must still run SETTLE_SECONDS
         after its start (a process that dies right after booting fails the deploy). Raises
         DeployFailed saying why."""
+        self.wait_answering(started, checks)
+        self.wait_settled(started)
+
+    @staticmethod
+    def settle_left(started: list[Started]) -> float:
+        """Seconds until the youngest container has run SETTLE_SECONDS."""
+        return max([s.at + SETTLE_SECONDS - time.monotonic() for s in started] + [0.0])
+
+    def wait_answering(self, started: list[Started], checks: dict[str, list[Check]] | None = None) -> None:
+        """The checks of `wait_healthy` without the settle (see `wait_settled`)."""
         checks = checks or {}
         for item in started:
             if item.process == "web" and checks.get("web"):
@@ -180,6 +190,9 @@ class Scheduler:
                     self._run_check(item, check)
             elif item.process == "web":
                 self._wait_web(item)
+
+    def wait_settled(self, started: list[Started]) -> None:
+        """Every container still runs SETTLE_SECONDS after its start; raises DeployFailed."""
         for item in started:
             time.sleep(max(0.0, item.at + SETTLE_SECONDS - time.monotonic()))
             self._require_running(item)

@@ -557,3 +557,39 @@ def test_routes_go_to_container_addresses_and_convergence_lists_once(world):
     calls = []
     world.engine.inspect = lambda cid: calls.append(cid)
     assert world.converger.once() == [] and calls == []
+
+
+def test_the_settle_overlaps_the_route_with_the_old_containers_as_backups(world, monkeypatch):
+    """Issue 14: nginx moves to the new container as soon as it answers, the old one behind
+    it as a backup until the settle is over; then the backup goes."""
+    from paas.services import scheduler as scheduler_module
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    [old] = world.engine.running()
+    monkeypatch.setattr(scheduler_module, "SETTLE_SECONDS", 0.2)
+    files = []
+    real = world.proxy.apply_app
+    world.proxy.apply_app = lambda app, text: (files.append(text), real(app, text))
+    world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    [new] = [c for c in world.engine.running() if c.id != old.id]
+    assert len(files) == 2
+    assert f"server {new.address} max_fails=0;" in files[0]
+    assert f"server {old.address} max_fails=0 backup;" in files[0]
+    assert f"server {new.address} max_fails=0;" in files[1] and "backup" not in files[1]
+
+
+def test_a_container_dying_in_the_settle_brings_the_old_route_back(world, monkeypatch):
+    from paas.services import scheduler as scheduler_module
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    [old] = world.engine.running()
+    before = world.proxy.files["hello"]
+    monkeypatch.setattr(scheduler_module, "SETTLE_SECONDS", 0.2)
+    real_wait = world.scheduler.wait_settled
+
+    def dies(started):
+        for s in started:
+            world.engine.containers[s.container_id].status = "exited"
+        real_wait(started)
+    world.scheduler.wait_settled = dies
+    with pytest.raises(DeployFailed, match="crashed on boot"):
+        world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    assert world.proxy.files["hello"] == before and old.status == "running"
