@@ -141,7 +141,7 @@ def build_services(settings: Settings) -> Services:
         repos=GitRepos(settings.repos_dir),
         proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin,
                          may_start=not settings.supervise),
-        probe=HttpProbe(settings.bind_host),
+        probe=HttpProbe(),
         events=EventLog(settings.logs_dir / "apps"),
         acme=AcmeClient(settings.acme_directory, settings.acme_email, settings.acme_ca_bundle,
                         settings.certs_dir) if settings.acme_directory else None,
