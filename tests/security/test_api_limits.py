@@ -149,3 +149,19 @@ def test_a_silent_operation_stream_lets_go_of_a_client_that_left(tmp_path):
     finally:
         gate.set()
         server.shutdown()
+
+
+def test_the_router_and_health_checks_follow_the_api_bind(tmp_path):
+    """A specific PAAS_API_BIND: gunicorn listens there, and the router's upstream for
+    PAAS_API_HOST and the health checks go there too (not to a loopback nobody listens on)."""
+    from paas.services.router import Router
+    from tests.fakes import FakeProxy
+
+    one = Settings.from_env({"PAAS_HOME": str(tmp_path), "PAAS_API_BIND": "10.1.2.3",
+                             "PAAS_API_HOST": "paas.example.com", "PAAS_API_PORT": "7171"})
+    assert (one.api_listen, one.api_url) == ("10.1.2.3:7171", "http://10.1.2.3:7171")
+    six = Settings.from_env({"PAAS_HOME": str(tmp_path), "PAAS_API_BIND": "::1"})
+    assert (six.api_listen, six.api_url) == ("[::1]:7070", "http://[::1]:7070")
+    from paas.adapters.sqlite_store import SqliteStore
+    text = Router(one, FakeProxy(), SqliteStore(tmp_path / "paas.db"), lambda: None).render_control()
+    assert "10.1.2.3:7171" in text and "127.0.0.1:7171" not in text
