@@ -34,6 +34,7 @@ from paas.services.build_sandbox import BuildSandbox
 from paas.settings import Settings
 
 BUILDPACK_ORDER = ["python", "nodejs", "static", "procfile"]  # documented in buildpacks/README.md
+MAX_OUTPUT = 4 * 1024 * 1024  # of a build's output kept and shown; a build may print without end
 IMAGE_DIR, IMAGE_ENV = "/app", {"HOME": "/app"}
 
 
@@ -64,8 +65,17 @@ class Builder:
     def build(self, app: str, sha: str, on_line: LineWriter) -> BuildOutcome:
         build_id = self.store.start_build(app, sha)
         output: list[str] = []
+        size = [0]
 
         def emit(line: str) -> None:
+            size[0] += len(line) + 1
+            if size[0] > MAX_OUTPUT:
+                if size[0] - len(line) - 1 <= MAX_OUTPUT:  # once
+                    notice = (f" !     The build printed more than {MAX_OUTPUT // 1024 // 1024} MiB; "
+                              "the rest of its output is not kept or shown")
+                    output.append(notice)
+                    on_line(notice)
+                return
             output.append(line)
             on_line(line)
 

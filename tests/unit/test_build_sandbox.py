@@ -77,8 +77,9 @@ def test_a_build_result_linked_to_the_admin_token_fails_the_build_and_leaks_noth
     lines = []
     with pytest.raises(DeployFailed, match="'buildpack' as a link or special file"):
         world.deployer.deploy_push("hello", SHA1, lines.append)
-    [build] = world.store.list_builds("hello")
-    assert build.status == "failed" and token not in build.output and not build.buildpack
+    build = world.store.get_build(world.store.list_builds("hello")[0].id)
+    assert build.status == "failed" and " !     the build left 'buildpack' as a link" in build.output
+    assert token not in build.output and not build.buildpack
     assert token not in "\n".join(lines)
 
 
@@ -108,3 +109,22 @@ def test_a_dockerfile_build_runs_its_steps_on_the_builds_own_network(world):
     assert world.engine.docker_builds[0]["network"] == "paas-t1-build-1"
     assert world.engine.build_networks == [("paas-t1-build-1", True)]
     assert "paas-t1-build-1" not in world.engine.networks
+
+
+def test_a_build_that_prints_without_end_is_cut_at_the_output_cap(world, monkeypatch):
+    from paas.services import builder
+    monkeypatch.setattr(builder, "MAX_OUTPUT", 100)
+    world.engine.build_lines = [f"line {i:03d} " + "x" * 20 for i in range(50)]
+    lines = []
+    world.deployer.deploy_push("hello", SHA1, lines.append)
+    notice = " !     The build printed more than 0 MiB; the rest of its output is not kept or shown"
+    assert lines.count(notice) == 1 and not any(l.startswith("line 010") for l in lines)
+    build = world.store.get_build(world.store.list_builds("hello")[0].id)
+    assert len(build.output) < 400 and notice in build.output
+
+
+def test_a_line_without_end_is_cut_into_pieces():
+    from paas.adapters.docker_engine import MAX_LINE, _stream_lines
+    got = []
+    _stream_lines([b"a" * (MAX_LINE * 2 + 5), b"\nend"], got.append)
+    assert [len(l) for l in got] == [MAX_LINE, MAX_LINE, 5, 3]
