@@ -35,6 +35,7 @@ from paas.settings import Settings
 
 BUILDPACK_ORDER = ["python", "nodejs", "static", "procfile"]  # documented in buildpacks/README.md
 MAX_OUTPUT = 4 * 1024 * 1024  # of a build's output kept and shown; a build may print without end
+MAX_TREE = 4 * 1024 ** 3  # a build's /app, read into memory to make the image layers
 IMAGE_DIR, IMAGE_ENV = "/app", {"HOME": "/app"}
 
 
@@ -228,8 +229,10 @@ class Builder:
                                            "PAAS_BUILD_MEMORY) and was killed")
                     raise DeployFailed(f"build failed (exit status {exit_code}); see the output above")
                 results = self.sandbox.results(container_id)
-                tree = self.engine.read_tree(container_id, "/app")
-                assert tree is not None
+                tree = self.engine.read_tree(container_id, "/app", limit=MAX_TREE)
+                if tree is None:
+                    raise DeployFailed(f"the build left more than {MAX_TREE // 1024 ** 3} GiB in "
+                                       "/app; refused")
             finally:
                 self.engine.remove_container(container_id)
         finally:
