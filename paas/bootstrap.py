@@ -6,8 +6,9 @@ fakes in tests/) to the use cases, so tests and production share one wiring.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
-from paas.ports import Acme, CertFiles, Engine, Events, Probe, Proxy, Repos, SelfCheck, Store, X509
+from paas.ports import Acme, AppLock, CertFiles, Engine, Events, Probe, Proxy, Repos, SelfCheck, Store, X509
 from paas.services.apps import Apps
 from paas.services.auth import Tokens
 from paas.services.builder import Builder
@@ -19,6 +20,7 @@ from paas.services.domains import Domains
 from paas.services.images import ImageCollector
 from paas.services.logs import Logs
 from paas.services.processes import Processes
+from paas.services.recovery import Recovery
 from paas.services.releases import Releases
 from paas.services.router import Router
 from paas.services.scheduler import Scheduler
@@ -44,11 +46,13 @@ class Services:
     repos: Repos
     proxy: Proxy
     certs: Certs
+    recovery: Recovery
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
          probe: Probe, events: Events, x509: X509 | None = None, cert_files: CertFiles | None = None,
-         self_check: SelfCheck | None = None, acme: Acme | None = None) -> Services:
+         self_check: SelfCheck | None = None, acme: Acme | None = None,
+         locks: Callable[[str], AppLock] | None = None) -> Services:
     """Without `acme` the platform has manual certificates only (as with PAAS_ACME_DIRECTORY
     empty); the certificate adapters default to the real ones (they touch only PAAS_HOME)."""
     from paas.adapters import x509_certs
@@ -60,7 +64,7 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
     scheduler = Scheduler(settings, engine, probe)
     builder = Builder(settings, store, engine, repos)
     deployer = Deployer(settings, store, builder, scheduler, router,
-                        ImageCollector(settings, store, engine), events)
+                        ImageCollector(settings, store, engine), events, locks)
     processes = Processes(store, scheduler, deployer)
     domains = Domains(settings, store, scheduler, router, deployer)
     certs = Certs(settings, store, router, domains.reroute, deployer.lock, acme,
@@ -78,6 +82,7 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
         logs=Logs(engine, scheduler, events), events=events,
         domains=domains,
         builds=Builds(store, repos, deployer),
+        recovery=Recovery(settings, store, engine, deployer.images, events, deployer.lock),
     )
 
 
@@ -90,16 +95,22 @@ def build_services(settings: Settings) -> Services:
     from paas.adapters.nginx_proxy import NginxProxy
     from paas.adapters.sqlite_store import SqliteStore
     from paas.adapters.acme_client import AcmeClient
+    from paas.adapters.app_locks import AppLocks
 
-    settings.home.mkdir(parents=True, exist_ok=True)
+    from paas.adapters.state_files import make_private
+
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(settings.home)  # secrets at rest, whoever made the files
     return wire(
         settings,
         store=SqliteStore(settings.db_path),
         engine=DockerEngine(),
         repos=GitRepos(settings.repos_dir),
-        proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin),
+        proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin,
+                         may_start=not settings.supervise),
         probe=HttpProbe(settings.bind_host),
         events=EventLog(settings.logs_dir / "apps"),
         acme=AcmeClient(settings.acme_directory, settings.acme_email, settings.acme_ca_bundle,
                         settings.certs_dir) if settings.acme_directory else None,
+        locks=AppLocks(settings.home / "locks"),
     )

@@ -44,6 +44,7 @@ class FakeEngine:
         self.steal_subnets: list[str] = []
         self.output: dict[str, list[tuple[str, str]]] = {}
         self.one_offs: list[str] = []
+        self.run_timeouts: list[float | None] = []
         self.builds = 0
         self.build_specs: list[dict] = []
         self.image_configs: dict[str, dict] = {}
@@ -141,7 +142,8 @@ class FakeEngine:
                                              host_port=port)
         return cid
 
-    def run_once(self, spec, on_line):
+    def run_once(self, spec, on_line, timeout=None):
+        self.run_timeouts.append(timeout)
         self.one_offs.append(spec["command"][-1])
         on_line(f"ran {spec['command'][-1]}")
         return self.one_off_status

@@ -45,6 +45,8 @@ class ContainerInfo:
     finished_at: str
 
 
+TIMED_OUT = 124  # the exit code of a one-off stopped at its timeout, as timeout(1) says
+
 class DockerEngine:
     def __init__(self, client: docker.DockerClient | None = None) -> None:
         try:
@@ -202,14 +204,31 @@ class DockerEngine:
         images.sort(key=lambda i: i.attrs.get("Created", ""), reverse=True)
         return [(i.tags[0] if i.tags else i.id, dict(i.labels or {})) for i in images]
 
-    def run_once(self, spec: dict, on_line: Callable[[str], None]) -> int:
-        """Run a container to its end, streaming its output; remove it; return its exit code."""
+    def run_once(self, spec: dict, on_line: Callable[[str], None],
+                 timeout: float | None = None) -> int:
+        """Run a container to its end, streaming its output; remove it; return its exit code.
+        After `timeout` seconds it is killed and the code is TIMED_OUT (124, as timeout(1))."""
         container = self.client.containers.create(**spec)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            try:
+                container.kill()
+            except (APIError, NotFound):
+                pass
+
+        timer = threading.Timer(timeout, kill) if timeout else None
         try:
             container.start()
+            if timer is not None:
+                timer.start()
             _stream_lines(container.logs(stream=True, follow=True), on_line)
-            return int(container.wait().get("StatusCode", 1))
+            code = int(container.wait().get("StatusCode", 1))
+            return TIMED_OUT if timed_out.is_set() else code
         finally:
+            if timer is not None:
+                timer.cancel()
             container.remove(force=True)
 
     # networks and volumes

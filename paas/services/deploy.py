@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from typing import Callable
 from dataclasses import replace
 
 from paas.domain.appjson import initial_formation
@@ -16,7 +17,7 @@ from paas.domain.healthchecks import from_json
 from paas.domain.models import Release
 from paas.domain.resources import check_app_containers
 from paas.errors import DeployFailed, PaasError
-from paas.ports import Events, LineWriter, Store
+from paas.ports import AppLock, Events, LineWriter, Store
 from paas.services.builder import Builder
 from paas.services.images import ImageCollector
 from paas.services.router import Router
@@ -31,7 +32,8 @@ TIMINGS = "started in {:.2f}s, healthy {:.2f}s later, routed in {:.2f}s"
 
 class Deployer:
     def __init__(self, settings: Settings, store: Store, builder: Builder, scheduler: Scheduler,
-                 router: Router, images: ImageCollector, events: Events) -> None:
+                 router: Router, images: ImageCollector, events: Events,
+                 locks: Callable[[str], AppLock] | None = None) -> None:
         self.settings = settings
         self.store = store
         self.builder = builder
@@ -40,10 +42,11 @@ class Deployer:
         self.images = images
         self.events = events
         # One change per app at a time; others wait their turn rather than interleave swaps.
-        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        # Production passes locks that also hold across processes (paas.adapters.app_locks).
+        self._locks = locks or defaultdict(threading.Lock).__getitem__
 
-    def lock(self, app: str) -> threading.Lock:
-        return self._locks[app]
+    def lock(self, app: str) -> AppLock:
+        return self._locks(app)
 
     def deploy_push(self, app: str, sha: str, on_line: LineWriter, created_by: str = "admin") -> Release:
         started = time.monotonic()

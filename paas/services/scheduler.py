@@ -125,13 +125,15 @@ class Scheduler:
         return started
 
     def run_once(self, release: Release, command: str, on_line: LineWriter,
-                 limits: dict[str, dict[str, str]] | None = None) -> int:
-        """A one-off container of the release with its config; its exit status."""
+                 limits: dict[str, dict[str, str]] | None = None,
+                 timeout: float | None = None) -> int:
+        """A one-off container of the release with its config; its exit status (124 when it
+        was stopped at `timeout` seconds)."""
         self.ensure_network(release.app)
         spec = oneoff_spec(instance=self.settings.instance, release=release, command=command,
                            nonce=secrets.token_hex(3), resources=self.resources(limits, "run"),
                            facts=self.facts(release))
-        return self.engine.run_once(spec, on_line)
+        return self.engine.run_once(spec, on_line, timeout=timeout)
 
     def resources(self, limits: dict[str, dict[str, str]] | None, process: str) -> dict[str, str]:
         """The limits of a container: every one gets a memory limit (PAAS_DEFAULT_MEMORY)
