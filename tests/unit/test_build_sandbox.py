@@ -60,10 +60,23 @@ def test_rebase_moves_members_under_the_directory_and_owns_them():
                    ("link", 1000, 1000, "app.py")]
 
 
+def test_rebase_gives_every_directory_an_entry_owned_by_the_build_user():
+    """A git archive names no directories: without entries Docker makes them root-owned, and a
+    build (pip building a local package, a finalize step) could not write in them."""
+    data = tar_with(("app/pkg/sub/setup.py", "file", b"1"), ("app/pkg/x.py", "file", b"2"),
+                    ("app/pkg", "dir", b""))
+    with tarfile.open(fileobj=io.BytesIO(rebase(data, "app/", (1000, 1000)))) as tar:
+        got = [(m.name, m.isdir(), m.uid) for m in tar]
+    assert got == [("pkg", True, 1000), ("pkg/sub", True, 1000), ("pkg/sub/setup.py", False, 1000),
+                   ("pkg/x.py", False, 1000)]
+
+
 def test_files_tar_makes_owned_private_files_and_dirs():
-    with tarfile.open(fileobj=io.BytesIO(files_tar({"K": b"v"}, (1000, 1000), dirs=("app",)))) as tar:
+    made = files_tar({"K": b"v"}, (1000, 1000), dirs=("app",), root_dirs=("env",))
+    with tarfile.open(fileobj=io.BytesIO(made)) as tar:
         got = [(m.name, m.type, oct(m.mode), m.uid) for m in tar]
-    assert got == [("app", tarfile.DIRTYPE, "0o755", 1000), ("K", tarfile.REGTYPE, "0o400", 1000)]
+    assert got == [("app", tarfile.DIRTYPE, "0o755", 1000), ("env", tarfile.DIRTYPE, "0o755", 0),
+                   ("K", tarfile.REGTYPE, "0o400", 1000)]
 
 
 def test_a_build_result_linked_to_the_admin_token_fails_the_build_and_leaks_nothing(world):
