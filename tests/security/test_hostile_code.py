@@ -176,3 +176,16 @@ def test_a_dockerfile_run_step_cannot_reach_the_api_or_any_host_port(platform, h
     for them; README, Security. They do run on the build's own network, behind the firewall.)"""
     _, pushed = hostile_run
     assert_walled_off(platform, connections(reports(pushed.stderr, "run-step")))
+
+
+def test_user_0_0_in_a_dockerfile_never_runs_as_uid_0(platform, tmp_path):
+    """Attack: USER 0:0 (numeric root, root's group) instead of USER root."""
+    app = "rooted0"
+    assert platform.paas("apps:create", app).returncode == 0
+    repo = arm(platform, "hostile-run-uid0", tmp_path / app)
+    platform.paas("git:remote", "-a", app, cwd=repo)
+    pushed = platform.git("push", "paas", "main", cwd=repo)
+    assert pushed.returncode == 0, pushed.stderr[-3000:]
+    assert "USER 0:0 in the Dockerfile: paas runs the app as uid 1000 instead" in pushed.stderr
+    status, body = platform.get(app)
+    assert status == 200 and "REPORT app uid=1000 gid=1000" in body, body
