@@ -170,7 +170,11 @@ def start_platform(base: Path, name: str, keep_releases: int = 10,
 
 
 def stop_platform(platform: Platform) -> None:
-    platform.control("uninstall")  # down, and its firewall chain goes too
+    from paas.adapters.iptables import Iptables
+
+    platform.control("down")
+    # `up` (as root) installed the platform's firewall chain; `down` leaves it for the apps.
+    Iptables().remove_all(platform.instance)
     remove_docker_objects(platform.instance)
 
 

@@ -398,6 +398,7 @@ def _env_port(env: list[str]) -> int | None:
         if name == "PORT":
             return int(value) if value.isdigit() else None
     return None
+MAX_LINE = 16 * 1024  # a line without end (hostile build output) is cut, not held in memory
 
 
 def _stream_lines(chunks: Iterable[bytes], on_line: Callable[[str], None]) -> None:
@@ -406,6 +407,9 @@ def _stream_lines(chunks: Iterable[bytes], on_line: Callable[[str], None]) -> No
     for chunk in chunks:
         pending += chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         *lines, pending = pending.split(b"\n")
+        while len(pending) > MAX_LINE:
+            lines.append(pending[:MAX_LINE])
+            pending = pending[MAX_LINE:]
         for line in lines:
             on_line(line.decode("utf-8", "replace"))
     if pending:
