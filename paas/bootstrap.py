@@ -91,7 +91,10 @@ def build_services(settings: Settings) -> Services:
     from paas.adapters.sqlite_store import SqliteStore
     from paas.adapters.acme_client import AcmeClient
 
-    settings.home.mkdir(parents=True, exist_ok=True)
+    from paas.adapters.state_files import make_private
+
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(settings.home)  # secrets at rest, whoever made the files
     return wire(
         settings,
         store=SqliteStore(settings.db_path),

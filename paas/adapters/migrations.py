@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from paas import __version__
+from paas.adapters.state_files import make_private
 from paas.errors import PaasError
 
 
@@ -176,6 +177,21 @@ MIGRATIONS: list[Migration] = [
           hsts INTEGER NOT NULL DEFAULT 0
         );
     """)),
+    # Tokens made before roles existed could do everything: they stay admin tokens. created_by
+    # is the token that made it (revoking that one revokes this one too); token_apps names an
+    # app token's apps, and loses its rows with the app or the token.
+    Migration("token roles, their apps, who made them and their last use", sql("""
+        ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
+        ALTER TABLE tokens ADD COLUMN created_by TEXT;
+        ALTER TABLE tokens ADD COLUMN last_used REAL;
+        CREATE TABLE token_apps (
+          token TEXT NOT NULL REFERENCES tokens(name) ON DELETE CASCADE,
+          app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+          PRIMARY KEY (token, app)
+        );
+    """)),
+    Migration("secrets at rest are private: PAAS_HOME 0700, the database, tokens, keys and "
+              "backups 0600", lambda _db, ctx: make_private(ctx.home) and None),
 ]
 
 

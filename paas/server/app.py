@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from paas import __version__
 from paas.bootstrap import Services, build_services
 from paas.errors import PaasError
+from paas.server.limits import LongRequests
 from paas.settings import Settings
 
 API_BODY_LIMIT = 1024 * 1024
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from paas.server.git import mount_git
 
     app.wsgi_app = mount_git(app.wsgi_app, services)  # type: ignore[method-assign]
+    # Long-lived requests never take the threads short ones need (paas.server.limits).
+    app.wsgi_app = LongRequests(app.wsgi_app, settings.api_streams)  # type: ignore[method-assign]
     # Behind the router at https://PAAS_API_HOST: the scheme is the router's (request.is_secure).
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1)  # type: ignore[method-assign]
     return app

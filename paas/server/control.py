@@ -18,10 +18,13 @@ import urllib.request
 from pathlib import Path
 
 from paas import __version__
+from paas.adapters.iptables import Iptables
 from paas.adapters.nginx_proxy import NginxProxy
 from paas.adapters.sqlite_store import SqliteStore
+from paas.adapters.state_files import make_private
 from paas.errors import PaasError
 from paas.services.auth import Tokens
+from paas.services.host_firewall import protect, unprotect
 from paas.settings import Settings
 
 START_TIMEOUT = 30.0
@@ -55,13 +58,16 @@ def start_api(settings: Settings) -> bool:
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     # One worker with threads: a build may run for minutes (a sync worker kills it at 30 s),
-    # and per-app deploy locks live in that one process.
+    # and per-app deploy locks live in that one process. Long-lived requests (log tails,
+    # streams, pushes) are capped below the thread count (paas.server.limits), so short ones
+    # always find a thread. It listens on PAAS_API_BIND (loopback unless the operator says).
     argv = [
         str(gunicorn), "--daemon", "--pid", str(_gunicorn_pid(settings)),
-        "--bind", f"0.0.0.0:{settings.api_port}",
+        "--bind", settings.api_listen,
         # gunicorn's default control socket is one path per user: two platforms would share it.
         "--control-socket", str(settings.home / "gunicorn.ctl"),
-        "--worker-class", "gthread", "--workers", "1", "--threads", "16", "--timeout", "3600",
+        "--worker-class", "gthread", "--workers", "1",
+        "--threads", str(settings.api_threads), "--timeout", "3600",
         "--error-logfile", str(settings.logs_dir / "api.log"),
         "--access-logfile", str(settings.logs_dir / "api-access.log"),
         "paas.server.wsgi:application()",
@@ -110,13 +116,21 @@ def up(settings: Settings) -> None:
     from paas.server import lifecycle
 
     lifecycle.migrate_state(settings)  # first: a downgrade is refused before anything changes
+    make_private(settings.home)
     Tokens(SqliteStore(settings.db_path)).ensure_admin(settings.token_file)
+    if not settings.supervise:
+        NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).ensure_running()
+    try:
+        walled = protect(settings, Iptables())
+    except PaasError as exc:  # not root: say so loudly, but let a developer's platform start
+        walled = (f"Firewall:    NOT applied ({exc.message}); run as root (NET_ADMIN) or set "
+                  "PAAS_FIREWALL=off")
     if settings.supervise:
         started = lifecycle.up(settings, stop_host_processes)
     else:
-        NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).ensure_running()
         started = start_api(settings)
     print(f"paas {__version__} is up." if started else f"paas {__version__} was already up.")
+    print(f"  {walled}")
     url = settings.public_api_url  # https://PAAS_API_HOST through the router, when set
     print(f"  Dashboard:   {url}/   (sign in with the admin token)")
     print(f"  API, git:    {url}/api/v1   {url}/git/<app>.git")
@@ -146,9 +160,11 @@ def down(settings: Settings) -> None:
 
 
 def uninstall(settings: Settings) -> None:
+    """Everything the instance made (paas.server.lifecycle), the host firewall's chain too."""
     from paas.server import lifecycle
 
-    lifecycle.uninstall(settings, os.environ.get("CONFIRM") == "yes", stop_host_processes)
+    lifecycle.uninstall(settings, os.environ.get("CONFIRM") == "yes", stop_host_processes,
+                        hooks=[lambda s: unprotect(s, Iptables())])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,6 @@ stopped; `uninstall` removes everything the instance made.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import signal
@@ -19,6 +18,7 @@ from pathlib import Path
 from paas import __version__
 from paas.adapters.migrations import migrate
 from paas.adapters.nginx_proxy import NginxProxy
+from paas.adapters.state_files import create_private
 from paas.render import supervise as render
 from paas.settings import Settings
 
@@ -71,7 +71,8 @@ def images(settings: Settings, supervisor) -> dict[str, tuple[str, str]]:
 def migrate_state(settings: Settings) -> None:
     """Migrations before anything starts: a newer state (a downgrade) is refused here with both
     versions and the way back (DowngradeRefused), and nothing is started or stopped."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    create_private(settings.db_path)  # 0600 before SQLite creates it
     ran = migrate(settings.db_path)
     if ran:
         backups = sorted((settings.home / "backups").glob("pre-upgrade-*"))
@@ -111,8 +112,8 @@ def up(settings: Settings, stop_host_processes) -> bool:
     # (the same path inside), one directory per API image, so a running build keeps its own.
     buildpacks = _buildpacks(settings, built["api"][1])
     env = {**settings.to_env(), "PAAS_BUILDPACKS_DIR": str(buildpacks)}
-    api = supervisor.ensure(render.api_spec(inst, *built["api"], mounts, env,
-                                            settings.api_port, str(settings.logs_dir)))
+    api = supervisor.ensure(render.api_spec(inst, *built["api"], mounts, env, settings.api_listen,
+                                            str(settings.logs_dir), settings.api_threads))
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if _healthy(settings) == __version__:
@@ -170,9 +171,10 @@ def down(settings: Settings) -> bool:
     return supervisor.stop(render.container_name(settings.instance, "router")) or stopped
 
 
-def uninstall(settings: Settings, confirmed: bool, stop_host_processes) -> None:
+def uninstall(settings: Settings, confirmed: bool, stop_host_processes, hooks=()) -> None:
     """Everything the instance made: its containers (apps, datastores and the control plane),
-    images, networks and volumes, the host firewall rules (a hook), nginx, then PAAS_HOME."""
+    images, networks and volumes, nginx, what `hooks` remove on the host (the firewall's
+    chain), then PAAS_HOME."""
     from paas.adapters.supervisor import Supervisor
 
     backups = sorted((settings.home / "backups").glob("*")) if settings.home.exists() else []
@@ -190,24 +192,9 @@ def uninstall(settings: Settings, confirmed: bool, stop_host_processes) -> None:
             raise SystemExit("paas: uninstall cancelled, nothing was removed")
     stop_host_processes(settings)
     removed = Supervisor().remove_instance(settings.instance)
-    for hook in _uninstall_hooks():
+    for hook in hooks:
         hook(settings)
     if settings.home.exists():
         shutil.rmtree(settings.home)
     print(f"Removed {removed['containers']} containers, {removed['images']} images, "
           f"{removed['networks']} networks, {removed['volumes']} volumes and {settings.home}.")
-
-
-def _uninstall_hooks():
-    """Other parts' cleanup on the host, outside Docker and PAAS_HOME: a module in HOOKS that
-    exists and has `remove_all(settings)` is called (the build firewall's iptables chain)."""
-    for name in HOOKS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, "remove_all"):
-            yield module.remove_all
-
-
-HOOKS = ("paas.adapters.firewall",)

@@ -14,6 +14,7 @@ from dataclasses import replace
 from paas.domain.appjson import initial_formation
 from paas.domain.healthchecks import from_json
 from paas.domain.models import Release
+from paas.domain.resources import check_app_containers
 from paas.errors import DeployFailed, PaasError
 from paas.ports import Events, LineWriter, Store
 from paas.services.builder import Builder
@@ -128,6 +129,7 @@ class Deployer:
         the new containers and leaves the old ones serving and routed. Caller holds the lock."""
         app = release.app
         formation = self.store.get_formation(app) if formation is None else formation
+        check_app_containers(app, formation, runnable(release.processes))
         p = plan(release.version, release.processes, formation, self.scheduler.running(app), restart)
         started: list[Started] = []
         try:
