@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import deploys, router, tls
+from bench import deploys, recovery, router, tls
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +38,7 @@ def main() -> None:
         latency = router.bench_deploy_latency(work)
         overhead = router.bench_router_overhead(work)
         https = tls.bench_https(work)
+        recovered = recovery.bench_recovery(work, args.rounds, stack)
     reload_500, reload_1 = router.bench_reload()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
                    capture_output=True)
@@ -105,6 +106,7 @@ def main() -> None:
         f"{reload_1:.3f} s | {reload_500 / reload_1:.2f}× (goal ≤ 1 s) |",
         "",
         *tls.lines(https),
+        *recovery.lines(recovered),
     ]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))

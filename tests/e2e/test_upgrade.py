@@ -82,7 +82,12 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
     p.push(repo)  # v3
     p.wait_for("keep", "hello from v3", timeout=30)
     ok(p, "domains:add", "www.keep.test", "-a", "keep")
-    ok(p, "tokens:create", "ci")
+    # The old API's way (today's CLI asks for a role the old API does not know).
+    made = subprocess.run(["curl", "-sf", "-X", "POST", "-H", f"Authorization: Bearer {p.token}",
+                           "-H", "Content-Type: application/json", "-d", '{"name": "ci"}',
+                           f"{p.api_url}/api/v1/tokens"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    ci_token = json.loads(made.stdout)["token"]
     releases_before = json.loads(ok(p, "releases", "-a", "keep", "--json"))
     assert [r["version"] for r in releases_before][:3] == [3, 2, 1]
 
@@ -109,6 +114,7 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
     assert json.loads(ok(p, "config", "-a", "keep", "--json"))["GREETING"] == "kept"
     assert "www.keep.test" in ok(p, "domains", "-a", "keep")
     assert "ci" in ok(p, "tokens")
+    assert http_get_auth(f"{p.api_url}/api/v1/apps", ci_token) == 200  # and it still works
     assert http_get(p.router_url + "/", host="www.keep.test")[1] == "hello from v3\n"
     assert http_get(p.router_url + "/env/GREETING", host="keep.localhost")[1] == "kept"
 
@@ -141,6 +147,13 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
             http_get(f"{p.api_url}/api/v1/health")[0] == 0  # never started half-working
     finally:
         drop_checkout(older)
+
+
+def http_get_auth(url: str, token: str) -> int:
+    result = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                             "-H", f"Authorization: Bearer {token}", url],
+                            capture_output=True, text=True)
+    return int(result.stdout or 0)
 
 
 def _container_id(p: Platform, role: str) -> str:
