@@ -177,7 +177,12 @@ def uninstall(settings: Settings, confirmed: bool, stop_host_processes, hooks=()
     chain), then PAAS_HOME."""
     from paas.adapters.supervisor import Supervisor
 
-    backups = sorted((settings.home / "backups").glob("*")) if settings.home.exists() else []
+    home = settings.home
+    if home.exists() and any(home.iterdir()) and not (home / "paas.db").exists():
+        # A mistyped PAAS_HOME (/, a home directory) must never be deleted.
+        raise SystemExit(f"paas: {home} holds no paas.db, so it is not a paas state directory: "
+                         "check PAAS_HOME; nothing was removed")
+    backups = sorted((home / "backups").glob("*")) if home.exists() else []
     print(f"This removes paas instance {settings.instance}: every app, its containers, images, "
           f"networks and volumes (data included), the router and API, and {settings.home}.")
     if backups:
@@ -194,7 +199,9 @@ def uninstall(settings: Settings, confirmed: bool, stop_host_processes, hooks=()
     removed = Supervisor().remove_instance(settings.instance)
     for hook in hooks:
         hook(settings)
+    home = "nothing on disk (no state directory)"
     if settings.home.exists():
         shutil.rmtree(settings.home)
+        home = str(settings.home)
     print(f"Removed {removed['containers']} containers, {removed['images']} images, "
-          f"{removed['networks']} networks, {removed['volumes']} volumes and {settings.home}.")
+          f"{removed['networks']} networks, {removed['volumes']} volumes and {home}.")

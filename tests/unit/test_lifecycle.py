@@ -97,3 +97,14 @@ def test_input_hashes_change_only_with_their_inputs():
 def test_requirements_from_pyproject():
     text = '[build-system]\nrequires = ["setuptools>=68"]\n[project]\ndependencies = ["flask>=3"]\n'
     assert render.requirements(text) == "flask>=3\nsetuptools>=68\n"
+
+
+def test_uninstall_refuses_a_directory_that_is_not_a_state(tmp_path, monkeypatch):
+    home = tmp_path / "not-paas"
+    home.mkdir()
+    (home / "precious.txt").write_text("keep me")
+    monkeypatch.setenv("PAAS_HOME", str(home))
+    monkeypatch.setenv("CONFIRM", "yes")
+    with pytest.raises(SystemExit, match="not a paas state directory"):
+        control.main(["uninstall"])
+    assert (home / "precious.txt").read_text() == "keep me"
