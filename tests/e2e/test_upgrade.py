@@ -28,6 +28,11 @@ SUPERVISED = {"PAAS_SUPERVISE": "1", "PAAS_ACME_DIRECTORY": ""}
 
 
 def checkout(commit: str, where: Path) -> Path:
+    known = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{commit}^{{commit}}"],
+                           capture_output=True)
+    if known.returncode != 0:  # a shallow clone (CI): fetch the pinned commit's history
+        subprocess.run(["git", "-C", str(ROOT), "fetch", "--unshallow", "origin"],
+                       check=True, capture_output=True)
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit],
                    check=True, capture_output=True)
     return where
