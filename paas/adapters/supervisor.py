@@ -71,7 +71,8 @@ class Supervisor:
         on_line(f"building {ref}")
         try:
             self.client.images.build(fileobj=io.BytesIO(tar_of(context)), custom_context=True,
-                                     tag=ref, labels=labels, rm=True, forcerm=True, pull=False)
+                                     tag=ref, labels=labels, rm=True, forcerm=True, pull=False,
+                                     network_mode="host")  # our own Dockerfile: apt, pip
         except BuildError as exc:
             tail = [str(c.get("stream", c.get("error", ""))).strip() for c in exc.build_log]
             raise SupervisorError(f"building {ref} failed: {exc.msg}; last lines: "

@@ -2,9 +2,9 @@
 Docker containers with a restart policy (make up), come back by themselves after kill -9 of any
 of their processes, stay stopped after make down, and make uninstall leaves nothing behind.
 
-The full reboot stand-in (a dockerd restart plus killing every platform process) needs its own
-daemon: restarting the shared one would disturb everything else on the machine. Here every
-process is killed at once on the shared daemon; the daemon's restart is not covered yet.
+The full reboot stand-in (a dockerd restart plus killing every platform process) runs on a
+private daemon in tests/faults/test_reboot.py: restarting the shared one would disturb
+everything else on the machine. Here every process is killed at once on the shared daemon.
 """
 from __future__ import annotations
 
