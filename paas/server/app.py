@@ -31,12 +31,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from paas.server.api import certs as certs_api
     from paas.server.api import domains as domains_api
     from paas.server.api import logs as logs_api
+    from paas.server.api import metrics as metrics_api
     from paas.server.api import processes as processes_api
     from paas.server.api import releases as releases_api
     from paas.server.api import tokens as tokens_api
+    from paas.server.api import storage as storage_api
 
     for module in (meta_api, apps_api, releases_api, processes_api, logs_api, domains_api,
-                   builds_api, tokens_api, certs_api):
+                   builds_api, tokens_api, certs_api, storage_api, metrics_api):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
 
     from paas.server.dashboard import register as register_dashboard

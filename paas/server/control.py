@@ -34,9 +34,20 @@ def _pid_alive(pid_file: Path) -> int | None:
     try:
         pid = int(pid_file.read_text().strip())
         os.kill(pid, 0)
-        return pid
     except (OSError, ValueError):
         return None
+    return None if _zombie(pid) else pid
+
+
+def _zombie(pid: int) -> bool:
+    """A killed daemon whose parent is an init that does not reap (some containers' PID 1)
+    stays a zombie: it answers kill(pid, 0) but is gone, and gunicorn would refuse to start
+    over its pid file ("Already running")."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
 def _healthy(settings: Settings) -> bool:
@@ -56,6 +67,8 @@ def start_api(settings: Settings) -> bool:
     if _pid_alive(_gunicorn_pid(settings)) and _healthy(settings):
         return False
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    if _pid_alive(_gunicorn_pid(settings)) is None:
+        _gunicorn_pid(settings).unlink(missing_ok=True)  # left by a killed API: not running
     gunicorn = Path(sys.executable).with_name("gunicorn")
     # One worker with threads: a build may run for minutes (a sync worker kills it at 30 s),
     # and per-app deploy locks live in that one process. Long-lived requests (log tails,
@@ -115,11 +128,10 @@ def stop_host_processes(settings: Settings, nginx: bool = True) -> None:
 def up(settings: Settings) -> None:
     from paas.server import lifecycle
 
-    lifecycle.migrate_state(settings)  # first: a downgrade is refused before anything changes
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     make_private(settings.home)
+    lifecycle.migrate_state(settings)  # first: a downgrade is refused before anything changes
     Tokens(SqliteStore(settings.db_path)).ensure_admin(settings.token_file)
-    if not settings.supervise:
-        NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).ensure_running()
     try:
         walled = protect(settings, Iptables())
     except PaasError as exc:  # not root: say so loudly, but let a developer's platform start
@@ -128,6 +140,7 @@ def up(settings: Settings) -> None:
     if settings.supervise:
         started = lifecycle.up(settings, stop_host_processes)
     else:
+        NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).ensure_running()
         started = start_api(settings)
     print(f"paas {__version__} is up." if started else f"paas {__version__} was already up.")
     print(f"  {walled}")
@@ -160,11 +173,10 @@ def down(settings: Settings) -> None:
 
 
 def uninstall(settings: Settings) -> None:
-    """Everything the instance made (paas.server.lifecycle), the host firewall's chain too."""
     from paas.server import lifecycle
 
     lifecycle.uninstall(settings, os.environ.get("CONFIRM") == "yes", stop_host_processes,
-                        hooks=[lambda s: unprotect(s, Iptables())])
+                        host_cleanup=lambda s: unprotect(s, Iptables()))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -171,10 +171,9 @@ def down(settings: Settings) -> bool:
     return supervisor.stop(render.container_name(settings.instance, "router")) or stopped
 
 
-def uninstall(settings: Settings, confirmed: bool, stop_host_processes, hooks=()) -> None:
+def uninstall(settings: Settings, confirmed: bool, stop_host_processes, host_cleanup) -> None:
     """Everything the instance made: its containers (apps, datastores and the control plane),
-    images, networks and volumes, nginx, what `hooks` remove on the host (the firewall's
-    chain), then PAAS_HOME."""
+    images, networks and volumes, the host firewall rules (`host_cleanup`), nginx, then PAAS_HOME."""
     from paas.adapters.supervisor import Supervisor
 
     home = settings.home
@@ -197,8 +196,7 @@ def uninstall(settings: Settings, confirmed: bool, stop_host_processes, hooks=()
             raise SystemExit("paas: uninstall cancelled, nothing was removed")
     stop_host_processes(settings)
     removed = Supervisor().remove_instance(settings.instance)
-    for hook in hooks:
-        hook(settings)
+    host_cleanup(settings)
     home = "nothing on disk (no state directory)"
     if settings.home.exists():
         shutil.rmtree(settings.home)

@@ -119,6 +119,11 @@ OPERATIONS = [
     Op("get", "/apps/{name}/logs", "Logs; with tail=1 a live text/plain stream", text=True,
        query={"lines": {"type": "integer", "minimum": 1, "maximum": 10000},
               "tail": {"type": "string", "enum": ["0", "1", "true", "false"]}}),
+    Op("get", "/apps/{name}/metrics", "Per-minute requests, responses by status class, "
+                                      "p50/p95/p99 latency (total and upstream, ms), per process "
+                                      "type CPU %, memory and limit, restarts, OOM kills, and "
+                                      "the releases made in the window",
+       query={"since": {"type": "string", "enum": ["5m", "15m", "1h", "6h", "24h"]}}),
     Op("get", "/apps/{name}/domains", "Host names the app is served at"),
     Op("post", "/apps/{name}/domains", "Add a domain", 201,
        _obj(("domain",), domain={"type": "string"}), {"domain": "www.example.test"},
@@ -156,6 +161,15 @@ OPERATIONS = [
     Op("delete", "/tokens/{name}", "Revoke a token and every token it made (not the admin "
        "token, not the caller's own; admin only)", errors=("403",)),
     Op("get", "/token", "The calling token: its name, role and apps"),
+    Op("get", "/apps/{name}/storage", "The app's named volumes and where each is mounted"),
+    Op("post", "/apps/{name}/storage/mounts", "Mount a named volume (NAME:/path) in every "
+       "process: a new release, as a config change is", 201,
+       _obj(("mount",), mount={"type": "string"}), {"mount": "uploads:/app/uploads"},
+       streams=True, errors=("409",)),
+    Op("delete", "/apps/{name}/storage/mounts/{volume}", "Unmount a volume (its data stays): a "
+       "new release", streams=True),
+    Op("delete", "/apps/{name}/storage/{volume}", "Destroy an unmounted volume and its data "
+       "(?confirm=APP)", query={"confirm": {"type": "string"}}, errors=("409",)),
 ]
 
 

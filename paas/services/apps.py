@@ -28,7 +28,8 @@ class AppInfo:
 class Apps:
     def __init__(self, settings: Settings, store: Store, repos: Repos, engine: Engine,
                  scheduler: Scheduler, router: Router, lock: Callable[[str], Lock],
-                 events: Events, forget_certs: Callable[[str], None] = lambda app: None) -> None:
+                 events: Events, forget_certs: Callable[[str], None] = lambda app: None,
+                 forget_data: Callable[[str], None] = lambda app: None) -> None:
         self.settings = settings
         self.store = store
         self.repos = repos
@@ -38,6 +39,8 @@ class Apps:
         self.lock = lock
         self.events = events
         self.forget_certs = forget_certs
+        # Removes the app's volumes and unlinks its datastores (never destroys one).
+        self.forget_data = forget_data
 
     def create(self, name: str) -> App:
         validate_app_name(name)
@@ -87,6 +90,7 @@ class Apps:
             self.engine.remove_network(network_name(self.settings.instance, name))
             self.engine.remove_volume(cache_volume(self.settings.instance, name))
             self.engine.remove_volume(legacy_cache_volume(self.settings.instance, name))
+            self.forget_data(name)
             self.repos.remove(name)
             self.events.remove(name)
             self.forget_certs(name)

@@ -281,7 +281,7 @@ def test_live_parts_render_the_state(dash):
     apps = dash.get("/live/apps").get_json()["apps"]
     assert 'data-app="hello"' in apps and "state-running" in apps and "web 1/1" in apps
     parts = dash.get("/apps/hello/live").get_json()
-    assert set(parts) == {"status", "processes", "releases", "builds"}
+    assert set(parts) == {"status", "processes", "releases", "builds", "metrics"}
     assert "v1 serving" in parts["status"] and "web.1" in parts["processes"]
     assert "#1" in parts["builds"] and "Deploy 1111111" in parts["releases"]
 
