@@ -111,8 +111,9 @@ class Platform:
     def token(self) -> str:
         return (self.home / "admin-token").read_text().strip()
 
-    def control(self, verb: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "paas.server.control", verb], env=self.env,
+    def control(self, verb: str, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "paas.server.control", verb],
+                              env={**self.env, **env},
                               capture_output=True, text=True, timeout=120, cwd=ROOT)
 
     def paas_cmd(self) -> list[str]:
@@ -170,11 +171,8 @@ def start_platform(base: Path, name: str, keep_releases: int = 10,
 
 
 def stop_platform(platform: Platform) -> None:
-    from paas.adapters.iptables import Iptables
-
-    platform.control("down")
-    # `up` (as root) installed the platform's firewall chain; `down` leaves it for the apps.
-    Iptables().remove_all(platform.instance)
+    # Down, and everything it made goes: containers, images, its firewall chain, PAAS_HOME.
+    platform.control("uninstall", CONFIRM="yes")
     remove_docker_objects(platform.instance)
 
 

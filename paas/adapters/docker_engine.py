@@ -398,6 +398,8 @@ def _env_port(env: list[str]) -> int | None:
         if name == "PORT":
             return int(value) if value.isdigit() else None
     return None
+
+
 MAX_LINE = 16 * 1024  # a line without end (hostile build output) is cut, not held in memory
 
 

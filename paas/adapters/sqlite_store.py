@@ -15,10 +15,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Iterator
 
-
+from paas.adapters.migrations import migrate, state_version
 from paas.adapters.sqlite_tokens import TokenTables
 from paas.adapters.state_files import create_private
-from paas.adapters.migrations import migrate, state_version
 from paas.domain.certs import Cert, TlsOptions
 from paas.domain.models import App, Build, Datastore, Link, Release
 from paas.errors import Conflict
