@@ -63,6 +63,9 @@ class Scheduler:
         self._retiring: list[threading.Thread] = []
         # Containers draining before their stop: still running, but no longer part of the app.
         self._draining: set[str] = set()
+        # Deploys of several apps at once would all pick the same lowest free subnet and all
+        # but one retry: this process picks and creates one network at a time.
+        self._networks = threading.Lock()
 
     def processes_of(self, app: str) -> list[ContainerState]:
         """Every process container of the app, stopped ones included (their logs stay)."""
@@ -138,6 +141,12 @@ class Scheduler:
     def ensure_network(self, app: str) -> None:
         """The app's own network, on a free subnet of the platform's pool."""
         name = network_name(self.settings.instance, app)
+        if self.engine.network_exists(name):
+            return
+        with self._networks:
+            self._create_network(app, name)
+
+    def _create_network(self, app: str, name: str) -> None:
         if self.engine.network_exists(name):
             return
         pool, size = self.settings.network_pool, self.settings.network_size
