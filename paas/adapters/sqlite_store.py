@@ -7,6 +7,7 @@ serialise instead of colliding.
 """
 from __future__ import annotations
 
+import errno
 import json
 import sqlite3
 import time
@@ -44,6 +45,11 @@ class SqliteStore(TokenTables):
         db.execute("PRAGMA foreign_keys=ON")
         try:
             yield db
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL:
+                raise
+            # The use cases know one "no space left", whoever met it (paas.services.disk).
+            raise OSError(errno.ENOSPC, f"database or disk is full: {self.path}") from exc
         finally:
             db.close()
 

@@ -75,6 +75,9 @@ class Scheduler:
         # doing background work (timers, connections) for a release that no longer serves.
         self._standby: dict[str, float | None] = {}
         self._lock = threading.Lock()
+        # Deploys of several apps at once would all pick the same lowest free subnet and all
+        # but one retry: this process picks and creates one network at a time.
+        self._networks = threading.Lock()
 
     def processes_of(self, app: str) -> list[ContainerState]:
         """Every process container of the app, stopped ones included (their logs stay)."""
@@ -176,6 +179,12 @@ class Scheduler:
     def ensure_network(self, app: str) -> None:
         """The app's own network, on a free subnet of the platform's pool."""
         name = network_name(self.settings.instance, app)
+        if self.engine.network_exists(name):
+            return
+        with self._networks:
+            self._create_network(app, name)
+
+    def _create_network(self, app: str, name: str) -> None:
         if self.engine.network_exists(name):
             return
         pool, size = self.settings.network_pool, self.settings.network_size
