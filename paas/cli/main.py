@@ -13,7 +13,7 @@ import httpx
 from click.shell_completion import shell_complete
 
 from paas.cli.commands import (apps, auth, builds, certs, completion, domains, git, help, logs,
-                               processes, releases, storage, tokens)
+                               processes, releases, services, storage, tokens)
 from paas.cli.context import Context
 
 
@@ -34,7 +34,7 @@ def cli(ctx: click.Context) -> None:
 
 
 for topic in (auth, apps, git, releases, processes, logs, domains, certs, builds, tokens, help,
-              completion, storage):
+              completion, storage, services):
     topic.register(cli)
 
 

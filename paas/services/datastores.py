@@ -151,7 +151,8 @@ class Datastores:
                 return
         raise DatastoreFailed(f"could not create the network of {ds.name}")
 
-    def wait_ready(self, ds: Datastore, timeout: float = READY_TIMEOUT) -> None:
+    def wait_ready(self, ds: Datastore, timeout: float | None = None) -> None:
+        timeout = READY_TIMEOUT if timeout is None else timeout
         deadline = time.monotonic() + timeout
         kind = r.KINDS[ds.kind]
         while True:
