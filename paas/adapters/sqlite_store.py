@@ -15,8 +15,11 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Iterator
 
-from paas.adapters.migrations import migrate
+
+from paas.adapters.state_files import create_private
+from paas.adapters.migrations import migrate, state_version
 from paas.domain.certs import Cert, TlsOptions
+from paas.domain.access import TokenRecord
 from paas.domain.models import App, Build, Datastore, Link, Release
 from paas.errors import Conflict
 
@@ -24,10 +27,16 @@ from paas.errors import Conflict
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        create_private(self.path)  # config values live here: 0600 (SQLite's -wal follows it)
         # The schema is the migrations' (paas.adapters.migrations): a fresh file gets all of
         # them, older state is backed up and brought forward, newer state is refused.
         migrate(self.path)
+
+    def schema_version(self) -> int:
+        """The schema version the state is at (PRAGMA user_version, set by the migrations)."""
+        with self._connect() as db:
+            return state_version(db)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -77,17 +86,23 @@ class SqliteStore:
 
     # tokens
     def add_token(self, name: str, digest: str) -> None:
+        # An upsert, not INSERT OR REPLACE: a replaced row would take its apps and the tokens it
+        # made with it (ON DELETE CASCADE).
         with self._write() as db:
             db.execute(
-                "INSERT OR REPLACE INTO tokens (name, digest, created_at) VALUES (?, ?, ?)",
+                "INSERT INTO tokens (name, digest, created_at) VALUES (?, ?, ?) ON CONFLICT(name) "
+                "DO UPDATE SET digest = excluded.digest, created_at = excluded.created_at",
                 (name, digest, time.time()),
             )
 
-    def create_token(self, name: str, digest: str) -> None:
+    def create_token(self, name: str, digest: str, role: str = "admin",
+                     apps: tuple[str, ...] = (), created_by: str | None = None) -> None:
         try:
             with self._write() as db:
-                db.execute("INSERT INTO tokens (name, digest, created_at) VALUES (?, ?, ?)",
-                           (name, digest, time.time()))
+                db.execute("INSERT INTO tokens (name, digest, created_at, role, created_by) "
+                           "VALUES (?, ?, ?, ?, ?)", (name, digest, time.time(), role, created_by))
+                db.executemany("INSERT INTO token_apps (token, app) VALUES (?, ?)",
+                               [(name, app) for app in apps])
         except sqlite3.IntegrityError:
             raise Conflict(f"a token named {name!r} already exists") from None
 
@@ -96,9 +111,28 @@ class SqliteStore:
             return [(r["name"], r["created_at"])
                     for r in db.execute("SELECT name, created_at FROM tokens ORDER BY name")]
 
-    def delete_token(self, name: str) -> bool:
+    def token_records(self) -> list[TokenRecord]:
+        with self._connect() as db:
+            apps: dict[str, list[str]] = {}
+            for r in db.execute("SELECT token, app FROM token_apps ORDER BY app"):
+                apps.setdefault(r["token"], []).append(r["app"])
+            return [TokenRecord(r["name"], r["role"], tuple(apps.get(r["name"], ())),
+                                r["created_by"], r["created_at"], r["last_used"])
+                    for r in db.execute("SELECT * FROM tokens ORDER BY name")]
+
+    def touch_token(self, name: str, when: float) -> None:
         with self._write() as db:
-            return db.execute("DELETE FROM tokens WHERE name = ?", (name,)).rowcount > 0
+            db.execute("UPDATE tokens SET last_used = ? WHERE name = ?", (when, name))
+
+    def delete_token(self, name: str) -> list[str]:
+        """Removes the token and every token it made, theirs too; returns their names."""
+        with self._write() as db:
+            doomed = [r[0] for r in db.execute(
+                "WITH RECURSIVE doomed(name) AS (SELECT name FROM tokens WHERE name = ? UNION "
+                "SELECT t.name FROM tokens t JOIN doomed d ON t.created_by = d.name) "
+                "SELECT name FROM doomed", (name,))]
+            db.executemany("DELETE FROM tokens WHERE name = ?", [(n,) for n in doomed])
+            return doomed
 
     def token_digests(self) -> dict[str, str]:
         with self._connect() as db:
@@ -173,13 +207,16 @@ class SqliteStore:
             )
         return release
 
-    def fail_interrupted(self) -> int:
-        """Mark builds and releases left pending by a stopped control plane as failed."""
+    def fail_interrupted(self, app: str | None = None) -> int:
+        """Mark builds and releases left pending by a stopped control plane as failed (one
+        app's, or every app's)."""
+        which = "" if app is None else " AND app = ?"
+        args: tuple = () if app is None else (app,)
         with self._write() as db:
             builds = db.execute("UPDATE builds SET status = 'failed', finished_at = ? "
-                                "WHERE status = 'pending'", (time.time(),)).rowcount
+                                "WHERE status = 'pending'" + which, (time.time(), *args)).rowcount
             releases = db.execute("UPDATE releases SET status = 'failed' "
-                                  "WHERE status = 'pending'").rowcount
+                                  "WHERE status = 'pending'" + which, args).rowcount
         return builds + releases
 
     def set_release_status(self, app: str, version: int, status: str) -> None:

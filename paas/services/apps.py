@@ -7,9 +7,9 @@ from typing import Callable
 
 from paas.domain.models import App, Release
 from paas.domain.names import validate_app_name
-from paas.errors import NotFound
+from paas.errors import Conflict, NotFound
 from paas.ports import Engine, Events, Repos, Store
-from paas.render.container import cache_volume, labels, network_name
+from paas.render.container import cache_volume, labels, legacy_cache_volume, network_name
 from paas.services.router import Router
 from paas.services.scheduler import Process, Scheduler
 from paas.settings import Settings
@@ -44,6 +44,11 @@ class Apps:
 
     def create(self, name: str) -> App:
         validate_app_name(name)
+        host = f"{name}.{self.settings.domain}"
+        owner = self.store.domain_owner(host)
+        if owner is not None:  # claimed before squatting was refused: its traffic is owner's
+            raise Conflict(f"app name {name} refused: its default host {host} is a domain of "
+                           f"app {owner} (remove it there first)")
         app = self.store.add_app(name)
         self.repos.init(name)
         return app
@@ -84,6 +89,7 @@ class Apps:
                     self.engine.remove_image(ref)
             self.engine.remove_network(network_name(self.settings.instance, name))
             self.engine.remove_volume(cache_volume(self.settings.instance, name))
+            self.engine.remove_volume(legacy_cache_volume(self.settings.instance, name))
             self.forget_data(name)
             self.repos.remove(name)
             self.events.remove(name)

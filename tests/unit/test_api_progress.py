@@ -25,9 +25,9 @@ class GatedEngine(FakeEngine):
         self.gate = threading.Event()
         self.waited: bool | None = None
 
-    def run_once(self, spec, on_line):
+    def run_once(self, spec, on_line, timeout=None):
         if not self.gated:
-            return super().run_once(spec, on_line)
+            return super().run_once(spec, on_line, timeout)
         on_line("first line")
         self.waited = self.gate.wait(timeout=10)
         on_line("second line")

@@ -1,7 +1,7 @@
 """/api/v1/services: Postgres and Redis datastores, their links to apps and their backups.
 
 Credentials (the URL with the password) appear only for callers that `allowed_apps()` says may
-see them: every token today; an app-scoped token (sec-control) sets `g.token_apps`.
+see them: admin tokens, or (should app tokens be let in here) tokens naming a linked app.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from paas.errors import InvalidInput, PaasError
 from paas.server.api.inputs import json_body, query_int
 from paas.server.api.progress import respond
-from paas.server.auth import require_token, services
+from paas.server.auth import principal, require_token, services
 from paas.server.serialize import iso, release_json
 from paas.services.backups import Backup, Backups
 from paas.services.datastores import DatastoreInfo, Datastores
@@ -37,8 +37,10 @@ def backups() -> Backups:
 
 
 def allowed_apps() -> set[str] | None:
-    """None: the caller may see every datastore's credentials (an admin token)."""
-    return getattr(g, "token_apps", None)
+    """None: the caller may see every datastore's credentials (an admin token); else the apps
+    its token names. (/services routes are admin-only today, paas.domain.access.)"""
+    who = principal()
+    return None if who.admin else set(who.apps)
 
 
 def info_json(info: DatastoreInfo) -> dict:
