@@ -115,7 +115,8 @@ def test_bad_data_input_is_one_line_and_changes_nothing(platform, tmp_path):
     result = platform.paas("services:destroy", "bcache", "--confirm", "bcache")
     assert result.returncode == 1 and "bcache is linked to blinked" in result.stderr
     assert json.loads(ok(platform.paas("services", "--json"))) != [] and before
-    ok(platform.paas("apps:destroy", "--confirm", "blinked", "-a", "blinked"))
+    out = ok(platform.paas("apps:destroy", "--confirm", "blinked", "-a", "blinked"))
+    assert "Unlinked services that remain: bcache" in out
     after = json.loads(ok(platform.paas("services", "--json")))
     assert next(s for s in after if s["name"] == "bcache")["links"] == []  # kept, unlinked
     out = ok(platform.paas("services:destroy", "bcache", "--confirm", "bcache"))

@@ -109,3 +109,12 @@ def test_linking_to_a_missing_app(api, capsys):
     run(api, ["services:create", "redis", "cache"], capsys)
     code, _, err = run(api, ["services:link", "cache", "-a", "ghost"], capsys)
     assert (code, err) == (1, "paas: no such app: ghost\n")
+
+
+def test_apps_destroy_says_which_services_remain(api, capsys):
+    run(api, ["services:create", "redis", "cache"], capsys)
+    run(api, ["services:link", "cache", "-a", "hello"], capsys)
+    code, out, _ = run(api, ["apps:destroy", "-a", "hello", "--confirm", "hello"], capsys)
+    assert code == 0 and out.splitlines()[-1] == (
+        "Unlinked services that remain: cache (paas services:destroy NAME removes one)")
+    assert run(api, ["services:info", "cache", "--json"], capsys)[0] == 0
