@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import deploys, direct, router, tls
+from bench import datastores, deploys, direct, router, tls
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,7 @@ def main() -> None:
         overhead = router.bench_router_overhead(work)
         limit = direct.bench_router_limit(work)
         https = tls.bench_https(work)
+        backups = datastores.bench_backups(work)
     reload_500, reload_1 = router.bench_reload()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
                    capture_output=True)
@@ -108,6 +109,7 @@ def main() -> None:
         "",
         *direct.lines(limit),
         *tls.lines(https),
+        *datastores.lines(backups),
     ]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))
