@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import deploys, direct, recovery, router, tls
+from bench import datastores, deploys, direct, recovery, router, tls
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +40,7 @@ def main() -> None:
         limit = direct.bench_router_limit(work)
         https = tls.bench_https(work)
         recovered = recovery.bench_recovery(work, args.rounds, stack)
+        backups = datastores.bench_backups(work)
     reload_500, reload_1 = router.bench_reload()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
                    capture_output=True)
@@ -110,6 +111,7 @@ def main() -> None:
         *direct.lines(limit),
         *tls.lines(https),
         *recovery.lines(recovered),
+        *datastores.lines(backups),
     ]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))

@@ -48,8 +48,18 @@ def remove_docker_objects(instance: str) -> None:
 
     client = docker.from_env()
     label = f"paas.instance={instance}"
-    for container in client.containers.list(all=True, filters={"label": label}):
-        container.remove(force=True, v=True)
+    # A control plane that is still stopping may start one more container after a pass (its
+    # convergence replaces what went): pass again until none is left.
+    for _ in range(5):
+        found = client.containers.list(all=True, filters={"label": label})
+        if not found:
+            break
+        for container in found:
+            try:
+                container.remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+        time.sleep(0.5)
     for _ in range(3):  # children first: Docker keeps an image others are built on
         for image in client.images.list(filters={"label": label}):
             try:
