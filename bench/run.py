@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import deploys, router, tls
+from bench import deploys, metrics, router, tls
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,7 @@ def main() -> None:
         overhead = router.bench_router_overhead(work)
         https = tls.bench_https(work)
     reload_500, reload_1 = router.bench_reload()
+    access_log, collector = metrics.bench_access_log(), metrics.bench_collector()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
                    capture_output=True)
     subprocess.run(["bash", "-c", f"docker images -q --filter label={deploys.LABEL} | xargs -r docker rmi -f"],
@@ -105,6 +106,8 @@ def main() -> None:
         f"{reload_1:.3f} s | {reload_500 / reload_1:.2f}× (goal ≤ 1 s) |",
         "",
         *tls.lines(https),
+        "",
+        *metrics.lines(access_log, collector),
     ]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))

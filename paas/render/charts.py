@@ -49,7 +49,7 @@ def _points(values: list, minutes: list[int], x, y) -> list[str]:
 
 
 def chart(title: str, unit: str, minutes: list[int], lines: list[Line],
-          markers: list[dict], tz=time.gmtime) -> str:
+          markers: list[dict], tz=time.gmtime) -> str:  # times in UTC, labelled so
     """An SVG of `lines` over `minutes`; `markers` are {"version", "at"} releases."""
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     start = minutes[0] if minutes else 0
@@ -73,9 +73,9 @@ def chart(title: str, unit: str, minutes: list[int], lines: list[Line],
            f'{_fmt(top)}</text>',
            f'<text class="c-tick" x="{LEFT - 4}" y="{TOP + inner_h}" text-anchor="end">0</text>']
     if minutes:
-        for at, anchor in ((minutes[0], "start"), (minutes[-1], "end")):
+        for at, anchor, zone in ((minutes[0], "start", ""), (minutes[-1], "end", " UTC")):
             out.append(f'<text class="c-tick" x="{x(at):.1f}" y="{HEIGHT - 4}" '
-                       f'text-anchor="{anchor}">{time.strftime("%H:%M", tz(at))}</text>')
+                       f'text-anchor="{anchor}">{time.strftime("%H:%M", tz(at))}{zone}</text>')
     for marker in markers:
         if minutes and start <= marker["at"] <= minutes[-1] + 60:
             mx = min(x(marker["at"]), WIDTH - RIGHT)
@@ -84,6 +84,11 @@ def chart(title: str, unit: str, minutes: list[int], lines: list[Line],
                        f'v{int(marker["version"])}</text></g>')
     for line in lines:
         for run in _points(line.values, minutes, x, y):
+            if " " not in run:  # a lone minute: a dot, as a one-point line draws nothing
+                cx, cy = run.split(",")
+                out.append(f'<circle class="c-dot {escape(line.css)}" cx="{cx}" cy="{cy}" '
+                           f'r="2"><title>{escape(line.label)}</title></circle>')
+                continue
             out.append(f'<polyline class="c-line {escape(line.css)}" points="{run}">'
                        f'<title>{escape(line.label)}</title></polyline>')
     legend_x = WIDTH - RIGHT
