@@ -40,6 +40,7 @@ class Chunk(Protocol):
 class AccessLogs(Protocol):
     def read(self, app: str, position: tuple[int, int] | None) -> Chunk: ...
     def tidy(self, app: str, position: tuple[int, int]) -> None: ...
+    def remove_others(self, apps: set[str]) -> list[str]: ...
 
 
 class MetricsStore(Protocol):
@@ -113,6 +114,7 @@ class Metrics:
         self.collect_all(apps)
         self.record_processes()
         self.metrics.prune(minute_of(self.clock() - RETENTION), set(apps))
+        self.logs.remove_others(set(apps))
 
     def run_forever(self, stop: threading.Event, interval: float = INTERVAL) -> None:
         while not stop.wait(interval):

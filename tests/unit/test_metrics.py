@@ -204,6 +204,15 @@ def test_minutes_older_than_a_day_and_rows_of_destroyed_apps_are_dropped(store, 
     collector(store, logs, T0 + 86_400 + 61, "shop").collect_once()
     assert list(store.requests("shop", 0)) == [T0 + 86_400]
     assert store.request_totals(0) == {"shop": (1, 0)}
+    # "gone" created again under the same name starts from nothing
+    assert not logs.path("gone").exists() and logs.path("shop").exists()
+    collector(store, logs, T0 + 86_400 + 70, "shop", "gone").collect_once()
+    assert store.request_totals(0) == {"shop": (1, 0)}
+
+
+def test_an_app_answering_odd_status_codes_counts_as_requests_of_no_class():
+    row = aggregate([line(T0, 999), line(T0, 42), line(T0, 204)])[T0]
+    assert row.requests == 3 and sum(row.status.values()) == 1
 
 
 def test_a_day_of_busy_minutes_stays_small(store):
