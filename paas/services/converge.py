@@ -67,9 +67,13 @@ class Converger:
 
     def _remove_old_stopped(self, app: str) -> None:
         now = datetime.now(timezone.utc).timestamp()
+        removed = 0
         for c in self.scheduler.processes_of(app):
             if c.status == "exited" and now - _finished(c) > KEEP_STOPPED_SECONDS:
                 self.engine.remove_container(c.id)
+                removed += 1
+        if removed:  # a failed release's image was kept only for its stopped containers' logs
+            self.deployer.images.collect(app)
 
     def run_forever(self, stop: threading.Event, interval: float = 2.0) -> None:
         while not stop.wait(interval):

@@ -44,7 +44,7 @@ class Router:
             return None
         cert = serving(self.store.list_certs(CONTROL), time.time()).get(host)
         return render_control(
-            host=host, api=f"{self.settings.bind_host}:{self.settings.api_port}",
+            host=host, api=self.settings.api_local,
             http_port=self.settings.http_port, https_port=self.settings.https_port,
             site=(host, cert.cert_path, cert.key_path) if cert else None,
             thumbprint=self.thumbprint())

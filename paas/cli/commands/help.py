@@ -25,6 +25,7 @@ TOPICS = {
     "resources": "memory, CPU and process-count limits",
     "run": "a one-off command in a container of the current release",
     "tokens": "API tokens: list, create, revoke",
+    "version": "the CLI's and the server's versions",
 }
 
 
