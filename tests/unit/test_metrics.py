@@ -255,3 +255,37 @@ def test_a_renamed_log_is_read_until_old_workers_are_done_with_it(tmp_path):
     assert later.lines == [line(T0 + 2)]  # the new file waits: the old one was written just now
     os.utime(rotated, (T0, T0))
     assert logs.read("shop", later.position).lines == [line(T0 + 3)]
+
+
+def test_container_figures_from_docker_stats_documents():
+    from paas.domain.stats import Sample, cpu_percent, memory, process_minutes
+    doc = {"cpu_stats": {"cpu_usage": {"total_usage": 3_000_000}, "system_cpu_usage": 20_000_000,
+                         "online_cpus": 2},
+           "precpu_stats": {"cpu_usage": {"total_usage": 1_000_000},
+                            "system_cpu_usage": 10_000_000},
+           "memory_stats": {"usage": 50 << 20, "limit": 128 << 20,
+                            "stats": {"inactive_file": 10 << 20}}}
+    assert cpu_percent(doc) == 40.0  # 2 ms of 10 ms system time over 2 cores
+    assert cpu_percent({"cpu_stats": {}, "precpu_stats": {}}) is None  # a stream's first
+    assert memory(doc) == (40 << 20, 128 << 20)
+    samples = [Sample("shop", "web", 10.0, 40.0, 40 << 20, 128 << 20),
+               Sample("shop", "web", 10.0, 20.0, 30 << 20, 128 << 20),  # web.2, same instant
+               Sample("shop", "web", 20.0, 10.0, 80 << 20, 128 << 20),
+               Sample("shop", "worker", 10.0, None, 5 << 20, 64 << 20)]
+    rows = process_minutes(samples, {("shop", "web"): 1}, {("shop", "worker"): 2}, minute=T0)
+    web, worker = rows
+    assert (web.cpu_sum, web.samples, web.mem_max, web.mem_limit, web.restarts) == \
+        (70.0, 2, 80 << 20, 256 << 20, 1)
+    assert (worker.samples, worker.mem_max, worker.oom_kills) == (0, 5 << 20, 2)
+
+
+def test_restarts_count_only_a_start_after_a_death_and_ooms_count_each():
+    from paas.adapters.docker_stats import DockerStats
+    stats = DockerStats(type("Client", (), {"api": None})(), "t1")
+    stats._events = type("Alive", (), {"is_alive": lambda self: True})()  # no stream here
+    attrs = {"paas.app": "shop", "paas.process": "web"}
+    for cid, action in (("a", "start"), ("a", "oom"), ("a", "die"), ("a", "start"),
+                        ("b", "die"), ("b", "destroy"), ("b", "start")):
+        stats._count({"id": cid, "Action": action, "Actor": {"Attributes": attrs}})
+    assert stats.events() == ({("shop", "web"): 1}, {("shop", "web"): 1})
+    assert stats.events() == ({}, {})
