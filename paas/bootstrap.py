@@ -62,7 +62,8 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
          probe: Probe, events: Events, x509: X509 | None = None, cert_files: CertFiles | None = None,
          self_check: SelfCheck | None = None, acme: Acme | None = None,
          locks: Callable[[str], AppLock] | None = None,
-         data: DataEngine | None = None, stats: ContainerStats | None = None) -> Services:
+         data: DataEngine | None = None,
+         stats: ContainerStats | None = None) -> Services:
     """Without `acme` the platform has manual certificates only (as with PAAS_ACME_DIRECTORY
     empty); the certificate adapters default to the real ones (they touch only PAAS_HOME)."""
     from paas.adapters import x509_certs
@@ -140,7 +141,7 @@ def build_services(settings: Settings) -> Services:
         repos=GitRepos(settings.repos_dir),
         proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin,
                          may_start=not settings.supervise),
-        probe=HttpProbe(settings.bind_host),
+        probe=HttpProbe(),
         events=EventLog(settings.logs_dir / "apps"),
         acme=AcmeClient(settings.acme_directory, settings.acme_email, settings.acme_ca_bundle,
                         settings.certs_dir) if settings.acme_directory else None,

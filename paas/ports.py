@@ -89,6 +89,8 @@ class ContainerState(Protocol):
     restart_count: int
     started_at: str
     finished_at: str
+    addresses: dict[str, str]  # network name -> IPv4 address
+    port: int | None  # $PORT of a web container
 
 
 class Engine(Protocol):
@@ -116,7 +118,6 @@ class Engine(Protocol):
     def run_once(self, spec: dict, on_line: LineWriter, timeout: float | None = None) -> int:
         """Exit code; 124 when it was stopped at `timeout` seconds."""
         ...
-    def host_port(self, container_id: str, port: str | None = None) -> int | None: ...
     def image_config(self, ref: str) -> dict:
         """{"labels", "exposed" ["8000/tcp"], "user", "cmd", "entrypoint"} of an image."""
         ...
@@ -126,6 +127,10 @@ class Engine(Protocol):
     def log_lines(self, container_id: str, since: float | None = None,
                   tail: int | None = None) -> list[tuple[str, str]]: ...
     def stop(self, container_id: str, timeout: int = 10) -> None: ...
+    def pause(self, container_id: str) -> bool:
+        """Freeze every process of the container (False when it is not running)."""
+        ...
+    def unpause(self, container_id: str) -> bool: ...
     def remove_container(self, container_id: str) -> None: ...
 
 
@@ -153,8 +158,8 @@ class Repos(Protocol):
 
 
 class Probe(Protocol):
-    def http_get(self, port: int, path: str = "/", timeout: float = 2.0) -> tuple[int, str] | None:
-        """Status and body of a GET on the loopback, or None when nothing answered."""
+    def http_get(self, address: str, path: str = "/", timeout: float = 2.0) -> tuple[int, str] | None:
+        """Status and body of a GET to `address` (host:port), or None when nothing answered."""
         ...
 
 

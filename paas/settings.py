@@ -46,6 +46,7 @@ class Settings:
     bind_host: str = "127.0.0.1"
     keep_releases: int = 10
     drain_seconds: float = 10.0
+    standby_seconds: float = 600.0  # replaced web containers kept paused for a rollback; 0: off
     build_timeout: float = 20 * 60  # seconds
     build_memory: str = "2g"
     network_pool: str = DEFAULT_POOL  # per-app networks get subnets from here
@@ -154,6 +155,7 @@ class Settings:
             nginx_bin=env.get("PAAS_NGINX") or "nginx",
             keep_releases=int(env.get("PAAS_KEEP_RELEASES") or 10),
             drain_seconds=float(env.get("PAAS_DRAIN_SECONDS") or 10),
+            standby_seconds=float(env.get("PAAS_STANDBY_SECONDS") or 600),
             build_timeout=float(env.get("PAAS_BUILD_TIMEOUT") or 20 * 60),
             build_memory=env.get("PAAS_BUILD_MEMORY") or "2g",
             network_pool=env.get("PAAS_NETWORK_POOL") or DEFAULT_POOL,
@@ -204,6 +206,7 @@ class Settings:
             "PAAS_CA_BUNDLE": self.ca_bundle, "PAAS_NGINX": self.nginx_bin,
             "PAAS_KEEP_RELEASES": str(self.keep_releases),
             "PAAS_DRAIN_SECONDS": str(self.drain_seconds),
+            "PAAS_STANDBY_SECONDS": str(self.standby_seconds),
             "PAAS_BUILD_TIMEOUT": str(self.build_timeout), "PAAS_BUILD_MEMORY": self.build_memory,
             "PAAS_NETWORK_POOL": self.network_pool, "PAAS_NETWORK_SIZE": str(self.network_size),
             "PAAS_HTTPS_PORT": str(self.https_port), "PAAS_ACME_DIRECTORY": self.acme_directory,

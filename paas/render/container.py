@@ -114,9 +114,9 @@ def network_name(instance: str, app: str) -> str:
 
 
 def process_spec(*, instance: str, release: Release, process: str, index: int, nonce: str,
-                 bind_host: str = "127.0.0.1", resources: dict[str, str] | None = None,
-                 facts: ImageFacts = ImageFacts()) -> dict:
-    """The container of one process of a release. `web` gets PORT and a port on bind_host.
+                 resources: dict[str, str] | None = None, facts: ImageFacts = ImageFacts()) -> dict:
+    """The container of one process of a release. `web` gets PORT, and no port on the host:
+    nginx reaches it at its address on the app network (one hop fewer, nothing exposed).
     Hardened by default: not root, no capabilities, no privilege gain, an init, its app's own
     network, rotated logs, restarted by Docker (with its backoff) when it crashes."""
     env = dict(release.config)
@@ -148,7 +148,6 @@ def process_spec(*, instance: str, release: Release, process: str, index: int, n
     env["DYNO"] = f"{process}.{index}"
     if process == "web":
         env["PORT"] = str(facts.port)
-        spec["ports"] = {f"{facts.port}/tcp": (bind_host, None)}
     return spec
 
 
@@ -157,7 +156,6 @@ def oneoff_spec(*, instance: str, release: Release, command: str, nonce: str,
     """`paas run`: a container of the release with its config, running `command` once."""
     spec = process_spec(instance=instance, release=release, process="web", index=1, nonce=nonce,
                         resources=resources, facts=facts)
-    spec.pop("ports")
     spec.pop("restart_policy")
     del spec["environment"]["PORT"]
     spec["environment"]["DYNO"] = "run.1"
