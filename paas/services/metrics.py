@@ -6,8 +6,9 @@ transaction; then it records a sample of each container's figures (from the stat
 `ContainerStats` source keeps, one per container) and drops what is older than 24 h.
 
 Seams: `access_log_dir(settings)` is where the router writes the logs (and the collector reads
-them); `reopen` (given to the `AccessLogs` adapter) tells the router to reopen them. On Swarm a
-`ContainerStats` per node feeds the same `record_processes`; the request logs stay the router's.
+them); `reopen` (given to the `AccessLogs` adapter) tells the router to reopen them. On Swarm,
+`CombinedStats` of one `ContainerStats` per node feeds the same `record_processes`; the request
+logs stay the router's.
 """
 from __future__ import annotations
 
@@ -62,6 +63,26 @@ class ContainerStats(Protocol):
     restarts and OOM kills seen since the last call, keyed by (app, process)."""
     def samples(self) -> list[Sample]: ...
     def events(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]: ...
+
+
+class CombinedStats:
+    """Several hosts' figures as one source (Swarm: a `ContainerStats` per node)."""
+
+    def __init__(self, sources: list[ContainerStats]) -> None:
+        self.sources = sources
+
+    def samples(self) -> list[Sample]:
+        return [s for source in self.sources for s in source.samples()]
+
+    def events(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+        restarts: dict[tuple[str, str], int] = {}
+        ooms: dict[tuple[str, str], int] = {}
+        for source in self.sources:
+            more_restarts, more_ooms = source.events()
+            for total, more in ((restarts, more_restarts), (ooms, more_ooms)):
+                for key, count in more.items():
+                    total[key] = total.get(key, 0) + count
+        return restarts, ooms
 
 
 class Metrics:

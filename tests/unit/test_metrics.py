@@ -289,3 +289,24 @@ def test_restarts_count_only_a_start_after_a_death_and_ooms_count_each():
         stats._count({"id": cid, "Action": action, "Actor": {"Attributes": attrs}})
     assert stats.events() == ({("shop", "web"): 1}, {("shop", "web"): 1})
     assert stats.events() == ({}, {})
+
+
+def test_figures_from_several_hosts_add_up():
+    from paas.domain.stats import Sample
+    from paas.services.metrics import CombinedStats
+
+    class Node:
+        def __init__(self, sample, restarts):
+            self.sample, self.restarts = sample, restarts
+
+        def samples(self):
+            return [self.sample]
+
+        def events(self):
+            return self.restarts, {}
+
+    a = Sample("shop", "web", 1.0, 5.0, 10, 100)
+    b = Sample("shop", "web", 1.0, 7.0, 20, 100)
+    both = CombinedStats([Node(a, {("shop", "web"): 1}), Node(b, {("shop", "web"): 2})])
+    assert both.samples() == [a, b]
+    assert both.events() == ({("shop", "web"): 3}, {})
