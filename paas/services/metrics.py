@@ -95,6 +95,8 @@ class Metrics:
         self.logs = logs
         self.stats = stats
         self.clock = clock
+        self._pruned: int | None = None  # the cutoff of the last prune, and the apps then
+        self._apps: set[str] = set()
 
     # collecting
     def collect_requests(self, app: str) -> int:
@@ -134,8 +136,12 @@ class Metrics:
         apps = [a.name for a in self.store.list_apps()]
         self.collect_all(apps)
         self.record_processes()
-        self.metrics.prune(minute_of(self.clock() - RETENTION), set(apps))
-        self.logs.remove_others(set(apps))
+        # Dropping old minutes scans the table: once a minute is enough (rows are per minute).
+        cutoff = minute_of(self.clock() - RETENTION)
+        if cutoff != self._pruned or set(apps) != self._apps:
+            self.metrics.prune(cutoff, set(apps))
+            self.logs.remove_others(set(apps))
+            self._pruned, self._apps = cutoff, set(apps)
 
     def run_forever(self, stop: threading.Event, interval: float = INTERVAL) -> None:
         while not stop.wait(interval):
