@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import datastores, deploys, direct, recovery, router, tls
+from bench import datastores, deploys, direct, metrics, recovery, router, tls
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,7 @@ def main() -> None:
         recovered = recovery.bench_recovery(work, args.rounds, stack)
         backups = datastores.bench_backups(work)
     reload_500, reload_1 = router.bench_reload()
+    access_log, collector = metrics.bench_access_log(), metrics.bench_collector()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
                    capture_output=True)
     subprocess.run(["bash", "-c", f"docker images -q --filter label={deploys.LABEL} | xargs -r docker rmi -f"],
@@ -112,6 +113,8 @@ def main() -> None:
         *tls.lines(https),
         *recovery.lines(recovered),
         *datastores.lines(backups),
+        "",
+        *metrics.lines(access_log, collector),
     ]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))

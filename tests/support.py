@@ -181,9 +181,13 @@ def start_platform(base: Path, name: str, keep_releases: int = 10,
 
 
 def stop_platform(platform: Platform) -> None:
-    # Down, and everything it made goes: containers, images, its firewall chain, PAAS_HOME.
-    platform.control("uninstall", CONFIRM="yes")
-    remove_docker_objects(platform.instance)
+    # Down, and everything it made goes: containers, images, its firewall chain, PAAS_HOME. Without CONFIRM=yes (and no terminal) uninstall
+    # refuses and stops nothing: every test platform's API and nginx were left running.
+    try:
+        result = platform.control("uninstall", CONFIRM="yes")
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        remove_docker_objects(platform.instance)
 
 
 def copy_app(fixture: str, dest: Path, env: dict[str, str]) -> Path:

@@ -9,7 +9,7 @@ import pytest
 from paas.server.app import create_app
 from tests.fakes import fake_services
 
-FILL = {"version": "v1", "domain": "www.example.com", "build_id": "1"}
+FILL = {"version": "v1", "domain": "www.example.com", "build_id": "1", "volume": "data"}
 
 
 @pytest.fixture
