@@ -43,11 +43,15 @@ class FakeEngine:
         self.ids = itertools.count(1)
         self.ips = itertools.count(2)
         self.removed_volumes: list[str] = []
+        self.results_tar: bytes | None = None
+        self.image_files: dict[tuple[str, str], bytes] = {}  # (image, path): tar, as get_archive
+        self.build_networks: list[tuple[str | None, bool]] = []  # (name, existed during the build)
         self.networks: dict[str, dict] = {}
         self.host_subnets: list[str] = ["172.17.0.0/16"]
         self.steal_subnets: list[str] = []
         self.output: dict[str, list[tuple[str, str]]] = {}
         self.one_offs: list[str] = []
+        self.run_timeouts: list[float | None] = []
         self.builds = 0
         self.build_specs: list[dict] = []
         self.image_configs: dict[str, dict] = {}
@@ -79,21 +83,24 @@ class FakeEngine:
         self.builds += 1
         cid = f"c{next(self.ids)}"
         self.containers[cid] = FakeContainer(cid, spec["name"], "exited", spec["labels"], spec)
-        result_dir = next(k for k, v in spec["volumes"].items() if v["bind"] == "/tmp/paas")
-        for name, text in self.result_files.items():
-            (Path(result_dir) / name).write_text(text)
-        self.last_archives = list(archives)
+        # What the build leaves in RESULT_DIR comes out as a tar (a test may plant a link).
+        self.trees[(cid, "/paas-results")] = self.results_tar or _with_files(b"", {
+            f"paas-results/{name}": text.encode() for name, text in self.result_files.items()})
+        self.build_networks.append((spec["network"], spec["network"] in self.networks))
+        self.last_archives = dict(archives)
         self.build_specs.append(spec)
-        self.trees[cid] = _with_files(self.last_archives[0], {
+        self.trees[cid] = _with_files(_prefixed(self.last_archives["/app"], "app/"), {
             "app/.heroku/python/bin/python": b"", "app/.profile.d/python.sh": b"export X=1\n",
             **self.build_files})
         for line in self.build_lines:
             on_line(line)
         return cid, self.build_exit, False
 
-    def build_image(self, context, *, tag, labels, buildargs, memory, on_line, timeout):
+    def build_image(self, context, *, tag, labels, buildargs, memory, on_line, timeout,
+                    network=None):
         self.docker_builds.append({"context": context, "tag": tag, "labels": labels,
-                                   "buildargs": buildargs, "memory": memory})
+                                   "buildargs": buildargs, "memory": memory, "network": network})
+        self.build_networks.append((network, network in self.networks))
         for line in ("Step 1/2 : FROM paas/stack:trixie", "Step 2/2 : CMD [\"serve\"]"):
             on_line(line)
         if self.docker_build_error:
@@ -101,8 +108,9 @@ class FakeEngine:
         self.images[tag] = labels
         return f"sha256:{tag}", "", False
 
-    def read_tree(self, container_id, path):
-        return self.trees[container_id]
+    def read_tree(self, container_id, path, limit=None):
+        data = self.trees[(container_id, path) if path != "/app" else container_id]
+        return None if limit is not None and len(data) > limit else data
 
     def layer_image(self, base_image, archive, *, repository, tag, labels, workdir, env):
         self.images[f"{repository}:{tag}"] = labels
@@ -143,10 +151,15 @@ class FakeEngine:
                                              port=int(port) if port else None)
         return cid
 
-    def run_once(self, spec, on_line):
+    def run_once(self, spec, on_line, timeout=None):
+        self.run_timeouts.append(timeout)
         self.one_offs.append(spec["command"][-1])
         on_line(f"ran {spec['command'][-1]}")
         return self.one_off_status
+
+    def read_image_file(self, image, path, labels, limit):
+        data = self.image_files.get((image, path))
+        return None if data is None or len(data) > limit else data
 
     def image_config(self, ref):
         return self.image_configs.get(ref, {"labels": self.images.get(ref, {}), "exposed": [],
@@ -230,6 +243,9 @@ class FakeProxy:
     def remove_platform(self, name):
         self.files.pop(f"platform:{name}", None)
 
+    def reopen_logs(self):
+        self.reopened = getattr(self, "reopened", 0) + 1
+
 
 @dataclass
 class FakeRepos:
@@ -255,6 +271,17 @@ class FakeRepos:
         yield _with_files(b"", {f"app/{k}": v for k, v in {**self.files, "app.py": sha.encode()}.items()})
 
 
+def _prefixed(data: bytes, prefix: str) -> bytes:
+    """`data`'s members with `prefix` in front of their names (what get_archive of /app gives)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as dst, tarfile.open(fileobj=io.BytesIO(data)) as src:
+        for member in src:
+            file = src.extractfile(member) if member.isfile() else None
+            member.name = prefix + member.name
+            dst.addfile(member, file)
+    return out.getvalue()
+
+
 def _with_files(data: bytes, files: dict[str, bytes]) -> bytes:
     """A tar of `data`'s members plus `files`."""
     out = io.BytesIO()
@@ -277,12 +304,14 @@ def fake_services(home: Path, **overrides):
     from paas.adapters.sqlite_store import SqliteStore
     from paas.bootstrap import wire
     from paas.settings import Settings
+    from tests.fakes_data import FakeData
 
     # No standby unless a test turns it on: the others count the containers they see.
     settings = Settings(home=home, instance="t1", http_port=8080, drain_seconds=0,
                         standby_seconds=0)
     parts = dict(store=SqliteStore(settings.db_path), engine=FakeEngine(), repos=FakeRepos(home),
-                 proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"))
+                 proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"),
+                 data=FakeData())
     parts.update(overrides)
     return wire(settings, **parts)
 

@@ -48,6 +48,8 @@ class ContainerInfo:
     port: int | None = None
 
 
+TIMED_OUT = 124  # the exit code of a one-off stopped at its timeout, as timeout(1) says
+
 class DockerEngine:
     def __init__(self, client: docker.DockerClient | None = None) -> None:
         try:
@@ -77,15 +79,16 @@ class DockerEngine:
         return True
 
     # builds
-    def run_build(self, spec: dict, archives: Iterable[bytes], on_line: Callable[[str], None],
-                  timeout: float) -> tuple[str, int, bool]:
-        """Create the build container, copy the archives into `/`, run it while streaming its
-        output line by line. Returns the container id (the caller commits or removes it), the
-        exit code, and whether the timeout killed it."""
+    def run_build(self, spec: dict, archives: Iterable[tuple[str, bytes]],
+                  on_line: Callable[[str], None], timeout: float) -> tuple[str, int, bool]:
+        """Create the build container, unpack each (directory, tar) archive into that directory
+        (a volume: the root file system is read-only), run it while streaming its output line
+        by line. Returns the container id (the caller reads and removes it), the exit code, and
+        whether the timeout killed it."""
         self.client.images.get(spec["image"])  # fail early with a clear NotFound
         container = self.client.containers.create(**spec)
-        for data in archives:
-            container.put_archive("/", data)
+        for path, data in archives:
+            container.put_archive(path, data)
         timed_out = threading.Event()
 
         def kill() -> None:
@@ -107,7 +110,7 @@ class DockerEngine:
 
     def build_image(self, context: bytes, *, tag: str, labels: dict[str, str],
                     buildargs: dict[str, str], memory: int, on_line: Callable[[str], None],
-                    timeout: float) -> tuple[str | None, str, bool]:
+                    timeout: float, network: str | None = None) -> tuple[str | None, str, bool]:
         """`docker build` of a tar context with the classic builder, streaming its output.
         Returns (image id, "", False), or (None, the reason it failed, whether it timed out).
 
@@ -118,7 +121,7 @@ class DockerEngine:
         stream = self.client.api.build(
             fileobj=io.BytesIO(context), custom_context=True, tag=tag, labels=labels,
             buildargs=buildargs, rm=True, forcerm=True, decode=True, pull=False, timeout=timeout,
-            container_limits={"memory": memory, "memswap": memory},
+            container_limits={"memory": memory, "memswap": memory}, network_mode=network,
         )
         image_id = None
         try:
@@ -137,10 +140,35 @@ class DockerEngine:
             stream.close()
         return image_id or self.client.images.get(tag).id, "", False
 
-    def read_tree(self, container_id: str, path: str) -> bytes:
-        """A tar of `path` in a (stopped) container."""
+    def read_tree(self, container_id: str, path: str, limit: int | None = None) -> bytes | None:
+        """A tar of `path` in a (stopped) container, read through the Docker API (links in it
+        stay links: nothing is followed on the host). None when it is larger than `limit`."""
         stream, _ = self.client.containers.get(container_id).get_archive(path)
-        return b"".join(stream)
+        chunks, size = [], 0
+        try:
+            for chunk in stream:
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    return None
+                chunks.append(chunk)
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+        return b"".join(chunks)
+
+    def read_image_file(self, image: str, path: str, labels: dict[str, str],
+                        limit: int) -> bytes | None:
+        """A tar of `path` in an image, through a container that is created, never started,
+        and removed (links stay links). None when larger than `limit` or missing."""
+        holder = self.client.containers.create(image, command=["true"], labels=labels,
+                                               network_mode="none")
+        try:
+            return self.read_tree(holder.id, path, limit)
+        except NotFound:
+            return None
+        finally:
+            holder.remove(force=True, v=True)
 
     def layer_image(self, base_image: str, archive: bytes, *, repository: str, tag: str,
                     labels: dict[str, str], workdir: str, env: dict[str, str]) -> str:
@@ -179,14 +207,31 @@ class DockerEngine:
         images.sort(key=lambda i: i.attrs.get("Created", ""), reverse=True)
         return [(i.tags[0] if i.tags else i.id, dict(i.labels or {})) for i in images]
 
-    def run_once(self, spec: dict, on_line: Callable[[str], None]) -> int:
-        """Run a container to its end, streaming its output; remove it; return its exit code."""
+    def run_once(self, spec: dict, on_line: Callable[[str], None],
+                 timeout: float | None = None) -> int:
+        """Run a container to its end, streaming its output; remove it; return its exit code.
+        After `timeout` seconds it is killed and the code is TIMED_OUT (124, as timeout(1))."""
         container = self.client.containers.create(**spec)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            try:
+                container.kill()
+            except (APIError, NotFound):
+                pass
+
+        timer = threading.Timer(timeout, kill) if timeout else None
         try:
             container.start()
+            if timer is not None:
+                timer.start()
             _stream_lines(container.logs(stream=True, follow=True), on_line)
-            return int(container.wait().get("StatusCode", 1))
+            code = int(container.wait().get("StatusCode", 1))
+            return TIMED_OUT if timed_out.is_set() else code
         finally:
+            if timer is not None:
+                timer.cancel()
             container.remove(force=True)
 
     # networks and volumes

@@ -53,7 +53,7 @@ class Converger:
         if release is None:
             return []
         containers = self.scheduler.processes_of(app)  # one listing for the whole pass
-        self._remove_old_stopped(containers)
+        self._remove_old_stopped(app, containers)
         self.scheduler.expire_standby(app, containers=containers)
         wanted = plan(release.version, release.processes, self.store.get_formation(app),
                       self.scheduler.running(app, containers), same=self.deployer.same_as(release))
@@ -67,11 +67,15 @@ class Converger:
         self.deployer.events.write(app, "converge", action)
         return [f"{app}: {action}"]
 
-    def _remove_old_stopped(self, containers) -> None:
+    def _remove_old_stopped(self, app: str, containers) -> None:
         now = datetime.now(timezone.utc).timestamp()
+        removed = 0
         for c in containers:
             if c.status == "exited" and now - _finished(c) > KEEP_STOPPED_SECONDS:
                 self.engine.remove_container(c.id)
+                removed += 1
+        if removed:  # a failed release's image was kept only for its stopped containers' logs
+            self.deployer.images.collect(app)
 
     def run_forever(self, stop: threading.Event, interval: float = 2.0) -> None:
         while not stop.wait(interval):

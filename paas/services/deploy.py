@@ -9,14 +9,16 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from typing import Callable
 from dataclasses import replace
 
 from paas.domain.appjson import initial_formation
 from paas.domain.healthchecks import from_json
 from paas.domain.models import Release
 from paas.domain.releases import runs_alike
+from paas.domain.resources import check_app_containers
 from paas.errors import DeployFailed, PaasError
-from paas.ports import Events, LineWriter, Store
+from paas.ports import AppLock, Events, LineWriter, Store
 from paas.services.builder import Builder
 from paas.services.images import ImageCollector
 from paas.services.router import Router
@@ -31,7 +33,8 @@ TIMINGS = "started in {:.2f}s, healthy {:.2f}s later, routed in {:.2f}s"
 
 class Deployer:
     def __init__(self, settings: Settings, store: Store, builder: Builder, scheduler: Scheduler,
-                 router: Router, images: ImageCollector, events: Events) -> None:
+                 router: Router, images: ImageCollector, events: Events,
+                 locks: Callable[[str], AppLock] | None = None) -> None:
         self.settings = settings
         self.store = store
         self.builder = builder
@@ -40,10 +43,11 @@ class Deployer:
         self.images = images
         self.events = events
         # One change per app at a time; others wait their turn rather than interleave swaps.
-        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        # Production passes locks that also hold across processes (paas.adapters.app_locks).
+        self._locks = locks or defaultdict(threading.Lock).__getitem__
 
-    def lock(self, app: str) -> threading.Lock:
-        return self._locks[app]
+    def lock(self, app: str) -> AppLock:
+        return self._locks(app)
 
     def deploy_push(self, app: str, sha: str, on_line: LineWriter, created_by: str = "admin") -> Release:
         started = time.monotonic()
@@ -73,14 +77,17 @@ class Deployer:
     def release_and_deploy(self, app: str, *, image: str, processes: dict[str, str], commit: str,
                            description: str, created_by: str, on_line: LineWriter,
                            build_id: int | None = None, config: dict[str, str] | None = None,
-                           healthchecks: dict | None = None) -> Release:
+                           healthchecks: dict | None = None,
+                           mounts: dict[str, str] | None = None) -> Release:
         """Record release vN and make it the running one; returns it as stored then (succeeded).
-        The caller holds `lock(app)`. With `config`, that becomes the app's config; it is
-        restored if the deploy fails."""
+        The caller holds `lock(app)`. With `config`, that becomes the app's config; with
+        `mounts`, the app's volume mounts; either is restored if the deploy fails."""
         config_before = self.store.get_config(app)
+        mounts_before = self.store.get_mounts(app)
         release = self.store.create_release(
             app, image=image, processes=processes, commit=commit, description=description,
             created_by=created_by, build_id=build_id, config=config, healthchecks=healthchecks,
+            mounts=mounts,
         )
         try:
             self._release_phase(release, on_line)
@@ -88,6 +95,8 @@ class Deployer:
         except DeployFailed:
             if config is not None:
                 self.store.replace_config(app, config_before)
+            if mounts is not None:
+                self.store.replace_mounts(app, mounts_before)
             raise
         self.images.collect(app)
         return replace(release, status="succeeded")
@@ -129,6 +138,7 @@ class Deployer:
         the new containers and leaves the old ones serving and routed. Caller holds the lock."""
         app = release.app
         formation = self.store.get_formation(app) if formation is None else formation
+        check_app_containers(app, formation, runnable(release.processes))
         same = self.same_as(release)
         resumed: list[Started] = []
         started: list[Started] = []

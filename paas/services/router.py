@@ -5,8 +5,10 @@ import time
 from typing import Callable
 
 from paas.domain.certs import CONTROL, routes, serving
+from paas.domain.metrics import access_log_name
 from paas.ports import Proxy, Store
 from paas.render.nginx import render_app, render_control
+from paas.services.metrics import access_log_dir
 from paas.settings import Settings
 
 CONTROL_FILE = "control"
@@ -36,7 +38,8 @@ class Router:
                           backups=sorted(set(backups) - set(addresses)),
                           http_port=self.settings.http_port, https_port=self.settings.https_port,
                           routes=routes(names, self.store.list_certs(app), options, time.time()),
-                          hsts=options.hsts, thumbprint=self.thumbprint())
+                          hsts=options.hsts, thumbprint=self.thumbprint(),
+                          access_log=str(access_log_dir(self.settings) / access_log_name(app)))
 
     def render_control(self) -> str | None:
         """The control plane's server blocks at PAAS_API_HOST, or None when it is not set."""
@@ -45,7 +48,7 @@ class Router:
             return None
         cert = serving(self.store.list_certs(CONTROL), time.time()).get(host)
         return render_control(
-            host=host, api=f"{self.settings.bind_host}:{self.settings.api_port}",
+            host=host, api=self.settings.api_local,
             http_port=self.settings.http_port, https_port=self.settings.https_port,
             site=(host, cert.cert_path, cert.key_path) if cert else None,
             thumbprint=self.thumbprint())

@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from paas.domain.models import Release
 from paas.errors import DeployFailed
@@ -17,7 +18,7 @@ from paas.ports import ContainerState, Engine, LineWriter, Probe
 from paas.domain.healthchecks import Check
 from paas.domain.listeners import parse_listeners, why_not_answering
 from paas.domain.networks import free_subnet
-from paas.domain.resources import effective
+from paas.domain.resources import MAX_PLATFORM_CONTAINERS, effective
 from paas.render.container import (ImageFacts, image_facts, labels, network_name, oneoff_spec,
                                    process_spec)
 from paas.render.plan import Running
@@ -64,6 +65,9 @@ class Scheduler:
         self._retiring: list[threading.Thread] = []
         # Containers draining before their stop: still running, but no longer part of the app.
         self._draining: set[str] = set()
+        # Run before a release's containers start (bootstrap wires Storage.ensure: the
+        # release's volumes exist, owned by its user).
+        self.before_start: Callable[[Release, ImageFacts], None] = lambda release, facts: None
         # Hot standby (issue 14): replaced web containers a rollback may take back, with the
         # monotonic time their window ends (None while they still drain). Paused, because the
         # cgroup freezer costs no CPU, keeps the process and its warm memory, and thaws in
@@ -120,13 +124,15 @@ class Scheduler:
         started: list[Started] = []
         if not slots:
             return started
+        self.check_platform_cap(len(slots))
         self.ensure_network(release.app)
         facts = self.facts(release)
+        self.before_start(release, facts)
         try:
             for process, index in slots:
                 spec = process_spec(instance=self.settings.instance, release=release,
                                     process=process, index=index, nonce=nonce,
-                                    resources=effective(limits or {}, process), facts=facts)
+                                    resources=self.resources(limits, process), facts=facts)
                 cid = self.engine.start(spec)
                 address = None
                 if process == "web":
@@ -140,13 +146,29 @@ class Scheduler:
         return started
 
     def run_once(self, release: Release, command: str, on_line: LineWriter,
-                 limits: dict[str, dict[str, str]] | None = None) -> int:
-        """A one-off container of the release with its config; its exit status."""
+                 limits: dict[str, dict[str, str]] | None = None,
+                 timeout: float | None = None) -> int:
+        """A one-off container of the release with its config; its exit status (124 when it
+        was stopped at `timeout` seconds)."""
         self.ensure_network(release.app)
+        facts = self.facts(release)
+        self.before_start(release, facts)
         spec = oneoff_spec(instance=self.settings.instance, release=release, command=command,
-                           nonce=secrets.token_hex(3), resources=effective(limits or {}, "run"),
-                           facts=self.facts(release))
-        return self.engine.run_once(spec, on_line)
+                           nonce=secrets.token_hex(3), resources=self.resources(limits, "run"),
+                           facts=facts)
+        return self.engine.run_once(spec, on_line, timeout=timeout)
+
+    def resources(self, limits: dict[str, dict[str, str]] | None, process: str) -> dict[str, str]:
+        """The limits of a container: every one gets a memory limit (PAAS_DEFAULT_MEMORY)
+        unless resources:set gave it another."""
+        return effective(limits or {}, process, {"memory": self.settings.default_memory})
+
+    def check_platform_cap(self, adding: int) -> None:
+        running = self.engine.list_containers({"paas.instance": self.settings.instance,
+                                               "paas.kind": "process"})
+        if len(running) + adding > MAX_PLATFORM_CONTAINERS:
+            raise DeployFailed(f"the platform runs {len(running)} containers and may run at most "
+                               f"{MAX_PLATFORM_CONTAINERS}: scale some apps down first")
 
     def facts(self, release: Release) -> ImageFacts:
         return image_facts(self.engine.image_config(release.image))
