@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import deploys, direct, router, tls
+from bench import deploys, direct, router, scale, tls
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +38,7 @@ def main() -> None:
         latency = router.bench_deploy_latency(work)
         overhead = router.bench_router_overhead(work)
         limit = direct.bench_router_limit(work)
+        many = scale.bench_scale(work)
         https = tls.bench_https(work)
     reload_500, reload_1 = router.bench_reload()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
@@ -107,6 +108,7 @@ def main() -> None:
         f"{reload_1:.3f} s | {reload_500 / reload_1:.2f}× (goal ≤ 1 s) |",
         "",
         *direct.lines(limit),
+        *scale.lines(many),
         *tls.lines(https),
     ]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
