@@ -81,14 +81,22 @@ class Scheduler:
         (their logs stay)."""
         return self.engine.list_containers(labels(self.settings.instance, app, kind="process"))
 
+    def processes_by_app(self) -> dict[str, list[ContainerState]]:
+        """Every app's process containers from one listing (for pages that show every app)."""
+        found: dict[str, list[ContainerState]] = {}
+        for c in self.processes_of(None):
+            found.setdefault(c.labels.get("paas.app", ""), []).append(c)
+        return found
+
     def is_draining(self, container_id: str) -> bool:
         return container_id in self._draining
 
-    def processes(self, app: str) -> list[Process]:
+    def processes(self, app: str, containers: list[ContainerState] | None = None) -> list[Process]:
         """The app's processes: web first, retired containers left out unless OOM-killed (their
-        logs stay readable), those still finishing in-flight requests marked "draining"."""
+        logs stay readable), those still finishing in-flight requests marked "draining".
+        From `containers` when the caller has listed them."""
         found = []
-        for c in self.processes_of(app):
+        for c in self.processes_of(app) if containers is None else containers:
             if c.status == "exited" and not c.oom_killed:
                 continue
             found.append(Process(
