@@ -29,6 +29,7 @@ def table(rows: list[tuple[str, float, float]]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--apps", type=int, default=scale.APPS, help="apps of the scale bench")
     args = parser.parse_args()
     stack = os.environ.get("PAAS_STACK_IMAGE", "paas/stack:trixie")
     with tempfile.TemporaryDirectory(prefix="paas-bench-") as tmp:
@@ -38,7 +39,7 @@ def main() -> None:
         latency = router.bench_deploy_latency(work)
         overhead = router.bench_router_overhead(work)
         limit = direct.bench_router_limit(work)
-        many = scale.bench_scale(work)
+        many = scale.bench_scale(work, args.apps)
         https = tls.bench_https(work)
     reload_500, reload_1 = router.bench_reload()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
