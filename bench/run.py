@@ -46,6 +46,7 @@ def main() -> None:
                    capture_output=True)
     subprocess.run(["bash", "-c", f"docker images -q --filter label={deploys.LABEL} | xargs -r docker rmi -f"],
                    capture_output=True)
+    subprocess.run(["docker", "network", "rm", deploys.NETWORK], capture_output=True)
     lines = [
         "# Benchmarks",
         "",
