@@ -22,6 +22,7 @@ from paas.services.processes import Processes
 from paas.services.releases import Releases
 from paas.services.router import Router
 from paas.services.scheduler import Scheduler
+from paas.services.swarm_scheduler import SwarmScheduler
 from paas.services.status import Status
 from paas.settings import Settings
 
@@ -48,7 +49,8 @@ class Services:
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
          probe: Probe, events: Events, x509: X509 | None = None, cert_files: CertFiles | None = None,
-         self_check: SelfCheck | None = None, acme: Acme | None = None) -> Services:
+         self_check: SelfCheck | None = None, acme: Acme | None = None,
+         probe_at=None) -> Services:
     """Without `acme` the platform has manual certificates only (as with PAAS_ACME_DIRECTORY
     empty); the certificate adapters default to the real ones (they touch only PAAS_HOME)."""
     from paas.adapters import x509_certs
@@ -57,7 +59,10 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
 
     on = acme is not None and acme.enabled()
     router = Router(settings, proxy, store, (acme.thumbprint if on else lambda: None))
-    scheduler = Scheduler(settings, engine, probe)
+    if settings.scheduler == "swarm":  # the engine is then the Swarm port too
+        scheduler = SwarmScheduler(settings, engine, engine, probe_at)
+    else:
+        scheduler = Scheduler(settings, engine, probe)
     builder = Builder(settings, store, engine, repos)
     deployer = Deployer(settings, store, builder, scheduler, router,
                         ImageCollector(settings, store, engine), events)
@@ -95,11 +100,17 @@ def build_services(settings: Settings) -> Services:
     return wire(
         settings,
         store=SqliteStore(settings.db_path),
-        engine=DockerEngine(),
+        engine=_engine(settings) if settings.scheduler == "swarm" else DockerEngine(),
         repos=GitRepos(settings.repos_dir),
         proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin),
         probe=HttpProbe(settings.bind_host),
         events=EventLog(settings.logs_dir / "apps"),
+        probe_at=HttpProbe,
         acme=AcmeClient(settings.acme_directory, settings.acme_email, settings.acme_ca_bundle,
                         settings.certs_dir) if settings.acme_directory else None,
     )
+
+
+def _engine(settings: Settings):
+    from paas.adapters.swarm_setup import swarm_engine
+    return swarm_engine(settings)

@@ -14,6 +14,7 @@ from paas.domain.networks import DEFAULT_POOL, DEFAULT_SIZE, parse_pool
 from paas.domain.resources import validate as validate_resource
 from paas.errors import InvalidInput
 
+SCHEDULERS = ("docker", "swarm")
 LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 CA_BUNDLE_CANDIDATES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu
@@ -56,6 +57,9 @@ class Settings:
     acme_http_port: int = 80  # where the ACME server validates HTTP-01 (the self-check too)
     acme_resolver: str = ""  # "host:port" of the DNS server the self-check asks; "": the system's
     api_host: str = ""  # the host name of the dashboard, API and git through the router
+    scheduler: str = "docker"  # "docker": one host; "swarm": the Docker Swarm the engine manages
+    swarm_addr: str = ""  # the address other swarm nodes reach this host at
+    registry_port: int = 5000  # the swarm's image registry, at swarm_addr
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())
@@ -134,7 +138,13 @@ class Settings:
             acme_http_port=int(env.get("PAAS_ACME_HTTP_PORT") or 80),
             acme_resolver=env.get("PAAS_ACME_RESOLVER") or "",
             api_host=(env.get("PAAS_API_HOST") or "").lower().rstrip("."),
+            scheduler=env.get("PAAS_SCHEDULER") or "docker",
+            swarm_addr=env.get("PAAS_SWARM_ADDR") or "",
+            registry_port=int(env.get("PAAS_REGISTRY_PORT") or 5000),
         )
+        if settings.scheduler not in SCHEDULERS:
+            raise InvalidInput(f"PAAS_SCHEDULER={settings.scheduler!r}: use one of "
+                               f"{', '.join(SCHEDULERS)}")
         if settings.api_host:
             try:
                 validate_domain(settings.api_host)
@@ -162,4 +172,6 @@ class Settings:
             "PAAS_ACME_EMAIL": self.acme_email, "PAAS_ACME_CA_BUNDLE": self.acme_ca_bundle,
             "PAAS_ACME_RESOLVER": self.acme_resolver,
             "PAAS_ACME_HTTP_PORT": str(self.acme_http_port), "PAAS_API_HOST": self.api_host,
+            "PAAS_SCHEDULER": self.scheduler, "PAAS_SWARM_ADDR": self.swarm_addr,
+            "PAAS_REGISTRY_PORT": str(self.registry_port),
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from paas.domain.address import order, upstream
 from paas.domain.certs import CONTROL, routes, serving
 from paas.ports import Proxy, Store
 from paas.render.nginx import render_app, render_control
@@ -27,7 +28,8 @@ class Router:
         return [self.default_host(app), *self.store.list_domains(app)]
 
     def render(self, app: str, host_ports: list[int]) -> str:
-        upstreams = [f"{self.settings.bind_host}:{port}" for port in sorted(host_ports)]
+        # Ports on bind_host (one host) or Addresses of swarm nodes: the router takes both.
+        upstreams = [upstream(p, self.settings.bind_host) for p in sorted(host_ports, key=order)]
         names, options = self.server_names(app), self.store.get_tls(app)
         return render_app(app=app, server_names=names, upstreams=upstreams,
                           http_port=self.settings.http_port, https_port=self.settings.https_port,
