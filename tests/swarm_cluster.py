@@ -4,7 +4,7 @@ shared daemon is never touched (it is not made a swarm member).
 
 As found on this machine (DESIGN.md): `nsenter --net=` (not `ip netns exec`, which hides the
 cgroup mounts), and a FORWARD accept rule for the bridge (the host's policy is DROP), removed
-on teardown.
+on teardown, with the NAT that lets builds on a node reach package indexes.
 """
 from __future__ import annotations
 
@@ -16,7 +16,15 @@ from pathlib import Path
 
 BRIDGE = "paassw0"
 SUBNET = "10.213.7"  # .1 is the host's side of the bridge
-FORWARD = ["FORWARD", "-i", BRIDGE, "-o", BRIDGE, "-j", "ACCEPT"]
+# (table, rule): nodes reach each other, and the outside (package indexes for builds on the
+# manager) through NAT, as a host on a LAN would.
+RULES = [
+    ("filter", ["FORWARD", "-i", BRIDGE, "-o", BRIDGE, "-j", "ACCEPT"]),
+    ("filter", ["FORWARD", "-i", BRIDGE, "!", "-o", BRIDGE, "-j", "ACCEPT"]),
+    ("filter", ["FORWARD", "-o", BRIDGE, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED",
+                "-j", "ACCEPT"]),
+    ("nat", ["POSTROUTING", "-s", f"{SUBNET}.0/24", "!", "-o", BRIDGE, "-j", "MASQUERADE"]),
+]
 ROOT = Path("/var/lib/paas-test-swarm")
 
 
@@ -56,7 +64,8 @@ class Cluster:
         sh("ip", "link", "add", BRIDGE, "type", "bridge")
         sh("ip", "addr", "add", f"{self.host_addr}/24", "dev", BRIDGE)
         sh("ip", "link", "set", BRIDGE, "up")
-        sh("iptables", "-I", *FORWARD)
+        for table, rule in RULES:
+            sh("iptables", "-t", table, "-I", *rule)
         Path("/run/paas-test-swarm").mkdir(parents=True, exist_ok=True)
         for i in range(count):
             node = Node(f"paas-sw{i}", f"{SUBNET}.{10 + i}")
@@ -142,5 +151,6 @@ class Cluster:
             shutil.rmtree(ROOT / name, ignore_errors=True)
         self.nodes = []
         sh("ip", "link", "del", BRIDGE, check=False)
-        while sh("iptables", "-C", *FORWARD, check=False).returncode == 0:
-            sh("iptables", "-D", *FORWARD)
+        for table, rule in RULES:
+            while sh("iptables", "-t", table, "-C", *rule, check=False).returncode == 0:
+                sh("iptables", "-t", table, "-D", *rule)
