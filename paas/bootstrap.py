@@ -18,6 +18,7 @@ from paas.services.deploy import Deployer
 from paas.services.domains import Domains
 from paas.services.images import ImageCollector
 from paas.services.logs import Logs
+from paas.services.nodes import Nodes
 from paas.services.processes import Processes
 from paas.services.releases import Releases
 from paas.services.router import Router
@@ -45,6 +46,7 @@ class Services:
     repos: Repos
     proxy: Proxy
     certs: Certs
+    nodes: Nodes | None = None
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
@@ -83,6 +85,8 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
         logs=Logs(engine, scheduler, events), events=events,
         domains=domains,
         builds=Builds(store, repos, deployer),
+        nodes=Nodes(settings, store, engine if settings.scheduler == "swarm" else None,
+                    scheduler, deployer),
     )
 
 

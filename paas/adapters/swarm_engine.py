@@ -64,6 +64,7 @@ class SwarmEngine(DockerEngine):
         self.api = self.client.api
         self.registry = registry  # host:port of the platform's registry; "": images stay local
         self.registry_auth = registry_auth
+        self.registry_ca_pem = ""
         self._published: dict[str, str] = {}  # image id -> reference by digest
 
     # images reach the nodes through the registry
@@ -89,6 +90,9 @@ class SwarmEngine(DockerEngine):
             raise SwarmError(f"pushing {ref} to {self.registry}: no digest in the answer")
         self._published[image.id] = f"{repo}@{digest}"
         return self._published[image.id]
+
+    def registry_ca(self) -> tuple[str, str]:
+        return self.registry, self.registry_ca_pem
 
     def registry_header(self) -> dict | None:
         """X-Registry-Auth for a service, so that every node can pull from the registry."""

@@ -27,6 +27,7 @@ def swarm_engine(settings: Settings, certs_d: Path = CERTS_D) -> SwarmEngine:
         (settings.home / "registry" / "registry.pid").write_text(str(proc.pid))
     trust(certs_d, reg)
     engine.registry, engine.registry_auth = reg.host, (reg.user, reg.password)
+    engine.registry_ca_pem = reg.ca_pem
     return engine
 
 

@@ -32,9 +32,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from paas.server.api import processes as processes_api
     from paas.server.api import releases as releases_api
     from paas.server.api import tokens as tokens_api
+    from paas.server.api import nodes as nodes_api
 
     for module in (meta_api, apps_api, releases_api, processes_api, logs_api, domains_api,
-                   builds_api, tokens_api, certs_api):
+                   builds_api, tokens_api, certs_api, nodes_api):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
 
     from paas.server.dashboard import register as register_dashboard

@@ -55,7 +55,7 @@ class TaskState:
     restart_count: int
     started_at: str
     finished_at: str
-    node: str
+    node_id: str
 
 
 class AddressProbe:
@@ -91,7 +91,6 @@ class SwarmScheduler(Scheduler):
         services = self._services(app)
         tasks = self._live_tasks([s.id for s in services])
         every = self.swarm.tasks([s.id for s in services]) if services else []
-        nodes = {n.id: n.hostname or n.id[:12] for n in self.swarm.nodes()} if services else {}
         found = []
         for s in services:
             task = (tasks.get(s.id) or [None])[0]
@@ -100,7 +99,7 @@ class SwarmScheduler(Scheduler):
             failed = sum(1 for t in every if t.service_id == s.id and t.state in ("failed", "rejected"))
             found.append(TaskState(s.id, s.name, state, s.labels, task.exit_code if task else 0,
                                    False, failed, task.timestamp if task else s.created, "",
-                                   nodes.get(task.node_id, "") if task else ""))
+                                   task.node_id if task else ""))
         return found
 
     def running(self, app: str) -> list[Running]:
