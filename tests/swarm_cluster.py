@@ -111,16 +111,32 @@ class Cluster:
                 raise RuntimeError(f"dockerd of {node.name} did not start: see {ROOT}/{node.name}.log")
             time.sleep(0.2)
 
-    def stop_engine(self, node: Node) -> None:
-        """Kill a node's engine at once (a node failing), its containers with it."""
+    def stop_engine(self, node: Node, graceful: bool = False) -> None:
+        """A node going away. Graceful: its engine is stopped (SIGTERM: it stops its containers,
+        which finish what they serve) and then the node drops off the network. Otherwise its
+        containers and engine are killed at once, then it drops off."""
         if node.proc and node.proc.poll() is None:
-            node.proc.kill()
-            node.proc.wait(30)
-        pid_file = Path(f"/run/paas-test-swarm/{node.name}.pid")
-        # Its containerd-shims and containers die with the netns' processes below.
+            if graceful:
+                node.proc.terminate()
+                try:
+                    node.proc.wait(60)
+                except subprocess.TimeoutExpired:
+                    pass
+            else:
+                ids = node.docker("ps", "-q", check=False).stdout.split()
+                pids = node.docker("inspect", "--format", "{{.State.Pid}}", *ids,
+                                   check=False).stdout.split() if ids else []
+                # Each container's init is PID 1 of its namespace: killing it ends them all.
+                for pid in pids:
+                    sh("kill", "-9", pid, check=False)
+            if node.proc.poll() is None:
+                node.proc.kill()
+                node.proc.wait(30)
+        # containerd and its shims live in the node's netns too.
         for pid in sh("ip", "netns", "pids", node.name, check=False).stdout.split():
             sh("kill", "-9", pid, check=False)
-        pid_file.unlink(missing_ok=True)
+        sh("ip", "-n", node.name, "link", "set", "eth0", "down", check=False)
+        Path(f"/run/paas-test-swarm/{node.name}.pid").unlink(missing_ok=True)
 
     def load(self, image: str, node: Node) -> None:
         saved = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)

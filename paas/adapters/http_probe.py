@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.client
+import socket
 
 
 class HttpProbe:
@@ -19,3 +20,11 @@ class HttpProbe:
             return None
         finally:
             conn.close()
+
+    def connects(self, port: int, timeout: float = 0.5) -> bool:
+        """Whether something accepts a TCP connection on the port (no request is sent)."""
+        try:
+            with socket.create_connection((self.host, port), timeout=timeout):
+                return True
+        except OSError:
+            return False

@@ -31,6 +31,9 @@ ON_THE_WAY = ("new", "allocated", "pending", "assigned", "accepted", "preparing"
               "starting")
 
 
+CONNECT_TIMEOUT = 0.5
+
+
 @dataclass
 class Placed:
     """A started process (the `Started` of one host): `host_port` is its Address once its
@@ -65,8 +68,15 @@ class AddressProbe:
         self._probes: dict[str, Probe] = {}
 
     def http_get(self, target: Address, path: str = "/", timeout: float = 2.0):
-        probe = self._probes.setdefault(target.host, self.probe_at(target.host))
-        return probe.http_get(target.port, path, timeout)
+        return self._at(target.host).http_get(target.port, path, timeout)
+
+    def connects(self, target: Address, timeout: float = 0.5) -> bool:
+        return self._at(target.host).connects(target.port, timeout)
+
+    def _at(self, host: str):
+        if host not in self._probes:
+            self._probes[host] = self.probe_at(host)
+        return self._probes[host]
 
 
 class SwarmScheduler(Scheduler):
@@ -110,7 +120,11 @@ class SwarmScheduler(Scheduler):
 
     def web_ports(self, containers: list[Running]) -> list[Address]:
         ids = [c.id for c in containers if c.process == "web"]
-        return [a for a in self._addresses(ids).values() if a]
+        found = [a for a in self._addresses(ids).values() if a]
+        # Swarm takes some seconds to see a node die, and a task it has just restarted elsewhere
+        # may not listen yet: route where connections are accepted, unless nowhere is.
+        live = [a for a in found if self.probe.connects(a, CONNECT_TIMEOUT)]
+        return live or found
 
     def _addresses(self, service_ids: list[str]) -> dict[str, Address | None]:
         if not service_ids:

@@ -67,12 +67,28 @@ def wait_until(check, timeout: float, what: str):
     raise AssertionError(f"not within {timeout}s: {what}")
 
 
-def test_web_spreads_over_the_nodes_from_the_registry(swarm, tmp_path):
+@pytest.fixture(scope="module")
+def spread(swarm, tmp_path_factory):
+    """An app with web=2, its processes on both nodes."""
     platform, cluster = swarm
-    repo = platform.deploy("spread", "flask-hello", tmp_path)
+    repo = platform.deploy("spread", "flask-hello", tmp_path_factory.mktemp("apps"))
     platform.wait_for("spread", "hello from v1")
-    scaled = platform.paas("ps:scale", "web=2", cwd=repo)
-    assert scaled.returncode == 0, scaled.stderr
+    ok(platform, repo, "ps:scale", "web=2")
+    return repo
+
+
+def ok(platform, repo, *argv) -> str:
+    result = platform.paas(*argv, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def routed(platform, app: str) -> str:
+    return "".join(p.read_text() for p in (platform.home / "nginx").rglob(f"*{app}*") if p.is_file())
+
+
+def test_web_spreads_over_the_nodes_from_the_registry(swarm, spread):
+    platform, cluster = swarm
     nodes = web_tasks(cluster, "spread")
     assert sorted(nodes) == ["web.1", "web.2"] and len(set(nodes.values())) == 2, nodes
     # The worker pulled the app's image by digest from the platform's registry, over TLS.
@@ -80,10 +96,72 @@ def test_web_spreads_over_the_nodes_from_the_registry(swarm, tmp_path):
                                      "{{.Repository}}@{{.Digest}}").stdout.split()
     assert any(ref.startswith(f"{cluster.host_addr}:") and "/paas/spread@sha256:" in ref
                for ref in worker), worker
-    routed = (platform.home / "nginx").rglob("*spread*")
-    text = "".join(p.read_text() for p in routed if p.is_file())
+    text = routed(platform, "spread")
     assert cluster.nodes[0].addr in text and cluster.nodes[1].addr in text, text
     with Load(platform.http_port, "spread.localhost", clients=8) as load:
         wait_until(lambda: load.result.ok > 200, 60, "200 answers")
         result = load.stop()
-    assert result.failed == 0, result.errors if hasattr(result, "errors") else result
+    assert result.failed == 0, result.errors[:5]
+
+
+def test_nodes_lists_both_and_prints_a_join_command(swarm, spread):
+    platform, cluster = swarm
+    listed = json.loads(ok(platform, spread, "nodes", "--json"))
+    assert sorted(n["address"] for n in listed) == sorted(n.addr for n in cluster.nodes)
+    assert [n["role"] for n in listed] == ["manager", "worker"]
+    assert all(n["state"] == "ready" and n["availability"] == "active" for n in listed), listed
+    assert sum(n["processes"] for n in listed) == 2
+    command = ok(platform, spread, "nodes:join-command")
+    assert "BEGIN CERTIFICATE" in command and f"{cluster.host_addr}:" in command
+    assert f"docker swarm join --token SWMTKN-" in command and f"{cluster.manager.addr}:2377" in command
+    bad = platform.paas("nodes:drain", "nosuchnode", cwd=spread)
+    assert bad.returncode == 1 and "no such node: nosuchnode" in bad.stderr
+
+
+def test_drain_moves_processes_with_zero_failed_requests(swarm, spread):
+    platform, cluster = swarm
+    worker = json.loads(ok(platform, spread, "nodes", "--json"))[1]["id"]
+    with Load(platform.http_port, "spread.localhost", clients=8) as load:
+        ok(platform, spread, "nodes:drain", worker[:12])
+        result = load.stop()
+    print(f"\ndrain: {result.ok} ok, {result.failed} failed")
+    assert result.failed == 0, result.errors[:5]
+    nodes = web_tasks(cluster, "spread")
+    assert len(nodes) == 2 and worker not in nodes.values(), nodes
+    assert cluster.nodes[1].addr not in routed(platform, "spread")
+    assert json.loads(ok(platform, spread, "nodes", "--json"))[1]["availability"] == "drain"
+    ok(platform, spread, "nodes:activate", worker)
+    # Back on both nodes: web.2 starts again where there is least.
+    ok(platform, spread, "ps:scale", "web=1")
+    ok(platform, spread, "ps:scale", "web=2")
+    assert len(set(web_tasks(cluster, "spread").values())) == 2
+
+
+def test_a_node_stops_no_request_fails_and_the_router_follows(swarm, spread):
+    """Its engine stops (its containers finish what they serve), then the node is gone from the
+    network for good: Swarm starts its process on the manager, the router follows."""
+    platform, cluster = swarm
+    manager = json.loads(ok(platform, spread, "nodes", "--json"))[0]["id"]
+    assert len(set(web_tasks(cluster, "spread").values())) == 2
+    with Load(platform.http_port, "spread.localhost", clients=8) as load:
+        wait_until(lambda: load.result.ok > 50, 30, "answers before the failure")
+        died = time.monotonic()
+        record = load._record
+        load._record = lambda ok, error="", **kw: record(ok, f"{time.monotonic() - died:.1f}s {error}", **kw)
+        cluster.stop_engine(cluster.nodes[1], graceful=True)
+
+        def both_on_manager():
+            ps = json.loads(ok(platform, spread, "ps", "--json"))["processes"]
+            running = sorted(p["name"] for p in ps if p["state"] == "running")
+            return (running == ["web.1", "web.2"] and set(web_tasks(cluster, "spread").values()) == {manager}
+                    and cluster.nodes[1].addr not in routed(platform, "spread")
+                    and routed(platform, "spread").count(cluster.manager.addr) == 2)
+        wait_until(both_on_manager, 60, "both web processes running on the manager and routed")
+        followed = time.monotonic() - died
+        wait_until(lambda: load.result.ok > 50, 30, "")
+        result = load.stop()
+    print(f"\nnode failure: router followed in {followed:.1f}s; {result.ok} ok, {result.failed} failed")
+    log = next((platform.home / "nginx").rglob("error.log")).read_text().splitlines()
+    print("\n".join(log[-15:]))
+    assert result.failed == 0, result.errors[:5]
+    assert followed < 30
