@@ -277,9 +277,12 @@ class _DeployHandler(ReceivePackHandler):
 
 
 def make_git_app(repos: GitRepos, authenticate: Callable[[str, str], str | None],
-                 on_push: Callable[[Push, Callable[[str], None]], None]):
+                 on_push: Callable[[Push, Callable[[str], None]], None],
+                 authorize: Callable[[str, str], bool] = lambda user, app: True):
     """The WSGI app for PATH_INFO `/git/<app>.git/...`. `authenticate(user, password)` returns
-    who is pushing (e.g. the token's name) or None; `on_push(push, write_line)` deploys."""
+    who is pushing (e.g. the token's name) or None; `authorize(user, app)` says whether they may
+    clone or push that app (if not, they hear "no such app", as for one that does not exist);
+    `on_push(push, write_line)` deploys."""
 
     def application(environ, start_response):
         user = basic_user(environ.get("HTTP_AUTHORIZATION", ""), authenticate)
@@ -294,7 +297,7 @@ def make_git_app(repos: GitRepos, authenticate: Callable[[str, str], str | None]
         app, service = match["app"], _service(environ, match["rest"])
         if service is None:
             return _plain(start_response, "403 Forbidden", "only git's smart HTTP is served")
-        if not repos.exists(app):
+        if not repos.exists(app) or not authorize(user, app):
             return _no_such_app(start_response, app, service, match["rest"] == "/info/refs")
         backend = _AppBackend(repos, app)
         handler = partial(_DeployHandler, app=app, user=user, on_push=on_push)

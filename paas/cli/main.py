@@ -13,7 +13,7 @@ import httpx
 from click.shell_completion import shell_complete
 
 from paas.cli.commands import (apps, auth, builds, certs, completion, domains, git, help, logs,
-                               nodes, processes, releases, tokens)
+                               metrics, nodes, processes, releases, storage, tokens, version)
 from paas.cli.context import Context
 
 
@@ -33,8 +33,8 @@ def cli(ctx: click.Context) -> None:
         click.echo(help.topics_text(ctx))
 
 
-for topic in (auth, apps, git, releases, processes, logs, domains, certs, builds, tokens, nodes,
-              help, completion):
+for topic in (auth, apps, git, releases, processes, logs, domains, certs, builds, tokens, help,
+              completion, version, storage, metrics, nodes):
     topic.register(cli)
 
 

@@ -11,6 +11,8 @@ import json
 import tarfile
 from typing import Callable
 
+from paas.errors import InvalidInput
+
 # What buildpacks install: their own trees, profile scripts, and npm's node_modules (which Node
 # only finds beside the code, so it cannot live under .heroku).
 DEPS_DIRS = ("app/.heroku", "app/.profile.d", "app/node_modules")
@@ -71,3 +73,64 @@ def why_rebuilt(old: dict[str, str] | None, new: dict[str, str]) -> str:
     if changed:
         return ", ".join(changed) + " changed"
     return "the stack, the buildpack, the config or the app's root files changed"
+
+
+def rebase(data: bytes, prefix: str, owner: tuple[int, int]) -> bytes:
+    """The members under `prefix` ("app/"), renamed relative to it and owned by `owner`: an
+    archive to unpack into the directory that `prefix` names (a build container's volume,
+    since its root file system is read-only)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(data)) as src, tarfile.open(fileobj=out, mode="w") as dst:
+        for member in src:
+            name = member.name.lstrip("./")
+            if not name.startswith(prefix) or name == prefix:
+                continue
+            member.name = name[len(prefix):]
+            member.uid, member.gid = owner
+            member.uname = member.gname = ""
+            dst.addfile(member, src.extractfile(member) if member.isfile() else None)
+    return out.getvalue()
+
+
+def files_tar(files: dict[str, bytes], owner: tuple[int, int], mode: int = 0o400,
+              dirs: tuple[str, ...] = ()) -> bytes:
+    """A tar of `dirs` (mode 0755) and regular `files`, all owned by `owner`."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name in dirs:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            info.uid, info.gid = owner
+            tar.addfile(info)
+        for name, body in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(body), mode
+            info.uid, info.gid = owner
+            tar.addfile(info, io.BytesIO(body))
+    return out.getvalue()
+
+
+def regular_files(data: bytes, prefix: str, max_file: int) -> dict[str, bytes]:
+    """The regular files directly under `prefix` in a tar that untrusted code made (a build's
+    results). A link or any other kind of member is refused, not followed, and so is a file
+    larger than `max_file` bytes: InvalidInput says which."""
+    found: dict[str, bytes] = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            for member in tar:
+                name = member.name.lstrip("./")
+                if name == prefix.rstrip("/") and member.isdir():
+                    continue
+                short = name[len(prefix):] if name.startswith(prefix) else name
+                if not member.isfile():
+                    raise InvalidInput(f"the build left {short!r} as a link or special file "
+                                       "where a result file belongs; refused")
+                if "/" in short or not short:
+                    raise InvalidInput(f"the build left an unexpected result {short[:60]!r}")
+                if member.size > max_file:
+                    raise InvalidInput(f"the build's result {short!r} is larger than "
+                                       f"{max_file // 1024} KiB; refused")
+                found[short] = tar.extractfile(member).read()
+    except tarfile.TarError as exc:
+        raise InvalidInput(f"the build's results could not be read: {exc}") from None
+    return found

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from paas.domain.address import Address
 from paas.domain.healthchecks import Check
 from paas.domain.models import Release
 from paas.domain.networks import free_subnet
-from paas.domain.resources import effective
 from paas.errors import DeployFailed
 from paas.ports import Engine, LineWriter, Probe, Swarm
 from paas.render.container import labels, network_name, process_spec
@@ -36,14 +35,15 @@ CONNECT_TIMEOUT = 0.5
 
 @dataclass
 class Placed:
-    """A started process (the `Started` of one host): `host_port` is its Address once its
-    task runs; the deploy reads it after `wait_healthy`."""
+    """A started process (the `Started` of one host): `address` is known once its task runs;
+    the deploy reads it after `wait_answering`."""
     container_id: str  # the service's id
     process: str
     index: int
-    host_port: Address | None
+    address: str | None  # node address:published port, once its task runs
     at: float
     port: int
+    restarts: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,29 +59,13 @@ class TaskState:
     started_at: str
     finished_at: str
     node_id: str
-
-
-class AddressProbe:
-    """The Probe port for Addresses: an HTTP GET on a node's published port."""
-    def __init__(self, probe_at) -> None:
-        self.probe_at = probe_at
-        self._probes: dict[str, Probe] = {}
-
-    def http_get(self, target: Address, path: str = "/", timeout: float = 2.0):
-        return self._at(target.host).http_get(target.port, path, timeout)
-
-    def connects(self, target: Address, timeout: float = 0.5) -> bool:
-        return self._at(target.host).connects(target.port, timeout)
-
-    def _at(self, host: str):
-        if host not in self._probes:
-            self._probes[host] = self.probe_at(host)
-        return self._probes[host]
+    addresses: dict = field(default_factory=dict)
+    port: int | None = None
 
 
 class SwarmScheduler(Scheduler):
-    def __init__(self, settings: Settings, engine: Engine, swarm: Swarm, probe_at) -> None:
-        super().__init__(settings, engine, AddressProbe(probe_at))
+    def __init__(self, settings: Settings, engine: Engine, swarm: Swarm, probe: Probe) -> None:
+        super().__init__(settings, engine, probe)
         self.swarm = swarm
 
     def _services(self, app: str) -> list:
@@ -112,29 +96,28 @@ class SwarmScheduler(Scheduler):
                                    task.node_id if task else ""))
         return found
 
-    def running(self, app: str) -> list[Running]:
-        # A service is the process: Swarm keeps it running, on another node if need be.
-        return [Running(s.id, s.labels["paas.process"], int(s.labels["paas.index"]),
-                        int(s.labels["paas.release"]))
-                for s in self._services(app) if s.id not in self._draining]
-
-    def web_ports(self, containers: list[Running]) -> list[Address]:
-        ids = [c.id for c in containers if c.process == "web"]
-        found = [a for a in self._addresses(ids).values() if a]
+    def running(self, app: str, containers=None) -> list[Running]:
+        """A service is the process: Swarm keeps it running, on another node if need be. A web
+        process's address is its running task's node and published port."""
+        services = [s for s in self._services(app) if s.id not in self._draining]
+        web = self._addresses([s.id for s in services if s.labels.get("paas.process") == "web"])
         # Swarm takes some seconds to see a node die, and a task it has just restarted elsewhere
         # may not listen yet: route where connections are accepted, unless nowhere is.
-        live = [a for a in found if self.probe.connects(a, CONNECT_TIMEOUT)]
-        return live or found
+        live = {sid: a for sid, a in web.items() if a and self.probe.connects(a, CONNECT_TIMEOUT)}
+        chosen = live or web
+        return [Running(s.id, s.labels["paas.process"], int(s.labels["paas.index"]),
+                        int(s.labels["paas.release"]), chosen.get(s.id))
+                for s in services]
 
-    def _addresses(self, service_ids: list[str]) -> dict[str, Address | None]:
+    def _addresses(self, service_ids: list[str]) -> dict[str, str | None]:
         if not service_ids:
             return {}
         addrs = {n.id: n.addr for n in self.swarm.nodes() if n.state == "ready"}
-        out: dict[str, Address | None] = {}
+        out: dict[str, str | None] = {}
         for sid, tasks in self._live_tasks(service_ids).items():
             task = next((t for t in tasks if t.state == "running" and t.published_port
                          and addrs.get(t.node_id)), None)
-            out[sid] = Address(addrs[task.node_id], task.published_port) if task else None
+            out[sid] = str(Address(addrs[task.node_id], task.published_port)) if task else None
         return out
 
     def start(self, release: Release, slots: tuple[tuple[str, int], ...], on_line: LineWriter,
@@ -142,6 +125,10 @@ class SwarmScheduler(Scheduler):
         placed: list[Placed] = []
         if not slots:
             return placed
+        if release.mounts:
+            raise DeployFailed("named volumes (paas storage) do not run on swarm yet: unmount "
+                               "them, or use PAAS_SCHEDULER=docker")
+        self.check_platform_cap(len(slots))
         self.ensure_network(release.app)
         facts = self.facts(release)
         image = self.swarm.publish(release.image)
@@ -150,7 +137,7 @@ class SwarmScheduler(Scheduler):
             for process, index in slots:
                 container = process_spec(instance=self.settings.instance, release=release,
                                          process=process, index=index, nonce=nonce,
-                                         resources=effective(limits or {}, process), facts=facts)
+                                         resources=self.resources(limits, process), facts=facts)
                 container["image"] = image
                 spec = service_spec(container, port=facts.port if process == "web" else None)
                 sid = self.swarm.create_service(spec)
@@ -161,15 +148,15 @@ class SwarmScheduler(Scheduler):
             raise
         return placed
 
-    def wait_healthy(self, started: list, checks: dict[str, list[Check]] | None = None) -> None:
-        """Every task running first (its Address known), then the single-host checks."""
+    def wait_answering(self, started: list, checks: dict[str, list[Check]] | None = None) -> None:
+        """Every task running first (its address known), then the single-host checks."""
         deadline = time.monotonic() + BOOT_TIMEOUT
         waiting = {p.container_id: p for p in started}
         while waiting:
             for sid, address in self._addresses(list(waiting)).items():
                 if address or waiting[sid].process != "web":
                     if self._task_running(sid):
-                        waiting.pop(sid).host_port = address
+                        waiting.pop(sid).address = address
             for item in waiting.values():
                 self._require_running(item, starting=True)
             if waiting and time.monotonic() > deadline:
@@ -177,7 +164,7 @@ class SwarmScheduler(Scheduler):
                 raise DeployFailed(f"{item.process}.{item.index} was not running on any node "
                                    f"within {BOOT_TIMEOUT:.0f}s")
             time.sleep(POLL_SECONDS * 5)
-        super().wait_healthy(started, checks)
+        super().wait_answering(started, checks)
 
     def _task_running(self, sid: str) -> bool:
         return any(t.state == "running" for t in self._live_tasks([sid]).get(sid, []))

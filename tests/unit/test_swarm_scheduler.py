@@ -6,9 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from paas.domain.address import Address
 from paas.errors import Conflict, DeployFailed, InvalidInput, NotFound
-from paas.render.plan import Running
 from paas.services.nodes import Nodes
 from paas.services.swarm_scheduler import Placed, SwarmScheduler
 from paas.settings import Settings
@@ -54,7 +52,7 @@ class FakeSwarm:
         return [t for t in self._tasks if t.service_id in ids]
 
     def services(self, labels):
-        return []
+        return [Service("s1", 1), Service("s2", 2)]
 
     def service_logs(self, sid, since=None, tail=None):
         return [("t", "Traceback: boom")]
@@ -64,49 +62,60 @@ class FakeSwarm:
 
 
 class Probe:
-    listening: set[tuple[str, int]] = set()
+    listening: set[str] = set()  # host:port
 
-    def __init__(self, host):
-        self.host = host
+    def connects(self, address, timeout=0.5):
+        return address in self.listening
 
-    def connects(self, port, timeout=0.5):
-        return (self.host, port) in self.listening
-
-    def http_get(self, port, path="/", timeout=2.0):
-        return (200, "ok") if (self.host, port) in self.listening else None
+    def http_get(self, address, path="/", timeout=2.0):
+        return (200, "ok") if address in self.listening else None
 
 
 def scheduler(tmp_path, nodes, tasks):
-    return SwarmScheduler(Settings(home=tmp_path), FakeEngine(), FakeSwarm(nodes, tasks), Probe)
+    return SwarmScheduler(Settings(home=tmp_path), FakeEngine(), FakeSwarm(nodes, tasks), Probe())
 
 
 NODES = [Node("n1", "10.0.0.1"), Node("n2", "10.0.0.2")]
-WEB = [Running("s1", "web", 1, 3), Running("s2", "web", 2, 3)]
+LABELS = {"paas.process": "web", "paas.release": "3"}
+
+
+@dataclass
+class Service:
+    id: str
+    index: int
+
+    @property
+    def labels(self):
+        return {**LABELS, "paas.index": str(self.index)}
+
+
+def addresses(sched) -> list[str]:
+    return sorted(a for a in sched.web_addresses(sched.running("hello")))
 
 
 def test_routes_running_tasks_at_their_node_address(tmp_path):
     tasks = [Task("t1", "s1", "n1", "running", published_port=30001),
              Task("t0", "s1", "n2", "failed", desired="shutdown", published_port=30009),
              Task("t2", "s2", "n2", "running", published_port=30002)]
-    Probe.listening = {("10.0.0.1", 30001), ("10.0.0.2", 30002)}
-    assert sorted(scheduler(tmp_path, NODES, tasks).web_ports(WEB)) == [
-        Address("10.0.0.1", 30001), Address("10.0.0.2", 30002)]
+    Probe.listening = {"10.0.0.1:30001", "10.0.0.2:30002"}
+    assert sorted(r.address for r in scheduler(tmp_path, NODES, tasks).running("hello")) == [
+        "10.0.0.1:30001", "10.0.0.2:30002"]
 
 
 def test_a_down_node_or_a_silent_address_leaves_the_route(tmp_path):
     tasks = [Task("t1", "s1", "n1", "running", published_port=30001),
              Task("t2", "s2", "n2", "running", published_port=30002)]
-    Probe.listening = {("10.0.0.1", 30001)}
-    assert scheduler(tmp_path, NODES, tasks).web_ports(WEB) == [Address("10.0.0.1", 30001)]
+    Probe.listening = {"10.0.0.1:30001"}
+    assert addresses(scheduler(tmp_path, NODES, tasks)) == ["10.0.0.1:30001"]
     down = [NODES[0], Node("n2", "10.0.0.2", state="down")]
-    Probe.listening = {("10.0.0.1", 30001), ("10.0.0.2", 30002)}
-    assert scheduler(tmp_path, down, tasks).web_ports(WEB) == [Address("10.0.0.1", 30001)]
+    Probe.listening = {"10.0.0.1:30001", "10.0.0.2:30002"}
+    assert addresses(scheduler(tmp_path, down, tasks)) == ["10.0.0.1:30001"]
 
 
 def test_when_nothing_accepts_connections_the_route_stays(tmp_path):
     tasks = [Task("t1", "s1", "n1", "running", published_port=30001)]
     Probe.listening = set()
-    assert scheduler(tmp_path, NODES, tasks).web_ports(WEB) == [Address("10.0.0.1", 30001)]
+    assert addresses(scheduler(tmp_path, NODES, tasks)) == ["10.0.0.1:30001"]
 
 
 def test_a_rejected_task_fails_the_start_with_swarms_reason(tmp_path):

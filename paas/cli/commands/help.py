@@ -18,6 +18,7 @@ TOPICS = {
     "help": "this list, or a topic's commands",
     "login": "save the API URL and token",
     "logs": "an app's logs, with the platform's events",
+    "metrics": "requests, errors, latency, CPU and memory per minute",
     "nodes": "the swarm's hosts: list, join, drain, activate, remove",
     "open": "print an app's URL",
     "ps": "processes: list, scale, restart",
@@ -25,6 +26,7 @@ TOPICS = {
     "resources": "memory, CPU and process-count limits",
     "run": "a one-off command in a container of the current release",
     "tokens": "API tokens: list, create, revoke",
+    "version": "the CLI's and the server's versions",
 }
 
 

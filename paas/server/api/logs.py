@@ -6,6 +6,7 @@ from flask import Blueprint, Response, request, stream_with_context
 from paas.errors import InvalidInput
 from paas.server.api.inputs import query_int
 from paas.server.auth import require_token, services
+from paas.server.limits import client_gone
 
 bp = Blueprint("logs", __name__)
 bp.before_request(require_token)
@@ -19,8 +20,22 @@ def logs(name: str):
     if tail not in ("0", "1", "true", "false"):
         raise InvalidInput("tail must be 1 or 0")
     if tail in ("1", "true"):
-        stream = services().logs.follow(name, lines)
-        return Response(stream_with_context(line + "\n" for line in stream),
-                        mimetype="text/plain", headers={"X-Accel-Buffering": "no"})
+        polls, environ = services().logs.polls(name, lines), request.environ
+
+        def follow():
+            # A quiet tail writes nothing, so it asks the socket whether its client left
+            # (else it would hold a thread for up to FOLLOW_MAX_SECONDS).
+            yield ""  # the status and headers now, even when there is no line yet
+            try:
+                for batch in polls:
+                    if batch:
+                        yield "".join(line + "\n" for line in batch)
+                    elif client_gone(environ):
+                        return
+            finally:
+                polls.close()
+
+        return Response(stream_with_context(follow()), mimetype="text/plain",
+                        headers={"X-Accel-Buffering": "no"})
     return Response("".join(line + "\n" for line in services().logs.recent(name, lines)),
                     mimetype="text/plain")
