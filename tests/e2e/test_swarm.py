@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.load import Load
-from tests.support import start_platform
+from tests.support import commit_all, start_platform
 from tests.swarm_cluster import Cluster
 
 STACK = "paas/stack:trixie"
@@ -116,6 +116,45 @@ def test_nodes_lists_both_and_prints_a_join_command(swarm, spread):
     assert f"docker swarm join --token SWMTKN-" in command and f"{cluster.manager.addr}:2377" in command
     bad = platform.paas("nodes:drain", "nosuchnode", cwd=spread)
     assert bad.returncode == 1 and "no such node: nosuchnode" in bad.stderr
+
+
+def test_logs_come_from_every_node(swarm, spread):
+    platform, cluster = swarm
+    for _ in range(20):
+        platform.get("spread")
+    logs = wait_until(lambda: (lambda out: out if "app[web.1]" in out and "app[web.2]" in out else "")(
+        ok(platform, spread, "logs", "-n", "200")), 30, "log lines of web.1 and web.2")
+    assert '"GET / HTTP/1.0" 200' in logs or '"GET / HTTP/1.1" 200' in logs, logs[-2000:]
+
+
+def test_zero_downtime_on_swarm(swarm, tmp_path):
+    """Pushes, config changes, a restart, scaling 1 -> 4 -> 2 and a rollback under load: the
+    single-host suite's promise, across nodes."""
+    platform, cluster = swarm
+    app = "steady"
+    repo = platform.deploy(app, "flask-worker", tmp_path)
+    platform.wait_for(app, "hello from v1")
+    with Load(platform.http_port, f"{app}.localhost", clients=8) as load:
+        for n in (2, 3, 4):
+            app_py = repo / "app.py"
+            app_py.write_text(app_py.read_text().replace(f"v{n - 1}", f"v{n}"))
+            commit_all(repo, platform.env, f"v{n}")
+            platform.push(repo)
+        ok(platform, repo, "config:set", "A=1")
+        ok(platform, repo, "ps:restart")
+        ok(platform, repo, "ps:scale", "web=4", "worker=1")
+        on = set(web_tasks(cluster, app).values())
+        ok(platform, repo, "ps:scale", "web=2")
+        ok(platform, repo, "releases:rollback")
+        result = load.stop()
+    print(f"\nswarm zero-downtime: {result.ok} ok, {result.failed} failed, {result.retried} retried")
+    assert result.failed == 0, result.errors[:5]
+    assert len(on) == 2, "web=4 should use both nodes"
+    assert platform.get(app)[1].strip() == "hello from v3"  # rolled back from v4
+    ps = json.loads(ok(platform, repo, "ps", "--json"))["processes"]
+    assert sorted(p["name"] for p in ps if p["state"] == "running") == ["web.1", "web.2", "worker.1"]
+    ok(platform, repo, "apps:destroy", "--confirm", app)
+    assert cluster.manager.docker("service", "ls", "-q", "--filter", f"label=paas.app={app}").stdout == ""
 
 
 def test_drain_moves_processes_with_zero_failed_requests(swarm, spread):
