@@ -150,7 +150,9 @@ def test_zero_downtime_on_swarm(swarm, tmp_path):
     print(f"\nswarm zero-downtime: {result.ok} ok, {result.failed} failed, {result.retried} retried")
     assert result.failed == 0, result.errors[:5]
     assert len(on) == 2, "web=4 should use both nodes"
-    assert platform.get(app)[1].strip() == "hello from v3"  # rolled back from v4
+    # Rolled back from v5 (config:set A=1) to v4: the same code, without A.
+    assert platform.get(app)[1].strip() == "hello from v4"
+    assert platform.get(app, "/env/A") == (200, "")
     ps = json.loads(ok(platform, repo, "ps", "--json"))["processes"]
     assert sorted(p["name"] for p in ps if p["state"] == "running") == ["web.1", "web.2", "worker.1"]
     ok(platform, repo, "apps:destroy", "--confirm", app)
