@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from paas.domain.address import Address
 from paas.domain.healthchecks import Check
@@ -22,7 +22,8 @@ from paas.ports import Engine, LineWriter, Probe, Swarm
 from paas.render.container import labels, network_name, process_spec
 from paas.render.plan import Running
 from paas.render.swarm import service_spec
-from paas.services.scheduler import BOOT_TIMEOUT, NETWORK_ATTEMPTS, POLL_SECONDS, Scheduler
+from paas.services.scheduler import (BOOT_TIMEOUT, NETWORK_ATTEMPTS, POLL_SECONDS, Process,
+                                     Scheduler)
 from paas.settings import Settings
 
 # Task states on the way to running; any other state of a task Swarm wants running is a failure.
@@ -95,6 +96,14 @@ class SwarmScheduler(Scheduler):
                                    False, failed, task.timestamp if task else s.created, "",
                                    task.node_id if task else ""))
         return found
+
+    def processes(self, app: str) -> list[Process]:
+        """As on one host, with the address of the node each process runs on."""
+        where = {(t.labels["paas.process"], int(t.labels["paas.index"]), int(t.labels["paas.release"])):
+                 t.node_id for t in self.processes_of(app)}
+        nodes = {n.id: n.addr for n in self.swarm.nodes()} if where else {}
+        return [replace(p, node=nodes.get(where.get((p.process, p.index, p.release), ""), ""))
+                for p in super().processes(app)]
 
     def running(self, app: str, containers=None) -> list[Running]:
         """A service is the process: Swarm keeps it running, on another node if need be. A web

@@ -96,6 +96,8 @@ def test_web_spreads_over_the_nodes_from_the_registry(swarm, spread):
                                      "{{.Repository}}@{{.Digest}}").stdout.split()
     assert any(ref.startswith(f"{cluster.host_addr}:") and "/paas/spread@sha256:" in ref
                for ref in worker), worker
+    ps = json.loads(ok(platform, spread, "ps", "--json"))["processes"]
+    assert sorted(p["node"] for p in ps) == sorted(n.addr for n in cluster.nodes), ps
     text = routed(platform, "spread")
     assert cluster.nodes[0].addr in text and cluster.nodes[1].addr in text, text
     with Load(platform.http_port, "spread.localhost", clients=8) as load:

@@ -83,6 +83,8 @@ LABELS = {"paas.process": "web", "paas.release": "3"}
 class Service:
     id: str
     index: int
+    name: str = "svc"
+    created: str = "2026-01-01T00:00:00Z"
 
     @property
     def labels(self):
@@ -100,6 +102,14 @@ def test_routes_running_tasks_at_their_node_address(tmp_path):
     Probe.listening = {"10.0.0.1:30001", "10.0.0.2:30002"}
     assert sorted(r.address for r in scheduler(tmp_path, NODES, tasks).running("hello")) == [
         "10.0.0.1:30001", "10.0.0.2:30002"]
+
+
+def test_ps_says_which_node_each_process_is_on(tmp_path):
+    tasks = [Task("t1", "s1", "n1", "running", published_port=30001),
+             Task("t2", "s2", "n2", "running", published_port=30002)]
+    found = scheduler(tmp_path, NODES, tasks).processes("hello")
+    assert [(p.name, p.state, p.node) for p in found] == [
+        ("web.1", "running", "10.0.0.1"), ("web.2", "running", "10.0.0.2")]
 
 
 def test_a_down_node_or_a_silent_address_leaves_the_route(tmp_path):
