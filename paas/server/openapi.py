@@ -194,6 +194,16 @@ OPERATIONS = [
     Op("post", "/services/{service}/backups/{backup_id}/restore", "Restore a backup; what it "
        "replaces is backed up first", body=_obj(), optional_body=True, streams=True),
     Op("get", "/services/{service}/backups/{backup_id}", "Download a backup (services:export)"),
+    Op("get", "/nodes", "The swarm's nodes: address, role, state, availability, processes, "
+       "memory (PAAS_SCHEDULER=swarm)", errors=("409",)),
+    Op("get", "/nodes/join-command", "What to run on a new host: trust the registry's CA, "
+       "then docker swarm join", errors=("409",)),
+    Op("post", "/nodes/{node}/drain", "Move a node's processes elsewhere with zero downtime, "
+       "then drain it; its progress lines are in `output`", body=_obj(), optional_body=True,
+       errors=("409", "422")),
+    Op("post", "/nodes/{node}/activate", "Bring a drained node back", body=_obj(),
+       optional_body=True, errors=("409", "422")),
+    Op("delete", "/nodes/{node}", "Remove a drained or dead worker node", errors=("409", "422")),
 ]
 
 

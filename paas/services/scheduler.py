@@ -44,6 +44,7 @@ class Process:
     uptime_seconds: float | None
     restarts: int
     oom_killed: bool
+    node: str = ""  # the swarm node's address it runs on (PAAS_SCHEDULER=swarm)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ FORBIDDEN = {
                     "paas.bootstrap"),
 }
 ONLY_IN = {"docker": ("paas.adapters.docker_engine", "paas.adapters.supervisor",
-                      "paas.adapters.docker_data"),
+                      "paas.adapters.docker_data", "paas.adapters.swarm_engine"),
            "dulwich": ("paas.adapters.git_server",),
            # the store, and the schema's history it runs before it opens
            "sqlite3": ("paas.adapters.sqlite_store", "paas.adapters.migrations",
