@@ -16,6 +16,7 @@ from paas.domain.resources import DEFAULT_MEMORY
 from paas.domain.resources import validate as validate_resource
 from paas.errors import InvalidInput
 
+SCHEDULERS = ("docker", "swarm")
 LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 CA_BUNDLE_CANDIDATES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu
@@ -46,6 +47,7 @@ class Settings:
     bind_host: str = "127.0.0.1"
     keep_releases: int = 10
     drain_seconds: float = 10.0
+    standby_seconds: float = 600.0  # replaced web containers kept paused for a rollback; 0: off
     build_timeout: float = 20 * 60  # seconds
     build_memory: str = "2g"
     network_pool: str = DEFAULT_POOL  # per-app networks get subnets from here
@@ -66,6 +68,11 @@ class Settings:
     # The API and router run as Docker containers with a restart policy (paas.render.supervise);
     # off: as processes on the host, started by `control up` (development, most tests).
     supervise: bool = False
+    backup_hours: float = 24.0  # every datastore is backed up this often (0: never)
+    backup_keep: int = 7  # scheduled backups kept per datastore
+    scheduler: str = "docker"  # "docker": one host; "swarm": the Docker Swarm the engine manages
+    swarm_addr: str = ""  # the address other swarm nodes reach this host at
+    registry_port: int = 5000  # the swarm's image registry, at swarm_addr
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())
@@ -152,6 +159,7 @@ class Settings:
             nginx_bin=env.get("PAAS_NGINX") or "nginx",
             keep_releases=int(env.get("PAAS_KEEP_RELEASES") or 10),
             drain_seconds=float(env.get("PAAS_DRAIN_SECONDS") or 10),
+            standby_seconds=float(env.get("PAAS_STANDBY_SECONDS") or 600),
             build_timeout=float(env.get("PAAS_BUILD_TIMEOUT") or 20 * 60),
             build_memory=env.get("PAAS_BUILD_MEMORY") or "2g",
             network_pool=env.get("PAAS_NETWORK_POOL") or DEFAULT_POOL,
@@ -172,7 +180,17 @@ class Settings:
             supervise=(env.get("PAAS_SUPERVISE") or "1") != "0",
             **({"buildpacks_dir": Path(env["PAAS_BUILDPACKS_DIR"])}
                if env.get("PAAS_BUILDPACKS_DIR") else {}),
+            backup_hours=float(env.get("PAAS_BACKUP_HOURS") or 24),
+            backup_keep=int(env.get("PAAS_BACKUP_KEEP") or 7),
+            scheduler=env.get("PAAS_SCHEDULER") or "docker",
+            swarm_addr=env.get("PAAS_SWARM_ADDR") or "",
+            registry_port=int(env.get("PAAS_REGISTRY_PORT") or 5000),
         )
+        if settings.backup_hours < 0 or settings.backup_keep < 1:
+            raise InvalidInput("PAAS_BACKUP_HOURS must be 0 (never) or more, PAAS_BACKUP_KEEP 1 or more")
+        if settings.scheduler not in SCHEDULERS:
+            raise InvalidInput(f"PAAS_SCHEDULER={settings.scheduler!r}: use one of "
+                               f"{', '.join(SCHEDULERS)}")
         if settings.api_host:
             try:
                 validate_domain(settings.api_host)
@@ -198,6 +216,7 @@ class Settings:
             "PAAS_CA_BUNDLE": self.ca_bundle, "PAAS_NGINX": self.nginx_bin,
             "PAAS_KEEP_RELEASES": str(self.keep_releases),
             "PAAS_DRAIN_SECONDS": str(self.drain_seconds),
+            "PAAS_STANDBY_SECONDS": str(self.standby_seconds),
             "PAAS_BUILD_TIMEOUT": str(self.build_timeout), "PAAS_BUILD_MEMORY": self.build_memory,
             "PAAS_NETWORK_POOL": self.network_pool, "PAAS_NETWORK_SIZE": str(self.network_size),
             "PAAS_HTTPS_PORT": str(self.https_port), "PAAS_ACME_DIRECTORY": self.acme_directory,
@@ -210,6 +229,9 @@ class Settings:
             "PAAS_DEFAULT_MEMORY": self.default_memory,
             "PAAS_SUPERVISE": "1" if self.supervise else "0",
             "PAAS_BUILDPACKS_DIR": str(self.buildpacks_dir),
+            "PAAS_BACKUP_HOURS": str(self.backup_hours), "PAAS_BACKUP_KEEP": str(self.backup_keep),
+            "PAAS_SCHEDULER": self.scheduler, "PAAS_SWARM_ADDR": self.swarm_addr,
+            "PAAS_REGISTRY_PORT": str(self.registry_port),
         }
 
 

@@ -20,7 +20,14 @@ class FakeContainer:
     restart_count: int = 0
     started_at: str = ""
     finished_at: str = ""
-    host_port: int | None = None
+    addresses: dict[str, str] = field(default_factory=dict)  # network -> IPv4
+    port: int | None = None
+
+    @property
+    def address(self) -> str | None:
+        """host:port the router should reach this container at (web processes only)."""
+        ips = list(self.addresses.values())
+        return f"{ips[0]}:{self.port}" if ips and self.port else None
 
 
 class FakeEngine:
@@ -34,7 +41,7 @@ class FakeEngine:
                              } if result_files is None else result_files
         self.crash_processes: set[str] = set()  # process types whose containers exit at once
         self.ids = itertools.count(1)
-        self.ports = itertools.count(49000)
+        self.ips = itertools.count(2)
         self.removed_volumes: list[str] = []
         self.results_tar: bytes | None = None
         self.image_files: dict[tuple[str, str], bytes] = {}  # (image, path): tar, as get_archive
@@ -136,10 +143,12 @@ class FakeEngine:
     def start(self, spec):
         cid = f"c{next(self.ids)}"
         crashed = spec["labels"].get("paas.process") in self.crash_processes
-        port = next(self.ports) if "ports" in spec else None
+        port = spec.get("environment", {}).get("PORT")
+        n = next(self.ips)
         self.containers[cid] = FakeContainer(cid, spec["name"], "exited" if crashed else "running",
                                              spec["labels"], spec, exit_code=1 if crashed else 0,
-                                             host_port=port)
+                                             addresses={spec["network"]: f"10.200.{n // 250}.{n % 250 + 2}"},
+                                             port=int(port) if port else None)
         return cid
 
     def run_once(self, spec, on_line, timeout=None):
@@ -147,9 +156,6 @@ class FakeEngine:
         self.one_offs.append(spec["command"][-1])
         on_line(f"ran {spec['command'][-1]}")
         return self.one_off_status
-
-    def host_port(self, container_id, port=None):
-        return self.containers[container_id].host_port
 
     def read_image_file(self, image, path, labels, limit):
         data = self.image_files.get((image, path))
@@ -176,6 +182,20 @@ class FakeEngine:
         if container_id in self.containers:
             self.containers[container_id].status = "exited"
 
+    def pause(self, container_id):
+        c = self.containers.get(container_id)
+        if c is None or c.status != "running":
+            return False
+        c.status = "paused"
+        return True
+
+    def unpause(self, container_id):
+        c = self.containers.get(container_id)
+        if c is None or c.status != "paused":
+            return False
+        c.status = "running"
+        return True
+
     def remove_container(self, container_id):
         self.containers.pop(container_id, None)
 
@@ -189,7 +209,7 @@ class FakeProbe:
         self.body = body
         self.paths: list[str] = []
 
-    def http_get(self, port, path="/", timeout=2.0):
+    def http_get(self, address, path="/", timeout=2.0):
         self.paths.append(path)
         return None if self.status is None else (self.status, self.body)
 
@@ -222,6 +242,9 @@ class FakeProxy:
 
     def remove_platform(self, name):
         self.files.pop(f"platform:{name}", None)
+
+    def reopen_logs(self):
+        self.reopened = getattr(self, "reopened", 0) + 1
 
 
 @dataclass
@@ -281,11 +304,17 @@ def fake_services(home: Path, **overrides):
     from paas.adapters.sqlite_store import SqliteStore
     from paas.bootstrap import wire
     from paas.settings import Settings
+    from tests.fakes_data import FakeData
 
-    settings = Settings(home=home, instance="t1", http_port=8080, drain_seconds=0)
+    # No standby unless a test turns it on: the others count the containers they see.
+    settings = Settings(home=home, instance="t1", http_port=8080, drain_seconds=0,
+                        standby_seconds=0)
     parts = dict(store=SqliteStore(settings.db_path), engine=FakeEngine(), repos=FakeRepos(home),
-                 proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"))
+                 proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"),
+                 data=FakeData())
     parts.update(overrides)
+    if parts["data"] is not None and getattr(parts["data"], "engine", "") is None:
+        parts["data"].engine = parts["engine"]  # one daemon: the same images and networks
     return wire(settings, **parts)
 
 

@@ -11,7 +11,7 @@ import socket
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -43,6 +43,9 @@ class ContainerInfo:
     restart_count: int
     started_at: str
     finished_at: str
+    # Network name -> IPv4 address, and $PORT: where the router reaches the container.
+    addresses: dict[str, str] = field(default_factory=dict)
+    port: int | None = None
 
 
 TIMED_OUT = 124  # the exit code of a one-off stopped at its timeout, as timeout(1) says
@@ -278,15 +281,6 @@ class DockerEngine:
         container.start()
         return container.id
 
-    def host_port(self, container_id: str, port: str | None = None) -> int | None:
-        """The host port published for `port` ("5000/tcp"), or for the first published one."""
-        container = self.client.containers.get(container_id)
-        published = container.attrs["NetworkSettings"].get("Ports") or {}
-        if port is None:
-            port = next((p for p, b in sorted(published.items()) if b), None)
-        bindings = published.get(port) or [] if port else []
-        return int(bindings[0]["HostPort"]) if bindings else None
-
     def image_config(self, ref: str) -> dict:
         """The parts of an image's config that decide how its containers run."""
         config = self.client.images.get(ref).attrs.get("Config") or {}
@@ -340,6 +334,20 @@ class DockerEngine:
         except NotFound:
             pass
 
+    def pause(self, container_id: str) -> bool:
+        try:
+            self.client.api.pause(container_id)
+        except (APIError, NotFound):
+            return False
+        return True
+
+    def unpause(self, container_id: str) -> bool:
+        try:
+            self.client.api.unpause(container_id)
+        except (APIError, NotFound):
+            return False
+        return True
+
     def remove_container(self, container_id: str) -> None:
         try:
             self.client.containers.get(container_id).remove(force=True, v=True)
@@ -376,7 +384,20 @@ def _info(container) -> ContainerInfo:
         exit_code=int(state.get("ExitCode", 0)), oom_killed=bool(state.get("OOMKilled")),
         restart_count=int(container.attrs.get("RestartCount", 0)),
         started_at=state.get("StartedAt", ""), finished_at=state.get("FinishedAt", ""),
+        addresses={name: net["IPAddress"] for name, net in
+                   ((container.attrs.get("NetworkSettings") or {}).get("Networks") or {}).items()
+                   if (net or {}).get("IPAddress")},
+        port=_env_port((container.attrs.get("Config") or {}).get("Env") or []),
     )
+
+
+def _env_port(env: list[str]) -> int | None:
+    """$PORT as the container was created with (only that: the rest of its env is config)."""
+    for item in env:
+        name, _, value = item.partition("=")
+        if name == "PORT":
+            return int(value) if value.isdigit() else None
+    return None
 
 
 MAX_LINE = 16 * 1024  # a line without end (hostile build output) is cut, not held in memory

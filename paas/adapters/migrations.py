@@ -84,6 +84,13 @@ def _add_column(table: str, column: str, decl: str) -> Step:
     return step
 
 
+def _steps(*steps: Step) -> Step:
+    def step(db: sqlite3.Connection, ctx: Context) -> None:
+        for one in steps:
+            one(db, ctx)
+    return step
+
+
 # Version 1 is the schema of every state made before versions existed (CREATE ... IF NOT EXISTS
 # keeps such state as it is); later steps append. Never edit or reorder a released step.
 MIGRATIONS: list[Migration] = [
@@ -192,6 +199,80 @@ MIGRATIONS: list[Migration] = [
     """)),
     Migration("secrets at rest are private: PAAS_HOME 0700, the database, tokens, keys and "
               "backups 0600", lambda _db, ctx: make_private(ctx.home) and None),
+    # An app's named volumes; path '' is unmounted (the data stays). Each release keeps the
+    # mounts it ran with ({name: path}), so a rollback brings them back as they were.
+    Migration("named volumes and the mounts each release ran with", _steps(
+        sql("""
+        CREATE TABLE volumes (
+          app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+          name TEXT NOT NULL,
+          path TEXT NOT NULL DEFAULT '',
+          created_at REAL NOT NULL,
+          PRIMARY KEY (app, name)
+        );
+        """),
+        _add_column("releases", "mounts", "TEXT NOT NULL DEFAULT '{}'"))),
+    # Datastores (Postgres, Redis) and the apps linked to them. The password lives here only
+    # (paas.db is 0600 in a 0700 PAAS_HOME); a link remembers the config var it set.
+    Migration("datastores and their links to apps", sql("""
+        CREATE TABLE datastores (
+          name TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          version TEXT NOT NULL,
+          image TEXT NOT NULL,
+          password TEXT NOT NULL,
+          created_at REAL NOT NULL
+        );
+        CREATE TABLE datastore_links (
+          datastore TEXT NOT NULL REFERENCES datastores(name) ON DELETE CASCADE,
+          app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+          var TEXT NOT NULL,
+          created_at REAL NOT NULL,
+          PRIMARY KEY (datastore, app),
+          UNIQUE (app, var)
+        );
+    """)),
+    # Issue 15: per-minute request rows (histograms as comma-joined bucket counts, see
+    # paas.domain.metrics), where each app's access log was read up to (committed with the rows
+    # it produced), and per-minute container figures per process type. 24 h kept.
+    Migration("per-minute request and container metrics", sql("""
+        CREATE TABLE metrics_requests (
+          app TEXT NOT NULL,
+          minute INTEGER NOT NULL,
+          requests INTEGER NOT NULL,
+          s1xx INTEGER NOT NULL, s2xx INTEGER NOT NULL, s3xx INTEGER NOT NULL,
+          s4xx INTEGER NOT NULL, s5xx INTEGER NOT NULL,
+          bytes INTEGER NOT NULL,
+          total_hist TEXT NOT NULL, upstream_hist TEXT NOT NULL,
+          total_max REAL NOT NULL, upstream_max REAL NOT NULL,
+          PRIMARY KEY (app, minute)
+        ) WITHOUT ROWID;
+        CREATE TABLE metrics_log_offsets (
+          app TEXT PRIMARY KEY,
+          inode INTEGER NOT NULL,
+          offset INTEGER NOT NULL
+        );
+        CREATE TABLE metrics_processes (
+          app TEXT NOT NULL,
+          minute INTEGER NOT NULL,
+          process TEXT NOT NULL,
+          cpu_sum REAL NOT NULL,
+          samples INTEGER NOT NULL,
+          mem_max INTEGER NOT NULL,
+          mem_limit INTEGER NOT NULL,
+          restarts INTEGER NOT NULL,
+          oom_kills INTEGER NOT NULL,
+          PRIMARY KEY (app, minute, process)
+        ) WITHOUT ROWID;
+    """)),
+    # Dashboard sessions signed out before their idle end: a copied cookie stays dead after a
+    # restart. Rows go once `until` (the session's own end) has passed.
+    Migration("signed-out dashboard sessions", sql("""
+        CREATE TABLE signed_out (
+          sid TEXT PRIMARY KEY,
+          until REAL NOT NULL
+        );
+    """)),
 ]
 
 

@@ -163,6 +163,17 @@ class NginxProxy:
     def remove_platform(self, name: str) -> None:
         self._remove(self.platform_file(name))
 
+    def reopen_logs(self) -> None:
+        """nginx writes to fresh log files (after the metrics collector renamed one).
+
+        A reload, not USR1: with USR1 the workers reopen the files themselves, and workers of a
+        root master run as nobody, who cannot traverse a 0700 PAAS_HOME, so they would keep
+        writing to the renamed file. On reload the master opens them and new workers inherit.
+        """
+        with self._lock:
+            if self.pid() is not None:
+                self._reload_or_start()
+
     def stop(self) -> None:
         pid = self.pid()
         if pid is not None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from paas.domain.models import Release
 from paas.domain.resources import docker_args
 from paas.render.build import ENV_DIR, RESULT_DIR
+from paas.render.volumes import mount_volumes
 
 APP_PORT = 5000
 APP_USER = "1000:1000"
@@ -113,9 +114,9 @@ def network_name(instance: str, app: str) -> str:
 
 
 def process_spec(*, instance: str, release: Release, process: str, index: int, nonce: str,
-                 bind_host: str = "127.0.0.1", resources: dict[str, str] | None = None,
-                 facts: ImageFacts = ImageFacts()) -> dict:
-    """The container of one process of a release. `web` gets PORT and a port on bind_host.
+                 resources: dict[str, str] | None = None, facts: ImageFacts = ImageFacts()) -> dict:
+    """The container of one process of a release. `web` gets PORT, and no port on the host:
+    nginx reaches it at its address on the app network (one hop fewer, nothing exposed).
     Hardened by default: not root, no capabilities, no privilege gain, an init, its app's own
     network, rotated logs, restarted by Docker (with its backoff) when it crashes."""
     env = dict(release.config)
@@ -142,10 +143,11 @@ def process_spec(*, instance: str, release: Release, process: str, index: int, n
         del spec["working_dir"]  # the image's WORKDIR
         if spec["command"] is None:
             del spec["command"]
+    if release.mounts:
+        spec["volumes"] = mount_volumes(instance, release.app, release.mounts)
     env["DYNO"] = f"{process}.{index}"
     if process == "web":
         env["PORT"] = str(facts.port)
-        spec["ports"] = {f"{facts.port}/tcp": (bind_host, None)}
     return spec
 
 
@@ -154,7 +156,6 @@ def oneoff_spec(*, instance: str, release: Release, command: str, nonce: str,
     """`paas run`: a container of the release with its config, running `command` once."""
     spec = process_spec(instance=instance, release=release, process="web", index=1, nonce=nonce,
                         resources=resources, facts=facts)
-    spec.pop("ports")
     spec.pop("restart_policy")
     del spec["environment"]["PORT"]
     spec["environment"]["DYNO"] = "run.1"

@@ -119,6 +119,11 @@ OPERATIONS = [
     Op("get", "/apps/{name}/logs", "Logs; with tail=1 a live text/plain stream", text=True,
        query={"lines": {"type": "integer", "minimum": 1, "maximum": 10000},
               "tail": {"type": "string", "enum": ["0", "1", "true", "false"]}}),
+    Op("get", "/apps/{name}/metrics", "Per-minute requests, responses by status class, "
+                                      "p50/p95/p99 latency (total and upstream, ms), per process "
+                                      "type CPU %, memory and limit, restarts, OOM kills, and "
+                                      "the releases made in the window",
+       query={"since": {"type": "string", "enum": ["5m", "15m", "1h", "6h", "24h"]}}),
     Op("get", "/apps/{name}/domains", "Host names the app is served at"),
     Op("post", "/apps/{name}/domains", "Add a domain", 201,
        _obj(("domain",), domain={"type": "string"}), {"domain": "www.example.test"},
@@ -156,6 +161,49 @@ OPERATIONS = [
     Op("delete", "/tokens/{name}", "Revoke a token and every token it made (not the admin "
        "token, not the caller's own; admin only)", errors=("403",)),
     Op("get", "/token", "The calling token: its name, role and apps"),
+    Op("get", "/apps/{name}/storage", "The app's named volumes and where each is mounted"),
+    Op("post", "/apps/{name}/storage/mounts", "Mount a named volume (NAME:/path) in every "
+       "process: a new release, as a config change is", 201,
+       _obj(("mount",), mount={"type": "string"}), {"mount": "uploads:/app/uploads"},
+       streams=True, errors=("409",)),
+    Op("delete", "/apps/{name}/storage/mounts/{volume}", "Unmount a volume (its data stays): a "
+       "new release", streams=True),
+    Op("delete", "/apps/{name}/storage/{volume}", "Destroy an unmounted volume and its data "
+       "(?confirm=APP)", query={"confirm": {"type": "string"}}, errors=("409",)),
+    Op("get", "/services", "Datastores (Postgres, Redis): kind, version, state, size, links"),
+    Op("post", "/services", "Create a datastore (the image is built on the stack if missing)",
+       201, _obj(("kind", "name"), kind={"type": "string", "enum": ["postgres", "redis"]},
+                 name=NAME), {"kind": "redis", "name": "cache"}, streams=True,
+       errors=("409",)),
+    Op("get", "/services/{service}", "One datastore; its URL only for tokens allowed on a "
+                                     "linked app"),
+    Op("delete", "/services/{service}", "Destroy a datastore (?confirm=NAME, &unlink=1 to unlink "
+       "its apps first); a final backup is kept", streams=True,
+       query={"confirm": {"type": "string"}, "unlink": {"type": "string", "enum": ["0", "1"]}},
+       errors=("409",)),
+    Op("get", "/services/{service}/logs", "The server's recent output", text=True,
+       query={"lines": {"type": "integer", "minimum": 1, "maximum": 10000}}),
+    Op("post", "/services/{service}/links", "Link an app: joins its network, sets DATABASE_URL "
+       "/ REDIS_URL (or `as`) as one release", 201,
+       _obj(("app",), app=NAME, **{"as": NULLABLE_STR}), streams=True, errors=("409",)),
+    Op("delete", "/services/{service}/links/{app}", "Unlink an app: unsets its var, one release",
+       streams=True),
+    Op("get", "/services/{service}/backups", "Backups, newest first"),
+    Op("post", "/services/{service}/backups", "Back up now (pg_dump -Fc / Redis RDB)", 201,
+       _obj(), optional_body=True),
+    Op("post", "/services/{service}/backups/{backup_id}/restore", "Restore a backup; what it "
+       "replaces is backed up first", body=_obj(), optional_body=True, streams=True),
+    Op("get", "/services/{service}/backups/{backup_id}", "Download a backup (services:export)"),
+    Op("get", "/nodes", "The swarm's nodes: address, role, state, availability, processes, "
+       "memory (PAAS_SCHEDULER=swarm)", errors=("409",)),
+    Op("get", "/nodes/join-command", "What to run on a new host: trust the registry's CA, "
+       "then docker swarm join", errors=("409",)),
+    Op("post", "/nodes/{node}/drain", "Move a node's processes elsewhere with zero downtime, "
+       "then drain it; its progress lines are in `output`", body=_obj(), optional_body=True,
+       errors=("409", "422")),
+    Op("post", "/nodes/{node}/activate", "Bring a drained node back", body=_obj(),
+       optional_body=True, errors=("409", "422")),
+    Op("delete", "/nodes/{node}", "Remove a drained or dead worker node", errors=("409", "422")),
 ]
 
 

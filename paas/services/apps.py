@@ -28,7 +28,8 @@ class AppInfo:
 class Apps:
     def __init__(self, settings: Settings, store: Store, repos: Repos, engine: Engine,
                  scheduler: Scheduler, router: Router, lock: Callable[[str], Lock],
-                 events: Events, forget_certs: Callable[[str], None] = lambda app: None) -> None:
+                 events: Events, forget_certs: Callable[[str], None] = lambda app: None,
+                 forget_data: Callable[[str], list[str] | None] = lambda app: None) -> None:
         self.settings = settings
         self.store = store
         self.repos = repos
@@ -38,6 +39,8 @@ class Apps:
         self.lock = lock
         self.events = events
         self.forget_certs = forget_certs
+        # Removes the app's volumes and unlinks its datastores (never destroys one).
+        self.forget_data = forget_data
 
     def create(self, name: str) -> App:
         validate_app_name(name)
@@ -71,9 +74,10 @@ class Apps:
             formation=self.store.get_formation(name),
         )
 
-    def destroy(self, name: str) -> None:
-        """Remove everything the app had: route, containers, images, network, cache, repo,
-        records. Under the app's lock, so neither a deploy nor convergence starts anything."""
+    def destroy(self, name: str) -> list[str]:
+        """Remove everything the app had: route, containers, images, volumes, network, cache,
+        repo, records; its datastores are unlinked, never destroyed (returned: they remain).
+        Under the app's lock, so neither a deploy nor convergence starts anything."""
         self.get(name)
         with self.lock(name):
             self.router.unroute(name)
@@ -84,6 +88,8 @@ class Apps:
             for kind in ("image", "deps", None):
                 for ref, _ in self.engine.find_images({**mine, "paas.kind": kind} if kind else mine):
                     self.engine.remove_image(ref)
+            # Before the network: linked datastores are endpoints on it until unlinked.
+            remaining = self.forget_data(name) or []
             self.engine.remove_network(network_name(self.settings.instance, name))
             self.engine.remove_volume(cache_volume(self.settings.instance, name))
             self.engine.remove_volume(legacy_cache_volume(self.settings.instance, name))
@@ -91,3 +97,4 @@ class Apps:
             self.events.remove(name)
             self.forget_certs(name)
             self.store.delete_app(name)
+        return remaining

@@ -61,4 +61,4 @@ class Domains:
     def reroute(self, app: str) -> None:
         """Re-render the app's nginx file (domains or certificates changed); no restart."""
         if self.store.current_release(app) is not None or self.router.proxy.read_app(app):
-            self.router.route(app, self.scheduler.web_ports(self.scheduler.running(app)))
+            self.router.route(app, self.scheduler.web_addresses(self.scheduler.running(app)))

@@ -74,7 +74,7 @@ def test_started_containers_of_an_interrupted_release_are_retired_by_convergence
     world.s.converger.once()
     [web] = [c for c in world.engine.running() if c.labels.get("paas.kind") == "process"]
     assert web.id == old.id
-    assert f"server 127.0.0.1:{old.host_port}" in world.proxy.files["hello"]
+    assert f"server {old.address}" in world.proxy.files["hello"]
 
 
 def test_an_app_being_deployed_by_another_process_is_left_alone(world):
@@ -92,3 +92,13 @@ def test_an_app_being_deployed_by_another_process_is_left_alone(world):
 
 def test_nothing_to_recover_says_nothing(world):
     assert world.s.recovery.run() == []
+
+
+def test_the_config_of_an_interrupted_config_set_gives_way_to_the_running_one(world):
+    current = world.store.current_release("hello")
+    world.store.create_release("hello", image=current.image, processes=current.processes,
+                               commit=current.commit, description="Set A", created_by="admin",
+                               config={**current.config, "A": "1"})
+    assert world.store.get_config("hello")["A"] == "1"
+    world.s.recovery.run()
+    assert world.store.get_config("hello") == current.config

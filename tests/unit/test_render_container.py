@@ -27,8 +27,7 @@ def test_web_process_spec():
         "security_opt": ["no-new-privileges"],
         "network": "paas-p1-hello",
         "restart_policy": {"Name": "unless-stopped"},
-        "ports": {"5000/tcp": ("127.0.0.1", None)},
-    }
+    }  # no "ports": nothing of an app is published on the host; nginx goes to its address
 
 
 def test_resources_become_docker_limits():

@@ -18,6 +18,8 @@ TOPICS = {
     "help": "this list, or a topic's commands",
     "login": "save the API URL and token",
     "logs": "an app's logs, with the platform's events",
+    "metrics": "requests, errors, latency, CPU and memory per minute",
+    "nodes": "the swarm's hosts: list, join, drain, activate, remove",
     "open": "print an app's URL",
     "ps": "processes: list, scale, restart",
     "releases": "releases: list, inspect, roll back",

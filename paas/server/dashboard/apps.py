@@ -15,14 +15,21 @@ def _visible():
 
 @bp.get("/")
 def index():
-    return render_template("apps.html", apps=_visible())
+    return render_template("apps.html", apps=_visible(), rates=_rates())
 
 
 @bp.get("/live/apps")
 @passive
 def live():
     """The parts of the list page that change by themselves, as HTML for its script."""
-    return jsonify({"apps": render_template("_apps_table.html", apps=_visible())})
+    return jsonify({"apps": render_template("_apps_table.html", apps=_visible(),
+                                            rates=_rates())})
+
+
+def _rates() -> dict:
+    """Each app's requests per minute and 5xx share over the last 5 minutes (issue 15)."""
+    metrics = services().metrics
+    return metrics.recent_rates() if metrics else {}
 
 
 @bp.post("/apps")
