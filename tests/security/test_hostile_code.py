@@ -33,7 +33,8 @@ def host_addresses(platform) -> list[str]:
             labels={"paas.instance": platform.instance},
             ipam=docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=DECOY)]))
     lan = [a for name, a in found.items() if not name.startswith(("lo", "docker", "br-", "paas"))]
-    return [*lan, found.get("docker0", "172.17.0.1"), DECOY_GATEWAY]
+    # docker0's too, when it is there (a second daemon on this shared machine may remove it).
+    return [*lan, *([found["docker0"]] if "docker0" in found else []), DECOY_GATEWAY]
 
 
 def arm(platform, fixture: str, dest: Path) -> Path:
@@ -59,7 +60,7 @@ def connections(lines: list[str]) -> dict[str, str]:
 def assert_walled_off(platform, found: dict[str, str]) -> None:
     """The API port answers on no host address; the router's port does (the probe works)."""
     assert found, "the probe reported nothing"
-    assert any(a.startswith(DECOY_GATEWAY + ":") for a in found) and len(found) >= 6, found
+    assert any(a.startswith(DECOY_GATEWAY + ":") for a in found) and len(found) >= 4, found
     api = {a: r for a, r in found.items() if a.endswith(f":{platform.api_port}")}
     router = {a: r for a, r in found.items() if a.endswith(f":{platform.http_port}")}
     assert api and all(r != "open" for r in api.values()), {a: r for a, r in api.items() if r == "open"}
