@@ -116,10 +116,11 @@ def router_spec(instance: str, image: str, inputs: str, mounts: Mounts) -> dict:
 
 
 def api_spec(instance: str, image: str, inputs: str, mounts: Mounts, env: dict[str, str],
-             listen: str, logs_dir: str, threads: int = 16) -> dict:
-    """The API and git server: gunicorn in the foreground on `listen` (PAAS_API_BIND:port), one
-    worker with threads (a build may run for minutes; per-app deploy locks live in that one
-    process)."""
+             listen: str, logs_dir: str, threads: int = 80) -> dict:
+    """The API and git server: gunicorn in the foreground on `listen` (PAAS_API_BIND's
+    host:port: loopback unless the operator says), one worker with threads (a build may run for
+    minutes; per-app deploy locks live in that one process; long-lived requests are capped
+    below `threads` by paas.server.limits)."""
     volumes = {mounts.home: {"bind": mounts.home, "mode": "rw"},
                mounts.docker_socket: {"bind": "/var/run/docker.sock", "mode": "rw"}}
     for path in mounts.files:
