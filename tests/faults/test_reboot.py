@@ -3,8 +3,8 @@ disturb everything else on this machine. Every process of the platform (API, rou
 killed with SIGKILL together with the daemon and its containerd, the daemon is started again,
 and the API and every app must answer again within 30 s, by restart policies alone.
 
-The private daemon has its own data root, exec root, socket and containerd, no default bridge
-and leaves the host's iptables alone (--iptables=false): apps are reached on their own networks'
+The private daemon has its own data root, exec root, socket, containerd and default bridge, and
+leaves the host's iptables alone (--iptables=false): apps are reached on their own networks'
 addresses and published ports through docker-proxy, as the shared daemon would.
 """
 from __future__ import annotations
@@ -24,6 +24,10 @@ from tests.support import ROOT, Platform, copy_app, free_port, http_get
 REBOOT_GOAL = 30.0
 BASE = Path("/var/lib/paas-life-reboot")  # overlayfs needs a real file system, not tmpfs
 STACK = os.environ.get("PAAS_STACK_IMAGE", "paas/stack:trixie")
+# The private daemon's default bridge, made here. Never --bridge=none: dockerd then deletes the
+# host's docker0 (removeDefaultBridgeInterface), which the shared daemon's containers use.
+BRIDGE = "plreboot0"
+BRIDGE_ADDR = "172.31.254.1/24"
 
 
 class Daemon:
@@ -39,11 +43,15 @@ class Daemon:
         return f"unix://{self.sock}"
 
     def start(self) -> None:
+        if subprocess.run(["ip", "link", "show", BRIDGE], capture_output=True).returncode != 0:
+            for cmd in (["link", "add", BRIDGE, "type", "bridge"],
+                        ["addr", "add", BRIDGE_ADDR, "dev", BRIDGE], ["link", "set", BRIDGE, "up"]):
+                subprocess.run(["ip", *cmd], check=True, capture_output=True)
         self.root.mkdir(parents=True, exist_ok=True)
         self.run.mkdir(parents=True, exist_ok=True)
         argv = ["dockerd", "--data-root", str(self.root / "data"), "--exec-root",
                 str(self.run / "exec"), "--pidfile", str(self.run / "dockerd.pid"),
-                "-H", self.host, "--bridge=none", "--iptables=false", "--ip6tables=false",
+                "-H", self.host, f"--bridge={BRIDGE}", "--iptables=false", "--ip6tables=false",
                 "--ip-masq=false"]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
@@ -87,6 +95,7 @@ class Daemon:
         shutil.rmtree(self.root, ignore_errors=True)
         shutil.rmtree(self.run, ignore_errors=True)
         self.log.unlink(missing_ok=True)
+        subprocess.run(["ip", "link", "delete", BRIDGE], capture_output=True)
         for base in (self.root.parent, self.run.parent):
             try:
                 base.rmdir()  # the last daemon out leaves nothing
