@@ -103,10 +103,21 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
             return []
         storage.forget(app)
         return datastores.forget_app(app)
+
+    # Request figures from the router's access logs, container figures from `stats` (none: no
+    # container figures, as in tests without Docker).
+    metrics = Metrics(settings, store, MetricsStore(settings.db_path),
+                      AccessLogs(access_log_dir(settings), proxy.reopen_logs), stats)
+
+    def forgotten(app: str) -> None:
+        metrics.forget(app)
+        if hasattr(locks, "discard"):  # cross-process locks keep a file per app
+            locks.discard(app)
+
     return Services(
         settings=settings, store=store, tokens=Tokens(store), certs=certs,
         apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events,
-                  certs.remove_owner, forget_data=forget_data),
+                  certs.remove_owner, forget_data=forget_data, forgotten=forgotten),
         deployer=deployer, releases=releases,
         processes=processes, status=Status(settings, store, processes, deployer),
         repos=repos, proxy=proxy,
@@ -116,10 +127,7 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
         builds=Builds(store, repos, deployer), storage=storage, datastores=datastores,
         backups=backups,
         recovery=Recovery(settings, store, engine, deployer.images, events, deployer.lock),
-        # Request figures from the router's access logs, container figures from `stats`
-        # (none: no container figures, as in tests without Docker).
-        metrics=Metrics(settings, store, MetricsStore(settings.db_path),
-                        AccessLogs(access_log_dir(settings), proxy.reopen_logs), stats),
+        metrics=metrics,
         nodes=Nodes(settings, store, engine if settings.scheduler == "swarm" else None,
                     scheduler, deployer),
     )

@@ -29,17 +29,33 @@ class AppLock:
         deadline = None if timeout < 0 else time.monotonic() + timeout
         if not self._thread.acquire(blocking, timeout):
             return False
+        while True:
+            try:
+                fd = self._open()
+            except BaseException:
+                self._thread.release()
+                raise
+            if not _flock(fd, blocking, deadline):
+                os.close(fd)
+                self._thread.release()
+                return False
+            if self._current(fd):
+                self._fd = fd
+                return True
+            os.close(fd)  # the app was destroyed (its file unlinked) while we waited: again
+
+    def discard(self) -> None:
+        """Remove the lock's file (the app is gone); only while holding it. A process that
+        waits on the old file notices at its turn and locks the new one instead."""
+        if self._fd is None:
+            raise RuntimeError(f"discard of an unheld lock: {self.path.name}")
+        self.path.unlink(missing_ok=True)
+
+    def _current(self, fd: int) -> bool:
         try:
-            fd = self._open()
-        except BaseException:
-            self._thread.release()
-            raise
-        if _flock(fd, blocking, deadline):
-            self._fd = fd
-            return True
-        os.close(fd)
-        self._thread.release()
-        return False
+            return os.stat(self.path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            return False
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
@@ -81,6 +97,10 @@ class AppLocks:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._locks: dict[str, AppLock] = {}
         self._guard = threading.Lock()
+
+    def discard(self, app: str) -> None:
+        """The destroyed app's lock file goes (called under that lock)."""
+        self(app).discard()
 
     def __call__(self, app: str) -> AppLock:
         with self._guard:

@@ -29,7 +29,8 @@ class Apps:
     def __init__(self, settings: Settings, store: Store, repos: Repos, engine: Engine,
                  scheduler: Scheduler, router: Router, lock: Callable[[str], Lock],
                  events: Events, forget_certs: Callable[[str], None] = lambda app: None,
-                 forget_data: Callable[[str], list[str] | None] = lambda app: None) -> None:
+                 forget_data: Callable[[str], list[str] | None] = lambda app: None,
+                 forgotten: Callable[[str], None] = lambda app: None) -> None:
         self.settings = settings
         self.store = store
         self.repos = repos
@@ -41,6 +42,7 @@ class Apps:
         self.forget_certs = forget_certs
         # Removes the app's volumes and unlinks its datastores (never destroys one).
         self.forget_data = forget_data
+        self.forgotten = forgotten  # after its records: files other parts keep (logs, lock)
 
     def create(self, name: str) -> App:
         validate_app_name(name)
@@ -97,4 +99,5 @@ class Apps:
             self.events.remove(name)
             self.forget_certs(name)
             self.store.delete_app(name)
+            self.forgotten(name)
         return remaining

@@ -143,6 +143,13 @@ class Metrics:
             self.logs.remove_others(set(apps))
             self._pruned, self._apps = cutoff, set(apps)
 
+    def forget(self, app: str) -> None:
+        """A destroyed app's access logs and rows go now, not at the next pass (an app created
+        again under the same name starts from nothing)."""
+        apps = {a.name for a in self.store.list_apps()} - {app}
+        self.logs.remove_others(apps)
+        self.metrics.prune(minute_of(self.clock() - RETENTION), apps)
+
     def run_forever(self, stop: threading.Event, interval: float = INTERVAL) -> None:
         while not stop.wait(interval):
             try:

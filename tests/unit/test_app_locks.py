@@ -98,3 +98,24 @@ def test_a_lock_file_planted_as_a_link_is_not_followed(tmp_path):
 def test_the_lock_directory_is_private(tmp_path):
     AppLocks(tmp_path / "locks")
     assert (tmp_path / "locks").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_destroyed_apps_lock_file_goes_and_a_waiter_locks_the_new_one(tmp_path):
+    mine, theirs = AppLocks(tmp_path / "locks"), AppLocks(tmp_path / "locks")  # two processes
+    lock = mine("hello")
+    lock.acquire()
+    got = threading.Event()
+    waiter = threading.Thread(target=lambda: (theirs("hello").acquire(), got.set()))
+    waiter.start()  # opens the old file and waits on it
+    assert not got.wait(0.2)
+    mine.discard("hello")
+    assert not (tmp_path / "locks" / "hello.lock").exists()
+    lock.release()
+    assert got.wait(5)
+    waiter.join()
+    # The waiter holds a lock on the file that now exists, so a third caller really waits.
+    assert (tmp_path / "locks" / "hello.lock").exists()
+    assert not AppLocks(tmp_path / "locks")("hello").acquire(blocking=False)
+    theirs("hello").release()
+    with pytest.raises(RuntimeError):
+        mine.discard("hello")
