@@ -75,7 +75,7 @@ class Processes:
 
     def run(self, app: str, argv: list[str], on_line: LineWriter) -> int:
         """A one-off container of the current release with its config; its exit status."""
-        if not argv or not all(isinstance(a, str) for a in argv):
+        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
             raise InvalidInput("give the command to run, e.g. paas run -- python manage.py migrate")
         release = self._current(app)
         self.deployer.events.write(app, "run", f"one-off: {shlex.join(argv)[:200]}")
