@@ -4,13 +4,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: up down test test-unit setup deps dockerd stack venv bench
+.PHONY: up down uninstall test test-unit setup deps dockerd stack venv bench
 
 up: setup
 	$(PY) -m paas.server.control up
 
 down:
 	$(PY) -m paas.server.control down
+
+# Asks for the instance name; CONFIRM=yes for scripts.
+uninstall: venv
+	CONFIRM=$(CONFIRM) $(PY) -m paas.server.control uninstall
 
 setup: deps dockerd venv stack
 

@@ -119,7 +119,8 @@ def bench_push(workdir: Path, stack: str, rounds: int) -> tuple[list[tuple[str, 
 
 def bench_rollback(workdir: Path, rounds: int) -> tuple[list[tuple[str, float, float]], tuple]:
     """The row of (what, paas, baseline), and the rollback's breakdown."""
-    platform = start_platform(workdir, "bench-rollback")
+    # No drain: the release rolled back to is paused (its standby state) before each rollback.
+    platform = start_platform(workdir, "bench-rollback", drain_seconds=0)
     try:
         app = "rollme"
         platform.paas("apps:create", app)

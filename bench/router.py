@@ -8,8 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import docker
-
+from bench.direct import web_address
 from bench.timing import median
 from paas.adapters.nginx_proxy import NginxProxy
 from paas.render.nginx import render_app
@@ -52,9 +51,11 @@ def bench_deploy_latency(workdir: Path) -> dict:
         stop_platform(platform)
 
 
-def _wrk(port: int, host: str, seconds: float, scheme: str = "http") -> float:
+def _wrk(port: int | str, host: str, seconds: float, scheme: str = "http") -> float:
+    """`port` on 127.0.0.1, or a host:port."""
+    target = port if isinstance(port, str) else f"127.0.0.1:{port}"
     out = subprocess.run(["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds:.0f}s", "-H", f"Host: {host}",
-                          f"{scheme}://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
+                          f"{scheme}://{target}/"], capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         raise AssertionError(f"errors during the overhead benchmark:\n{out}")
     return float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
@@ -73,16 +74,14 @@ def deploy_threaded(platform, app: str, repo_dir: Path) -> None:
 
 
 def bench_router_overhead(workdir: Path, seconds: float = 6, rounds: int = 3) -> tuple[float, float]:
-    """Requests/s (wrk, keep-alive) through nginx vs straight to the container's published
-    port, alternating, medians. The app runs gunicorn with threads so that it, not its two
+    """Requests/s (wrk, keep-alive) through nginx vs straight to the container's address on
+    its app network (nothing is published on the host), alternating, medians. The app runs gunicorn with threads so that it, not its two
     sync workers, is what the router is measured against."""
     platform = start_platform(workdir, "bench-overhead", drain_seconds=0)
     try:
         app = "loadme"
         deploy_threaded(platform, app, workdir / "overhead-app")
-        [c] = docker.from_env().containers.list(filters={"label": [
-            f"paas.instance={platform.instance}", f"paas.app={app}", "paas.process=web"]})
-        direct = int(c.attrs["NetworkSettings"]["Ports"]["5000/tcp"][0]["HostPort"])
+        direct = web_address(platform.instance, app)
         host = f"{app}.localhost"
         nginx, straight = [], []
         for _ in range(rounds):

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from paas.ports import Acme, AppLock, CertFiles, Engine, Events, Probe, Proxy, Repos, SelfCheck, Store, X509
+from paas.ports import (Acme, AppLock, CertFiles, DataEngine, Engine, Events, Probe, Proxy, Repos,
+                        SelfCheck, Store, X509)
 from paas.services.apps import Apps
 from paas.services.auth import Tokens
 from paas.services.builder import Builder
@@ -19,11 +20,15 @@ from paas.services.deploy import Deployer
 from paas.services.domains import Domains
 from paas.services.images import ImageCollector
 from paas.services.logs import Logs
+from paas.services.metrics import ContainerStats, Metrics, access_log_dir
 from paas.services.processes import Processes
 from paas.services.recovery import Recovery
 from paas.services.releases import Releases
 from paas.services.router import Router
 from paas.services.scheduler import Scheduler
+from paas.services.storage import Storage
+from paas.services.backups import Backups
+from paas.services.datastores import Datastores
 from paas.services.status import Status
 from paas.settings import Settings
 
@@ -47,17 +52,25 @@ class Services:
     proxy: Proxy
     certs: Certs
     recovery: Recovery
+    storage: Storage | None = None
+    datastores: Datastores | None = None
+    backups: Backups | None = None
+    metrics: Metrics | None = None
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
          probe: Probe, events: Events, x509: X509 | None = None, cert_files: CertFiles | None = None,
          self_check: SelfCheck | None = None, acme: Acme | None = None,
-         locks: Callable[[str], AppLock] | None = None) -> Services:
+         locks: Callable[[str], AppLock] | None = None,
+         data: DataEngine | None = None,
+         stats: ContainerStats | None = None) -> Services:
     """Without `acme` the platform has manual certificates only (as with PAAS_ACME_DIRECTORY
     empty); the certificate adapters default to the real ones (they touch only PAAS_HOME)."""
     from paas.adapters import x509_certs
     from paas.adapters.cert_files import CertFiles as Files
     from paas.adapters.self_check import SelfCheck as Check
+    from paas.adapters.access_logs import AccessLogs
+    from paas.adapters.metrics_store import MetricsStore
 
     on = acme is not None and acme.enabled()
     router = Router(settings, proxy, store, (acme.thumbprint if on else lambda: None))
@@ -71,18 +84,35 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
                   x509 or x509_certs, cert_files or Files(settings.certs_dir),
                   self_check or Check(settings.acme_resolver), events)
     domains.changed = certs.wake
+    releases = Releases(store, engine, deployer)
+    storage = datastores = backups = None
+    if data is not None:
+        storage = Storage(settings, store, engine, data, deployer)
+        scheduler.before_start = storage.ensure
+        datastores = Datastores(settings, store, engine, data, releases, scheduler)
+        backups = Backups(settings, store, engine, data, datastores)
+
+    def forget_data(app: str) -> None:
+        if storage and datastores:
+            storage.forget(app)
+            datastores.forget_app(app)
     return Services(
         settings=settings, store=store, tokens=Tokens(store), certs=certs,
         apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events,
-                  certs.remove_owner),
-        deployer=deployer, releases=Releases(store, engine, deployer),
+                  certs.remove_owner, forget_data=forget_data),
+        deployer=deployer, releases=releases,
         processes=processes, status=Status(settings, store, processes, deployer),
         repos=repos, proxy=proxy,
         converger=Converger(store, engine, scheduler, deployer, router, proxy),
         logs=Logs(engine, scheduler, events), events=events,
         domains=domains,
-        builds=Builds(store, repos, deployer),
+        builds=Builds(store, repos, deployer), storage=storage, datastores=datastores,
+        backups=backups,
         recovery=Recovery(settings, store, engine, deployer.images, events, deployer.lock),
+        # Request figures from the router's access logs, container figures from `stats`
+        # (none: no container figures, as in tests without Docker).
+        metrics=Metrics(settings, store, MetricsStore(settings.db_path),
+                        AccessLogs(access_log_dir(settings), proxy.reopen_logs), stats),
     )
 
 
@@ -96,17 +126,25 @@ def build_services(settings: Settings) -> Services:
     from paas.adapters.sqlite_store import SqliteStore
     from paas.adapters.acme_client import AcmeClient
     from paas.adapters.app_locks import AppLocks
+    from paas.adapters.docker_data import DockerData
 
-    settings.home.mkdir(parents=True, exist_ok=True)
+    from paas.adapters.docker_stats import DockerStats
+    from paas.adapters.state_files import make_private
+
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(settings.home)  # secrets at rest, whoever made the files
+    engine = DockerEngine()
     return wire(
         settings,
         store=SqliteStore(settings.db_path),
-        engine=DockerEngine(),
+        engine=engine, stats=DockerStats(engine.client, settings.instance),
         repos=GitRepos(settings.repos_dir),
-        proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin),
-        probe=HttpProbe(settings.bind_host),
+        proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin,
+                         may_start=not settings.supervise),
+        probe=HttpProbe(),
         events=EventLog(settings.logs_dir / "apps"),
         acme=AcmeClient(settings.acme_directory, settings.acme_email, settings.acme_ca_bundle,
                         settings.certs_dir) if settings.acme_directory else None,
         locks=AppLocks(settings.home / "locks"),
+        data=DockerData(),
     )

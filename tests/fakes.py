@@ -20,7 +20,14 @@ class FakeContainer:
     restart_count: int = 0
     started_at: str = ""
     finished_at: str = ""
-    host_port: int | None = None
+    addresses: dict[str, str] = field(default_factory=dict)  # network -> IPv4
+    port: int | None = None
+
+    @property
+    def address(self) -> str | None:
+        """host:port the router should reach this container at (web processes only)."""
+        ips = list(self.addresses.values())
+        return f"{ips[0]}:{self.port}" if ips and self.port else None
 
 
 class FakeEngine:
@@ -34,13 +41,17 @@ class FakeEngine:
                              } if result_files is None else result_files
         self.crash_processes: set[str] = set()  # process types whose containers exit at once
         self.ids = itertools.count(1)
-        self.ports = itertools.count(49000)
+        self.ips = itertools.count(2)
         self.removed_volumes: list[str] = []
+        self.results_tar: bytes | None = None
+        self.image_files: dict[tuple[str, str], bytes] = {}  # (image, path): tar, as get_archive
+        self.build_networks: list[tuple[str | None, bool]] = []  # (name, existed during the build)
         self.networks: dict[str, dict] = {}
         self.host_subnets: list[str] = ["172.17.0.0/16"]
         self.steal_subnets: list[str] = []
         self.output: dict[str, list[tuple[str, str]]] = {}
         self.one_offs: list[str] = []
+        self.run_timeouts: list[float | None] = []
         self.builds = 0
         self.build_specs: list[dict] = []
         self.image_configs: dict[str, dict] = {}
@@ -72,21 +83,24 @@ class FakeEngine:
         self.builds += 1
         cid = f"c{next(self.ids)}"
         self.containers[cid] = FakeContainer(cid, spec["name"], "exited", spec["labels"], spec)
-        result_dir = next(k for k, v in spec["volumes"].items() if v["bind"] == "/tmp/paas")
-        for name, text in self.result_files.items():
-            (Path(result_dir) / name).write_text(text)
-        self.last_archives = list(archives)
+        # What the build leaves in RESULT_DIR comes out as a tar (a test may plant a link).
+        self.trees[(cid, "/paas-results")] = self.results_tar or _with_files(b"", {
+            f"paas-results/{name}": text.encode() for name, text in self.result_files.items()})
+        self.build_networks.append((spec["network"], spec["network"] in self.networks))
+        self.last_archives = dict(archives)
         self.build_specs.append(spec)
-        self.trees[cid] = _with_files(self.last_archives[0], {
+        self.trees[cid] = _with_files(_prefixed(self.last_archives["/app"], "app/"), {
             "app/.heroku/python/bin/python": b"", "app/.profile.d/python.sh": b"export X=1\n",
             **self.build_files})
         for line in self.build_lines:
             on_line(line)
         return cid, self.build_exit, False
 
-    def build_image(self, context, *, tag, labels, buildargs, memory, on_line, timeout):
+    def build_image(self, context, *, tag, labels, buildargs, memory, on_line, timeout,
+                    network=None):
         self.docker_builds.append({"context": context, "tag": tag, "labels": labels,
-                                   "buildargs": buildargs, "memory": memory})
+                                   "buildargs": buildargs, "memory": memory, "network": network})
+        self.build_networks.append((network, network in self.networks))
         for line in ("Step 1/2 : FROM paas/stack:trixie", "Step 2/2 : CMD [\"serve\"]"):
             on_line(line)
         if self.docker_build_error:
@@ -94,8 +108,9 @@ class FakeEngine:
         self.images[tag] = labels
         return f"sha256:{tag}", "", False
 
-    def read_tree(self, container_id, path):
-        return self.trees[container_id]
+    def read_tree(self, container_id, path, limit=None):
+        data = self.trees[(container_id, path) if path != "/app" else container_id]
+        return None if limit is not None and len(data) > limit else data
 
     def layer_image(self, base_image, archive, *, repository, tag, labels, workdir, env):
         self.images[f"{repository}:{tag}"] = labels
@@ -128,19 +143,23 @@ class FakeEngine:
     def start(self, spec):
         cid = f"c{next(self.ids)}"
         crashed = spec["labels"].get("paas.process") in self.crash_processes
-        port = next(self.ports) if "ports" in spec else None
+        port = spec.get("environment", {}).get("PORT")
+        n = next(self.ips)
         self.containers[cid] = FakeContainer(cid, spec["name"], "exited" if crashed else "running",
                                              spec["labels"], spec, exit_code=1 if crashed else 0,
-                                             host_port=port)
+                                             addresses={spec["network"]: f"10.200.{n // 250}.{n % 250 + 2}"},
+                                             port=int(port) if port else None)
         return cid
 
-    def run_once(self, spec, on_line):
+    def run_once(self, spec, on_line, timeout=None):
+        self.run_timeouts.append(timeout)
         self.one_offs.append(spec["command"][-1])
         on_line(f"ran {spec['command'][-1]}")
         return self.one_off_status
 
-    def host_port(self, container_id, port=None):
-        return self.containers[container_id].host_port
+    def read_image_file(self, image, path, labels, limit):
+        data = self.image_files.get((image, path))
+        return None if data is None or len(data) > limit else data
 
     def image_config(self, ref):
         return self.image_configs.get(ref, {"labels": self.images.get(ref, {}), "exposed": [],
@@ -163,6 +182,20 @@ class FakeEngine:
         if container_id in self.containers:
             self.containers[container_id].status = "exited"
 
+    def pause(self, container_id):
+        c = self.containers.get(container_id)
+        if c is None or c.status != "running":
+            return False
+        c.status = "paused"
+        return True
+
+    def unpause(self, container_id):
+        c = self.containers.get(container_id)
+        if c is None or c.status != "paused":
+            return False
+        c.status = "running"
+        return True
+
     def remove_container(self, container_id):
         self.containers.pop(container_id, None)
 
@@ -176,7 +209,7 @@ class FakeProbe:
         self.body = body
         self.paths: list[str] = []
 
-    def http_get(self, port, path="/", timeout=2.0):
+    def http_get(self, address, path="/", timeout=2.0):
         self.paths.append(path)
         return None if self.status is None else (self.status, self.body)
 
@@ -210,6 +243,9 @@ class FakeProxy:
     def remove_platform(self, name):
         self.files.pop(f"platform:{name}", None)
 
+    def reopen_logs(self):
+        self.reopened = getattr(self, "reopened", 0) + 1
+
 
 @dataclass
 class FakeRepos:
@@ -235,6 +271,17 @@ class FakeRepos:
         yield _with_files(b"", {f"app/{k}": v for k, v in {**self.files, "app.py": sha.encode()}.items()})
 
 
+def _prefixed(data: bytes, prefix: str) -> bytes:
+    """`data`'s members with `prefix` in front of their names (what get_archive of /app gives)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as dst, tarfile.open(fileobj=io.BytesIO(data)) as src:
+        for member in src:
+            file = src.extractfile(member) if member.isfile() else None
+            member.name = prefix + member.name
+            dst.addfile(member, file)
+    return out.getvalue()
+
+
 def _with_files(data: bytes, files: dict[str, bytes]) -> bytes:
     """A tar of `data`'s members plus `files`."""
     out = io.BytesIO()
@@ -257,10 +304,14 @@ def fake_services(home: Path, **overrides):
     from paas.adapters.sqlite_store import SqliteStore
     from paas.bootstrap import wire
     from paas.settings import Settings
+    from tests.fakes_data import FakeData
 
-    settings = Settings(home=home, instance="t1", http_port=8080, drain_seconds=0)
+    # No standby unless a test turns it on: the others count the containers they see.
+    settings = Settings(home=home, instance="t1", http_port=8080, drain_seconds=0,
+                        standby_seconds=0)
     parts = dict(store=SqliteStore(settings.db_path), engine=FakeEngine(), repos=FakeRepos(home),
-                 proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"))
+                 proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"),
+                 data=FakeData())
     parts.update(overrides)
     return wire(settings, **parts)
 

@@ -84,7 +84,9 @@ class Platform:
             "PAAS_HTTP_PORT": str(self.http_port), "PAAS_INSTANCE": self.instance,
             "PAAS_API_URL": self.api_url, "GIT_TERMINAL_PROMPT": "0",
             "PAAS_KEEP_RELEASES": str(self.keep_releases),
-            "PAAS_DRAIN_SECONDS": str(self.drain_seconds), **(self.settings or {}),
+            "PAAS_DRAIN_SECONDS": str(self.drain_seconds),
+            # Host processes unless a test asks for the supervised containers (tests/faults).
+            "PAAS_SUPERVISE": "0", **(self.settings or {}),
             "HOME": str(self.home / "user"),
             "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
@@ -109,8 +111,9 @@ class Platform:
     def token(self) -> str:
         return (self.home / "admin-token").read_text().strip()
 
-    def control(self, verb: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "paas.server.control", verb], env=self.env,
+    def control(self, verb: str, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "paas.server.control", verb],
+                              env={**self.env, **env},
                               capture_output=True, text=True, timeout=120, cwd=ROOT)
 
     def paas_cmd(self) -> list[str]:
@@ -168,7 +171,8 @@ def start_platform(base: Path, name: str, keep_releases: int = 10,
 
 
 def stop_platform(platform: Platform) -> None:
-    platform.control("down")
+    # Down, and everything it made goes: containers, images, its firewall chain, PAAS_HOME.
+    platform.control("uninstall", CONFIRM="yes")
     remove_docker_objects(platform.instance)
 
 

@@ -11,7 +11,7 @@ import socket
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -43,7 +43,12 @@ class ContainerInfo:
     restart_count: int
     started_at: str
     finished_at: str
+    # Network name -> IPv4 address, and $PORT: where the router reaches the container.
+    addresses: dict[str, str] = field(default_factory=dict)
+    port: int | None = None
 
+
+TIMED_OUT = 124  # the exit code of a one-off stopped at its timeout, as timeout(1) says
 
 class DockerEngine:
     def __init__(self, client: docker.DockerClient | None = None) -> None:
@@ -74,15 +79,16 @@ class DockerEngine:
         return True
 
     # builds
-    def run_build(self, spec: dict, archives: Iterable[bytes], on_line: Callable[[str], None],
-                  timeout: float) -> tuple[str, int, bool]:
-        """Create the build container, copy the archives into `/`, run it while streaming its
-        output line by line. Returns the container id (the caller commits or removes it), the
-        exit code, and whether the timeout killed it."""
+    def run_build(self, spec: dict, archives: Iterable[tuple[str, bytes]],
+                  on_line: Callable[[str], None], timeout: float) -> tuple[str, int, bool]:
+        """Create the build container, unpack each (directory, tar) archive into that directory
+        (a volume: the root file system is read-only), run it while streaming its output line
+        by line. Returns the container id (the caller reads and removes it), the exit code, and
+        whether the timeout killed it."""
         self.client.images.get(spec["image"])  # fail early with a clear NotFound
         container = self.client.containers.create(**spec)
-        for data in archives:
-            container.put_archive("/", data)
+        for path, data in archives:
+            container.put_archive(path, data)
         timed_out = threading.Event()
 
         def kill() -> None:
@@ -104,7 +110,7 @@ class DockerEngine:
 
     def build_image(self, context: bytes, *, tag: str, labels: dict[str, str],
                     buildargs: dict[str, str], memory: int, on_line: Callable[[str], None],
-                    timeout: float) -> tuple[str | None, str, bool]:
+                    timeout: float, network: str | None = None) -> tuple[str | None, str, bool]:
         """`docker build` of a tar context with the classic builder, streaming its output.
         Returns (image id, "", False), or (None, the reason it failed, whether it timed out).
 
@@ -115,7 +121,7 @@ class DockerEngine:
         stream = self.client.api.build(
             fileobj=io.BytesIO(context), custom_context=True, tag=tag, labels=labels,
             buildargs=buildargs, rm=True, forcerm=True, decode=True, pull=False, timeout=timeout,
-            container_limits={"memory": memory, "memswap": memory},
+            container_limits={"memory": memory, "memswap": memory}, network_mode=network,
         )
         image_id = None
         try:
@@ -134,10 +140,35 @@ class DockerEngine:
             stream.close()
         return image_id or self.client.images.get(tag).id, "", False
 
-    def read_tree(self, container_id: str, path: str) -> bytes:
-        """A tar of `path` in a (stopped) container."""
+    def read_tree(self, container_id: str, path: str, limit: int | None = None) -> bytes | None:
+        """A tar of `path` in a (stopped) container, read through the Docker API (links in it
+        stay links: nothing is followed on the host). None when it is larger than `limit`."""
         stream, _ = self.client.containers.get(container_id).get_archive(path)
-        return b"".join(stream)
+        chunks, size = [], 0
+        try:
+            for chunk in stream:
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    return None
+                chunks.append(chunk)
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+        return b"".join(chunks)
+
+    def read_image_file(self, image: str, path: str, labels: dict[str, str],
+                        limit: int) -> bytes | None:
+        """A tar of `path` in an image, through a container that is created, never started,
+        and removed (links stay links). None when larger than `limit` or missing."""
+        holder = self.client.containers.create(image, command=["true"], labels=labels,
+                                               network_mode="none")
+        try:
+            return self.read_tree(holder.id, path, limit)
+        except NotFound:
+            return None
+        finally:
+            holder.remove(force=True, v=True)
 
     def layer_image(self, base_image: str, archive: bytes, *, repository: str, tag: str,
                     labels: dict[str, str], workdir: str, env: dict[str, str]) -> str:
@@ -176,14 +207,31 @@ class DockerEngine:
         images.sort(key=lambda i: i.attrs.get("Created", ""), reverse=True)
         return [(i.tags[0] if i.tags else i.id, dict(i.labels or {})) for i in images]
 
-    def run_once(self, spec: dict, on_line: Callable[[str], None]) -> int:
-        """Run a container to its end, streaming its output; remove it; return its exit code."""
+    def run_once(self, spec: dict, on_line: Callable[[str], None],
+                 timeout: float | None = None) -> int:
+        """Run a container to its end, streaming its output; remove it; return its exit code.
+        After `timeout` seconds it is killed and the code is TIMED_OUT (124, as timeout(1))."""
         container = self.client.containers.create(**spec)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            try:
+                container.kill()
+            except (APIError, NotFound):
+                pass
+
+        timer = threading.Timer(timeout, kill) if timeout else None
         try:
             container.start()
+            if timer is not None:
+                timer.start()
             _stream_lines(container.logs(stream=True, follow=True), on_line)
-            return int(container.wait().get("StatusCode", 1))
+            code = int(container.wait().get("StatusCode", 1))
+            return TIMED_OUT if timed_out.is_set() else code
         finally:
+            if timer is not None:
+                timer.cancel()
             container.remove(force=True)
 
     # networks and volumes
@@ -232,15 +280,6 @@ class DockerEngine:
         container = self.client.containers.create(**spec)
         container.start()
         return container.id
-
-    def host_port(self, container_id: str, port: str | None = None) -> int | None:
-        """The host port published for `port` ("5000/tcp"), or for the first published one."""
-        container = self.client.containers.get(container_id)
-        published = container.attrs["NetworkSettings"].get("Ports") or {}
-        if port is None:
-            port = next((p for p, b in sorted(published.items()) if b), None)
-        bindings = published.get(port) or [] if port else []
-        return int(bindings[0]["HostPort"]) if bindings else None
 
     def image_config(self, ref: str) -> dict:
         """The parts of an image's config that decide how its containers run."""
@@ -295,6 +334,20 @@ class DockerEngine:
         except NotFound:
             pass
 
+    def pause(self, container_id: str) -> bool:
+        try:
+            self.client.api.pause(container_id)
+        except (APIError, NotFound):
+            return False
+        return True
+
+    def unpause(self, container_id: str) -> bool:
+        try:
+            self.client.api.unpause(container_id)
+        except (APIError, NotFound):
+            return False
+        return True
+
     def remove_container(self, container_id: str) -> None:
         try:
             self.client.containers.get(container_id).remove(force=True, v=True)
@@ -331,7 +384,23 @@ def _info(container) -> ContainerInfo:
         exit_code=int(state.get("ExitCode", 0)), oom_killed=bool(state.get("OOMKilled")),
         restart_count=int(container.attrs.get("RestartCount", 0)),
         started_at=state.get("StartedAt", ""), finished_at=state.get("FinishedAt", ""),
+        addresses={name: net["IPAddress"] for name, net in
+                   ((container.attrs.get("NetworkSettings") or {}).get("Networks") or {}).items()
+                   if (net or {}).get("IPAddress")},
+        port=_env_port((container.attrs.get("Config") or {}).get("Env") or []),
     )
+
+
+def _env_port(env: list[str]) -> int | None:
+    """$PORT as the container was created with (only that: the rest of its env is config)."""
+    for item in env:
+        name, _, value = item.partition("=")
+        if name == "PORT":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+MAX_LINE = 16 * 1024  # a line without end (hostile build output) is cut, not held in memory
 
 
 def _stream_lines(chunks: Iterable[bytes], on_line: Callable[[str], None]) -> None:
@@ -340,6 +409,9 @@ def _stream_lines(chunks: Iterable[bytes], on_line: Callable[[str], None]) -> No
     for chunk in chunks:
         pending += chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         *lines, pending = pending.split(b"\n")
+        while len(pending) > MAX_LINE:
+            lines.append(pending[:MAX_LINE])
+            pending = pending[MAX_LINE:]
         for line in lines:
             on_line(line.decode("utf-8", "replace"))
     if pending:

@@ -1,16 +1,15 @@
-"""HTTP probing of a container's published port on the loopback, for health checks."""
+"""HTTP probing of a container at its address on its app network, for health checks."""
 from __future__ import annotations
 
 import http.client
 
 
 class HttpProbe:
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.host = host
-
-    def http_get(self, port: int, path: str = "/", timeout: float = 2.0) -> tuple[int, str] | None:
-        """Status and (start of the) body of a GET, or None when nothing answered HTTP."""
-        conn = http.client.HTTPConnection(self.host, port, timeout=timeout)
+    def http_get(self, address: str, path: str = "/", timeout: float = 2.0) -> tuple[int, str] | None:
+        """Status and (start of the) body of a GET to `address` (host:port), or None when
+        nothing answered HTTP."""
+        host, _, port = address.rpartition(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
         try:
             conn.request("GET", path, headers={"User-Agent": "paas-healthcheck"})
             resp = conn.getresponse()

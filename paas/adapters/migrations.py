@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from paas import __version__
+from paas.adapters.state_files import make_private
 from paas.errors import PaasError
 
 
@@ -80,6 +81,13 @@ def _add_column(table: str, column: str, decl: str) -> Step:
     def step(db: sqlite3.Connection, _ctx: Context) -> None:
         if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+    return step
+
+
+def _steps(*steps: Step) -> Step:
+    def step(db: sqlite3.Connection, ctx: Context) -> None:
+        for one in steps:
+            one(db, ctx)
     return step
 
 
@@ -174,6 +182,95 @@ MIGRATIONS: list[Migration] = [
           auto INTEGER NOT NULL DEFAULT 0,
           redirect INTEGER NOT NULL DEFAULT 1,
           hsts INTEGER NOT NULL DEFAULT 0
+        );
+    """)),
+    # Tokens made before roles existed could do everything: they stay admin tokens. created_by
+    # is the token that made it (revoking that one revokes this one too); token_apps names an
+    # app token's apps, and loses its rows with the app or the token.
+    Migration("token roles, their apps, who made them and their last use", sql("""
+        ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
+        ALTER TABLE tokens ADD COLUMN created_by TEXT;
+        ALTER TABLE tokens ADD COLUMN last_used REAL;
+        CREATE TABLE token_apps (
+          token TEXT NOT NULL REFERENCES tokens(name) ON DELETE CASCADE,
+          app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+          PRIMARY KEY (token, app)
+        );
+    """)),
+    Migration("secrets at rest are private: PAAS_HOME 0700, the database, tokens, keys and "
+              "backups 0600", lambda _db, ctx: make_private(ctx.home) and None),
+    # An app's named volumes; path '' is unmounted (the data stays). Each release keeps the
+    # mounts it ran with ({name: path}), so a rollback brings them back as they were.
+    Migration("named volumes and the mounts each release ran with", _steps(
+        sql("""
+        CREATE TABLE volumes (
+          app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+          name TEXT NOT NULL,
+          path TEXT NOT NULL DEFAULT '',
+          created_at REAL NOT NULL,
+          PRIMARY KEY (app, name)
+        );
+        """),
+        _add_column("releases", "mounts", "TEXT NOT NULL DEFAULT '{}'"))),
+    # Datastores (Postgres, Redis) and the apps linked to them. The password lives here only
+    # (paas.db is 0600 in a 0700 PAAS_HOME); a link remembers the config var it set.
+    Migration("datastores and their links to apps", sql("""
+        CREATE TABLE datastores (
+          name TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          version TEXT NOT NULL,
+          image TEXT NOT NULL,
+          password TEXT NOT NULL,
+          created_at REAL NOT NULL
+        );
+        CREATE TABLE datastore_links (
+          datastore TEXT NOT NULL REFERENCES datastores(name) ON DELETE CASCADE,
+          app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+          var TEXT NOT NULL,
+          created_at REAL NOT NULL,
+          PRIMARY KEY (datastore, app),
+          UNIQUE (app, var)
+        );
+    """)),
+    # Issue 15: per-minute request rows (histograms as comma-joined bucket counts, see
+    # paas.domain.metrics), where each app's access log was read up to (committed with the rows
+    # it produced), and per-minute container figures per process type. 24 h kept.
+    Migration("per-minute request and container metrics", sql("""
+        CREATE TABLE metrics_requests (
+          app TEXT NOT NULL,
+          minute INTEGER NOT NULL,
+          requests INTEGER NOT NULL,
+          s1xx INTEGER NOT NULL, s2xx INTEGER NOT NULL, s3xx INTEGER NOT NULL,
+          s4xx INTEGER NOT NULL, s5xx INTEGER NOT NULL,
+          bytes INTEGER NOT NULL,
+          total_hist TEXT NOT NULL, upstream_hist TEXT NOT NULL,
+          total_max REAL NOT NULL, upstream_max REAL NOT NULL,
+          PRIMARY KEY (app, minute)
+        ) WITHOUT ROWID;
+        CREATE TABLE metrics_log_offsets (
+          app TEXT PRIMARY KEY,
+          inode INTEGER NOT NULL,
+          offset INTEGER NOT NULL
+        );
+        CREATE TABLE metrics_processes (
+          app TEXT NOT NULL,
+          minute INTEGER NOT NULL,
+          process TEXT NOT NULL,
+          cpu_sum REAL NOT NULL,
+          samples INTEGER NOT NULL,
+          mem_max INTEGER NOT NULL,
+          mem_limit INTEGER NOT NULL,
+          restarts INTEGER NOT NULL,
+          oom_kills INTEGER NOT NULL,
+          PRIMARY KEY (app, minute, process)
+        ) WITHOUT ROWID;
+    """)),
+    # Dashboard sessions signed out before their idle end: a copied cookie stays dead after a
+    # restart. Rows go once `until` (the session's own end) has passed.
+    Migration("signed-out dashboard sessions", sql("""
+        CREATE TABLE signed_out (
+          sid TEXT PRIMARY KEY,
+          until REAL NOT NULL
         );
     """)),
 ]

@@ -25,7 +25,10 @@ class RouterError(DeployFailed):
 
 class NginxProxy:
     def __init__(self, prefix: Path, http_port: int, nginx_bin: str = "nginx",
-                 listen: str = "0.0.0.0") -> None:
+                 listen: str = "0.0.0.0", may_start: bool = True) -> None:
+        """`may_start=False` when a supervisor runs nginx (the router container): a missing
+        nginx is then left to it, and it reads the config on disk when it comes back."""
+        self.may_start = may_start
         self.prefix = Path(prefix)
         self.http_port = http_port
         self.nginx_bin = nginx_bin
@@ -70,11 +73,30 @@ class NginxProxy:
 
     def ensure_running(self) -> None:
         with self._lock:
-            for sub in ("apps", "platform", "logs", *(f"tmp/{d}" for d in TEMP_DIRS)):
-                (self.prefix / sub).mkdir(parents=True, exist_ok=True)
-            text = render_main(prefix=self.prefix, http_port=self.http_port, listen=self.listen)
-            self._replace(self.conf, text)
+            self._write_main(test=True)
             self._reload_or_start()
+
+    def prepare(self) -> bool:
+        """The prefix's dirs and main config, without nginx (a supervisor starts it from them).
+        True when the main config changed."""
+        with self._lock:
+            return self._write_main(test=False)
+
+    def _write_main(self, test: bool) -> bool:
+        for sub in ("apps", "platform", "logs", *(f"tmp/{d}" for d in TEMP_DIRS)):
+            (self.prefix / sub).mkdir(parents=True, exist_ok=True)
+        text = render_main(prefix=self.prefix, http_port=self.http_port, listen=self.listen)
+        if self.conf.exists() and self.conf.read_text() == text:
+            if test:
+                self._replace(self.conf, text)  # still proves the whole config is valid
+            return False
+        if test:
+            self._replace(self.conf, text)
+        else:
+            tmp = self.conf.with_name(f".{self.conf.name}.new")
+            tmp.write_text(text)
+            os.replace(tmp, self.conf)
+        return True
 
     def _reload_or_start(self) -> None:
         pid = self.pid()
@@ -82,6 +104,8 @@ class NginxProxy:
             old = _children(pid)
             os.kill(pid, signal.SIGHUP)
             _wait_reloaded(pid, old)
+            return
+        if not self.may_start:
             return
         result = self._run()
         if result.returncode != 0:
@@ -138,6 +162,17 @@ class NginxProxy:
 
     def remove_platform(self, name: str) -> None:
         self._remove(self.platform_file(name))
+
+    def reopen_logs(self) -> None:
+        """nginx writes to fresh log files (after the metrics collector renamed one).
+
+        A reload, not USR1: with USR1 the workers reopen the files themselves, and workers of a
+        root master run as nobody, who cannot traverse a 0700 PAAS_HOME, so they would keep
+        writing to the renamed file. On reload the master opens them and new workers inherit.
+        """
+        with self._lock:
+            if self.pid() is not None:
+                self._reload_or_start()
 
     def stop(self) -> None:
         pid = self.pid()

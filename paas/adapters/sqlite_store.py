@@ -16,19 +16,27 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Iterator
 
-from paas.adapters.migrations import migrate
+from paas.adapters.migrations import migrate, state_version
+from paas.adapters.sqlite_tokens import TokenTables
+from paas.adapters.state_files import create_private
 from paas.domain.certs import Cert, TlsOptions
-from paas.domain.models import App, Build, Release
+from paas.domain.models import App, Build, Datastore, Link, Release
 from paas.errors import Conflict
 
 
-class SqliteStore:
+class SqliteStore(TokenTables):
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        create_private(self.path)  # config values live here: 0600 (SQLite's -wal follows it)
         # The schema is the migrations' (paas.adapters.migrations): a fresh file gets all of
         # them, older state is backed up and brought forward, newer state is refused.
         migrate(self.path)
+
+    def schema_version(self) -> int:
+        """The schema version the state is at (PRAGMA user_version, set by the migrations)."""
+        with self._connect() as db:
+            return state_version(db)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -81,35 +89,6 @@ class SqliteStore:
         with self._write() as db:
             db.execute("DELETE FROM apps WHERE name = ?", (name,))
 
-    # tokens
-    def add_token(self, name: str, digest: str) -> None:
-        with self._write() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO tokens (name, digest, created_at) VALUES (?, ?, ?)",
-                (name, digest, time.time()),
-            )
-
-    def create_token(self, name: str, digest: str) -> None:
-        try:
-            with self._write() as db:
-                db.execute("INSERT INTO tokens (name, digest, created_at) VALUES (?, ?, ?)",
-                           (name, digest, time.time()))
-        except sqlite3.IntegrityError:
-            raise Conflict(f"a token named {name!r} already exists") from None
-
-    def list_tokens(self) -> list[tuple[str, float]]:
-        with self._connect() as db:
-            return [(r["name"], r["created_at"])
-                    for r in db.execute("SELECT name, created_at FROM tokens ORDER BY name")]
-
-    def delete_token(self, name: str) -> bool:
-        with self._write() as db:
-            return db.execute("DELETE FROM tokens WHERE name = ?", (name,)).rowcount > 0
-
-    def token_digests(self) -> dict[str, str]:
-        with self._connect() as db:
-            return {r["name"]: r["digest"] for r in db.execute("SELECT name, digest FROM tokens")}
-
     # builds
     def start_build(self, app: str, commit: str) -> int:
         with self._write() as db:
@@ -146,13 +125,18 @@ class SqliteStore:
     def create_release(self, app: str, *, image: str, processes: dict[str, str], commit: str,
                        description: str, created_by: str, build_id: int | None = None,
                        config: dict[str, str] | None = None,
-                       healthchecks: dict | None = None) -> Release:
+                       healthchecks: dict | None = None,
+                       mounts: dict[str, str] | None = None) -> Release:
         """Number and record a pending release. Without `config` it snapshots the app's config;
         with it, that config becomes the app's config in the same transaction, so a config change
-        and its release land together or not at all."""
+        and its release land together or not at all. `mounts` (volume -> path) likewise."""
         with self._write() as db:
             if config is not None:
                 _replace_config(db, app, config)
+            if mounts is not None:
+                _replace_mounts(db, app, mounts)
+            else:
+                mounts = _mounts(db, app)
             (last,) = db.execute(
                 "SELECT COALESCE(MAX(version), 0) FROM releases WHERE app = ?", (app,)
             ).fetchone()
@@ -162,15 +146,15 @@ class SqliteStore:
                 app=app, version=last + 1, image=image, config=config, processes=processes,
                 commit=commit, description=description, status="pending",
                 created_by=created_by, created_at=time.time(), build_id=build_id,
-                healthchecks=healthchecks or {},
+                healthchecks=healthchecks or {}, mounts=dict(mounts),
             )
             db.execute(
                 "INSERT INTO releases (app, version, image, config, processes, commit_sha,"
-                " description, status, created_by, created_at, build_id, healthchecks)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " description, status, created_by, created_at, build_id, healthchecks, mounts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (app, release.version, image, json.dumps(config), json.dumps(processes), commit,
                  description, "pending", created_by, release.created_at, build_id,
-                 json.dumps(release.healthchecks)),
+                 json.dumps(release.healthchecks), json.dumps(release.mounts)),
             )
         return release
 
@@ -268,6 +252,70 @@ class SqliteStore:
             db.executemany("INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?)",
                            [(app, process, k, v) for k, v in values.items()])
 
+    # volumes: (name, path, created_at); path '' when unmounted
+    def list_volumes(self, app: str) -> list[tuple[str, str, float]]:
+        with self._connect() as db:
+            rows = db.execute("SELECT name, path, created_at FROM volumes WHERE app = ? "
+                              "ORDER BY name", (app,)).fetchall()
+        return [(r["name"], r["path"], r["created_at"]) for r in rows]
+
+    def get_mounts(self, app: str) -> dict[str, str]:
+        with self._connect() as db:
+            return _mounts(db, app)
+
+    def replace_mounts(self, app: str, mounts: dict[str, str]) -> None:
+        with self._write() as db:
+            _replace_mounts(db, app, mounts)
+
+    def delete_volume(self, app: str, name: str) -> bool:
+        with self._write() as db:
+            return db.execute("DELETE FROM volumes WHERE app = ? AND name = ?",
+                              (app, name)).rowcount > 0
+
+    # datastores and links
+    def add_datastore(self, ds: Datastore) -> None:
+        try:
+            with self._write() as db:
+                db.execute("INSERT INTO datastores (name, kind, version, image, password, "
+                           "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           (ds.name, ds.kind, ds.version, ds.image, ds.password, ds.created_at))
+        except sqlite3.IntegrityError:
+            raise Conflict(f"a service named {ds.name!r} already exists") from None
+
+    def get_datastore(self, name: str) -> Datastore | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM datastores WHERE name = ?", (name,)).fetchone()
+        return _datastore(row) if row else None
+
+    def list_datastores(self) -> list[Datastore]:
+        with self._connect() as db:
+            return [_datastore(r) for r in db.execute("SELECT * FROM datastores ORDER BY name")]
+
+    def delete_datastore(self, name: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM datastores WHERE name = ?", (name,))
+
+    def add_link(self, link: Link) -> None:
+        try:
+            with self._write() as db:
+                db.execute("INSERT INTO datastore_links (datastore, app, var, created_at) "
+                           "VALUES (?, ?, ?, ?)", (link.datastore, link.app, link.var, time.time()))
+        except sqlite3.IntegrityError:
+            raise Conflict(f"{link.datastore} is already linked to {link.app}, or {link.app} "
+                           f"already has a service as {link.var}") from None
+
+    def list_links(self, datastore: str | None = None, app: str | None = None) -> list[Link]:
+        with self._connect() as db:
+            rows = db.execute("SELECT datastore, app, var FROM datastore_links WHERE "
+                              "(? IS NULL OR datastore = ?) AND (? IS NULL OR app = ?) "
+                              "ORDER BY datastore, app", (datastore, datastore, app, app))
+            return [Link(r["datastore"], r["app"], r["var"]) for r in rows]
+
+    def delete_link(self, datastore: str, app: str) -> bool:
+        with self._write() as db:
+            return db.execute("DELETE FROM datastore_links WHERE datastore = ? AND app = ?",
+                              (datastore, app)).rowcount > 0
+
     # certificates and TLS options (owner: an app, or '' for the control plane)
     def list_certs(self, owner: str | None = None) -> list[Cert]:
         with self._connect() as db:
@@ -322,6 +370,25 @@ def _replace_config(db: sqlite3.Connection, app: str, config: dict[str, str]) ->
                    [(app, k, v) for k, v in config.items()])
 
 
+def _mounts(db: sqlite3.Connection, app: str) -> dict[str, str]:
+    rows = db.execute("SELECT name, path FROM volumes WHERE app = ? AND path != '' ORDER BY name",
+                      (app,))
+    return {r["name"]: r["path"] for r in rows}
+
+
+def _replace_mounts(db: sqlite3.Connection, app: str, mounts: dict[str, str]) -> None:
+    """Volumes not named keep their data, unmounted; named ones are created when new."""
+    db.execute("UPDATE volumes SET path = '' WHERE app = ?", (app,))
+    db.executemany("INSERT INTO volumes (app, name, path, created_at) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (app, name) DO UPDATE SET path = excluded.path",
+                   [(app, n, p, time.time()) for n, p in mounts.items()])
+
+
+def _datastore(row: sqlite3.Row) -> Datastore:
+    return Datastore(name=row["name"], kind=row["kind"], version=row["version"],
+                     image=row["image"], password=row["password"], created_at=row["created_at"])
+
+
 def _build(row: sqlite3.Row) -> Build:
     return Build(
         id=row["id"], app=row["app"], status=row["status"], commit=row["commit_sha"],
@@ -336,5 +403,5 @@ def _release(row: sqlite3.Row) -> Release:
         config=json.loads(row["config"]), processes=json.loads(row["processes"]),
         commit=row["commit_sha"], description=row["description"], status=row["status"],
         created_by=row["created_by"], created_at=row["created_at"], build_id=row["build_id"],
-        healthchecks=json.loads(row["healthchecks"]),
+        healthchecks=json.loads(row["healthchecks"]), mounts=json.loads(row["mounts"]),
     )

@@ -8,7 +8,9 @@ from urllib.parse import quote
 import click
 import httpx
 
+from paas import __version__
 from paas.cli.output import CliError, progress
+from paas.domain.versions import mismatch
 
 
 NDJSON = "application/x-ndjson"
@@ -25,8 +27,23 @@ class Client:
         self.api_url = api_url
         self.http = httpx.Client(
             base_url=f"{api_url}/api/v1", transport=transport, timeout=httpx.Timeout(30, read=3600),
-            headers={"Authorization": f"Bearer {token}", "User-Agent": "paas-cli"},
+            headers={"Authorization": f"Bearer {token}", "User-Agent": f"paas-cli/{__version__}"},
+            event_hooks={"response": [self._check_version]},
         )
+        self.server_version: str | None = None
+        self._warned = False
+
+    def _check_version(self, resp: httpx.Response) -> None:
+        """Every answer carries the server's release (Paas-Version); a CLI that differs warns
+        once per command, on stderr, and goes on."""
+        version = resp.headers.get("Paas-Version")
+        if not version:
+            return
+        self.server_version = version
+        warning = mismatch(__version__, version)
+        if warning and not self._warned:
+            self._warned = True
+            click.echo(f"paas: {warning}", err=True)
 
     def call(self, method: str, path: str, body: dict | None = None):
         try:

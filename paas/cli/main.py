@@ -13,7 +13,7 @@ import httpx
 from click.shell_completion import shell_complete
 
 from paas.cli.commands import (apps, auth, builds, certs, completion, domains, git, help, logs,
-                               processes, releases, tokens)
+                               metrics, processes, releases, storage, tokens, version)
 from paas.cli.context import Context
 
 
@@ -34,7 +34,7 @@ def cli(ctx: click.Context) -> None:
 
 
 for topic in (auth, apps, git, releases, processes, logs, domains, certs, builds, tokens, help,
-              completion):
+              completion, version, storage, metrics):
     topic.register(cli)
 
 

@@ -37,7 +37,27 @@ class Release:
     created_at: float
     build_id: int | None = None
     healthchecks: dict = field(default_factory=dict)  # app.json checks, as domain.healthchecks.to_json
+    mounts: dict[str, str] = field(default_factory=dict)  # volume name -> path in every process
 
     @property
     def name(self) -> str:
         return f"v{self.version}"
+
+
+@dataclass(frozen=True)
+class Datastore:
+    """A Postgres or Redis server (`paas services:*`); its password never leaves the platform
+    except in the URL a link sets."""
+    name: str
+    kind: str  # postgres, redis
+    version: str  # the server's major version, pinned by the image tag
+    image: str
+    password: str = field(repr=False)
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Link:
+    datastore: str
+    app: str
+    var: str  # the config var it set: DATABASE_URL, REDIS_URL or the one asked for

@@ -8,6 +8,9 @@ from paas.errors import InvalidInput
 MEMORY_RE = re.compile(r"[1-9][0-9]{0,6}[kmg]?", re.IGNORECASE)
 KEYS = ("memory", "cpus", "pids")
 DEFAULTS = {"pids": "1024"}  # a fork bomb in one app must not starve the host
+DEFAULT_MEMORY = "512m"  # PAAS_DEFAULT_MEMORY: no container runs without a memory limit
+MAX_APP_CONTAINERS = 100  # the containers one app's formation may ask for, all types together
+MAX_PLATFORM_CONTAINERS = 1000  # process containers of the whole platform
 
 
 def validate(key: str, value: str) -> str:
@@ -43,9 +46,19 @@ def parse(args: list[str]) -> dict[str, str]:
     return out
 
 
-def effective(limits: dict[str, dict[str, str]], process: str) -> dict[str, str]:
-    """Platform defaults, then the app's defaults ('*'), then the process type's own."""
-    return {**DEFAULTS, **limits.get("*", {}), **limits.get(process, {})}
+def effective(limits: dict[str, dict[str, str]], process: str,
+              defaults: dict[str, str] | None = None) -> dict[str, str]:
+    """Platform defaults (`defaults`: the settings' default memory), then the app's defaults
+    ('*'), then the process type's own."""
+    return {**DEFAULTS, **(defaults or {}), **limits.get("*", {}), **limits.get(process, {})}
+
+
+def check_app_containers(app: str, formation: dict[str, int], runnable: set[str]) -> None:
+    """A clear error when a formation asks for more containers than one app may run."""
+    total = sum(n for process, n in formation.items() if process in runnable)
+    if total > MAX_APP_CONTAINERS:
+        raise InvalidInput(f"{app} would run {total} containers; an app may run at most "
+                           f"{MAX_APP_CONTAINERS} (all process types together): scale down")
 
 
 def docker_args(resources: dict[str, str]) -> dict:

@@ -3,7 +3,8 @@
 The script takes the buildpacks listed in `.buildpacks`, else the first one whose `bin/detect`
 matches in the documented order; runs each one's `bin/compile BUILD_DIR CACHE_DIR ENV_DIR`
 (sourcing what earlier ones exported), then the last one's `bin/release`, and leaves the
-buildpack names and the release YAML in RESULT_DIR (a bind mount) for the builder to read.
+buildpack names and the release YAML in RESULT_DIR (a volume of the build container) for the
+builder to read through the Docker API: never a host path, since the build's code can write there.
 """
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ import yaml
 from paas.domain.procfile import parse_procfile
 from paas.errors import InvalidInput
 
-RESULT_DIR = "/tmp/paas"
+RESULT_DIR = "/paas-results"
+ENV_DIR = "/env"
+# Directories a build writes: volumes of the build container (its root file system is read-only),
+# owned by the build's unprivileged user in the build base image so that the volumes are too.
+BUILD_DIRS = ("app", "cache", RESULT_DIR.lstrip("/"))
+# ENV_DIR is root's: the build reads the config there (files of its own user, 0400) but cannot
+# add or replace entries that the next buildpack would read.
+ROOT_DIRS = (ENV_DIR.lstrip("/"),)
 
 _SCRIPT = """\
 set -uo pipefail

@@ -19,12 +19,18 @@ def runnable(processes: dict[str, str]) -> set[str]:
     return set(processes) - ONE_OFF_TYPES
 
 
+def wanted_web(processes: dict[str, str], formation: dict[str, int]) -> set[tuple[str, int]]:
+    """The web slots a formation asks for."""
+    return {("web", i) for i in range(1, formation.get("web", 0) + 1)} if "web" in processes else set()
+
+
 @dataclass(frozen=True)
 class Running:
     id: str
     process: str
     index: int
     release: int
+    address: str | None = None  # host:port the router reaches a web process at
 
 
 @dataclass(frozen=True)
@@ -39,18 +45,20 @@ class Plan:
 
 
 def plan(release: int, processes: dict[str, str], formation: dict[str, int],
-         running: list[Running], restart: set | frozenset | None = frozenset()) -> Plan:
+         running: list[Running], restart: set | frozenset | None = frozenset(),
+         same: set[int] | frozenset[int] = frozenset()) -> Plan:
     """Keep containers that already run `release` at a wanted (type, index) unless they are
     being restarted; start what is missing; retire everything else. `restart` holds process
     types and/or (type, index) slots; `None` restarts everything (a new release does the same
-    by having no containers of its own yet)."""
+    by having no containers of its own yet). Containers of the releases in `same` (ones that
+    run alike: a rollback's standby) count as `release`'s own."""
     wanted = {(p, i) for p, n in formation.items() if p in runnable(processes)
               for i in range(1, n + 1)}
     keep: dict[tuple[str, int], Running] = {}
     for c in sorted(running, key=lambda c: c.id):
         slot = (c.process, c.index)
         restarting = restart is None or c.process in restart or slot in restart
-        if c.release == release and slot in wanted and slot not in keep and not restarting:
+        if (c.release == release or c.release in same) and slot in wanted and slot not in keep and not restarting:
             keep[slot] = c
     kept_ids = {c.id for c in keep.values()}
     start = sorted(wanted - set(keep), key=lambda s: (s[0] != "web", s))

@@ -9,8 +9,10 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from paas import __version__
 from paas.bootstrap import Services, build_services
 from paas.errors import PaasError
+from paas.server.limits import LongRequests
 from paas.settings import Settings
 
 API_BODY_LIMIT = 1024 * 1024
@@ -29,17 +31,29 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from paas.server.api import certs as certs_api
     from paas.server.api import domains as domains_api
     from paas.server.api import logs as logs_api
+    from paas.server.api import metrics as metrics_api
     from paas.server.api import processes as processes_api
     from paas.server.api import releases as releases_api
     from paas.server.api import tokens as tokens_api
+    from paas.server.api import storage as storage_api
 
     for module in (meta_api, apps_api, releases_api, processes_api, logs_api, domains_api,
-                   builds_api, tokens_api, certs_api):
+                   builds_api, tokens_api, certs_api, storage_api, metrics_api):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
 
     from paas.server.dashboard import register as register_dashboard
 
     register_dashboard(app, settings)
+
+    @app.after_request
+    def headers(resp):
+        # Every answer names the server's release, so the CLI can warn about a mismatch
+        # without an extra request.
+        resp.headers["Paas-Version"] = __version__
+        # API answers carry config values, tokens and logs: no cache keeps them.
+        if request.path.startswith("/api/"):
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
 
     @app.errorhandler(PaasError)
     def paas_error(exc: PaasError):
@@ -54,6 +68,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from paas.server.git import mount_git
 
     app.wsgi_app = mount_git(app.wsgi_app, services)  # type: ignore[method-assign]
+    # Long-lived requests never take the threads short ones need (paas.server.limits).
+    app.wsgi_app = LongRequests(app.wsgi_app, settings.api_streams)  # type: ignore[method-assign]
     # Behind the router at https://PAAS_API_HOST: the scheme is the router's (request.is_secure).
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1)  # type: ignore[method-assign]
     return app

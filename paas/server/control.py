@@ -1,8 +1,11 @@
-"""Start and stop the platform's processes on this host: `python -m paas.server.control up|down`.
+"""Start and stop the platform's processes on this host:
+`python -m paas.server.control up|down|uninstall`.
 
-`up` makes the admin token, starts the router (nginx) and the API/git server (gunicorn) in the
-background, waits until both answer, and prints where everything is. Idempotent. `down` stops
-both; app containers keep running.
+`up` makes the admin token, starts the router (nginx) and the API/git server (gunicorn), waits
+until both answer, and prints where everything is. Idempotent. `down` stops both; app
+containers keep running. With PAAS_SUPERVISE (the default) both run as Docker containers with a
+restart policy (paas.server.lifecycle); with PAAS_SUPERVISE=0 as processes on the host,
+started here. `uninstall` (CONFIRM=yes, or a typed confirmation) removes the instance.
 """
 from __future__ import annotations
 
@@ -14,10 +17,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+from paas import __version__
+from paas.adapters.iptables import Iptables
 from paas.adapters.nginx_proxy import NginxProxy
 from paas.adapters.sqlite_store import SqliteStore
+from paas.adapters.state_files import make_private
 from paas.errors import PaasError
 from paas.services.auth import Tokens
+from paas.services.host_firewall import protect, unprotect
 from paas.settings import Settings
 
 START_TIMEOUT = 30.0
@@ -64,13 +71,16 @@ def start_api(settings: Settings) -> bool:
         _gunicorn_pid(settings).unlink(missing_ok=True)  # left by a killed API: not running
     gunicorn = Path(sys.executable).with_name("gunicorn")
     # One worker with threads: a build may run for minutes (a sync worker kills it at 30 s),
-    # and per-app deploy locks live in that one process.
+    # and per-app deploy locks live in that one process. Long-lived requests (log tails,
+    # streams, pushes) are capped below the thread count (paas.server.limits), so short ones
+    # always find a thread. It listens on PAAS_API_BIND (loopback unless the operator says).
     argv = [
         str(gunicorn), "--daemon", "--pid", str(_gunicorn_pid(settings)),
-        "--bind", f"0.0.0.0:{settings.api_port}",
+        "--bind", settings.api_listen,
         # gunicorn's default control socket is one path per user: two platforms would share it.
         "--control-socket", str(settings.home / "gunicorn.ctl"),
-        "--worker-class", "gthread", "--workers", "1", "--threads", "16", "--timeout", "3600",
+        "--worker-class", "gthread", "--workers", "1",
+        "--threads", str(settings.api_threads), "--timeout", "3600",
         "--error-logfile", str(settings.logs_dir / "api.log"),
         "--access-logfile", str(settings.logs_dir / "api-access.log"),
         "paas.server.wsgi:application()",
@@ -97,12 +107,43 @@ def stop_api(settings: Settings) -> bool:
     return True
 
 
+def stop_host_processes(settings: Settings, nginx: bool = True) -> None:
+    """The API and nginx of PAAS_SUPERVISE=0 (or of a version before supervision), before the
+    containers take their ports. An nginx that is the router container's is left alone."""
+    from paas.adapters.supervisor import Supervisor
+    from paas.render.supervise import container_name
+
+    stop_api(settings)
+    if not nginx:
+        return
+    router = Supervisor().container(container_name(settings.instance, "router"))
+    proxy = NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin)
+    if (router is None or router.status != "running") and proxy.is_running():
+        proxy.stop()
+        deadline = time.monotonic() + 35  # nginx's worker_shutdown_timeout is 30 s
+        while proxy.is_running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
 def up(settings: Settings) -> None:
-    settings.home.mkdir(parents=True, exist_ok=True)
+    from paas.server import lifecycle
+
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(settings.home)
+    lifecycle.migrate_state(settings)  # first: a downgrade is refused before anything changes
     Tokens(SqliteStore(settings.db_path)).ensure_admin(settings.token_file)
-    NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).ensure_running()
-    started = start_api(settings)
-    print("paas is up." if started else "paas was already up.")
+    try:
+        walled = protect(settings, Iptables())
+    except PaasError as exc:  # not root: say so loudly, but let a developer's platform start
+        walled = (f"Firewall:    NOT applied ({exc.message}); run as root (NET_ADMIN) or set "
+                  "PAAS_FIREWALL=off")
+    if settings.supervise:
+        started = lifecycle.up(settings, stop_host_processes)
+    else:
+        NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).ensure_running()
+        started = start_api(settings)
+    print(f"paas {__version__} is up." if started else f"paas {__version__} was already up.")
+    print(f"  {walled}")
     url = settings.public_api_url  # https://PAAS_API_HOST through the router, when set
     print(f"  Dashboard:   {url}/   (sign in with the admin token)")
     print(f"  API, git:    {url}/api/v1   {url}/git/<app>.git")
@@ -119,16 +160,30 @@ def up(settings: Settings) -> None:
 
 
 def down(settings: Settings) -> None:
-    stopped = stop_api(settings)
-    NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).stop()
+    stopped = False
+    if settings.supervise:
+        from paas.server import lifecycle
+
+        stopped = lifecycle.down(settings)
+    stopped = stop_api(settings) or stopped
+    proxy = NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin)
+    if proxy.is_running():
+        proxy.stop()
     print("paas stopped (app containers keep running)." if stopped else "paas was not running.")
+
+
+def uninstall(settings: Settings) -> None:
+    from paas.server import lifecycle
+
+    lifecycle.uninstall(settings, os.environ.get("CONFIRM") == "yes", stop_host_processes,
+                        host_cleanup=lambda s: unprotect(s, Iptables()))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    commands = {"up": up, "down": down}
+    commands = {"up": up, "down": down, "uninstall": uninstall}
     if len(args) != 1 or args[0] not in commands:
-        print("usage: python -m paas.server.control up|down", file=sys.stderr)
+        print("usage: python -m paas.server.control up|down|uninstall", file=sys.stderr)
         return 2
     try:
         commands[args[0]](Settings.from_env())

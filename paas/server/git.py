@@ -11,7 +11,8 @@ from paas.errors import PaasError
 
 def mount_git(wsgi_app, services: Services):
     def authenticate(_user: str, password: str) -> str | None:
-        return services.tokens.identify(password)
+        who = services.tokens.authenticate(password)
+        return who.name if who is not None else None
 
     def on_push(push: Push, write_line) -> None:
         try:
@@ -19,7 +20,9 @@ def mount_git(wsgi_app, services: Services):
         except PaasError as exc:
             raise Rejected(exc.message) from exc
 
-    git_app = make_git_app(services.repos, authenticate, on_push)
+    git_app = make_git_app(services.repos, authenticate, on_push,
+                           authorize=services.tokens.may_access,
+                           max_push=services.settings.max_push)
 
     def dispatch(environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/git/"):

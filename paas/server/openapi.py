@@ -27,7 +27,8 @@ STREAMING = ("A long operation. With `Accept: application/x-ndjson` the answer i
              "at the end, with the progress lines in `output`.")
 ERRORS = {
     "400": "the body is not valid JSON", "401": "no token, or an unknown one",
-    "403": "no token may do this", "404": "no such app, or no such thing of the app",
+    "403": "this token may not do this (e.g. an app token on an admin route)",
+    "404": "no such app (or not one of an app token's apps), or no such thing of the app",
     "409": "conflicts with the app's state", "413": "the body is over 1 MiB",
     "415": "the body is not JSON", "422": "invalid input, e.g. a bad name or key",
 }
@@ -76,7 +77,9 @@ def _obj(required: tuple[str, ...] = (), **props) -> dict:
 
 
 OPERATIONS = [
-    Op("get", "/health", "Platform health (no token needed)"),
+    Op("get", "/health", "Platform health (no token needed): status, the server's release "
+                         "(version) and its state's schema version (state_version); every "
+                         "answer also names the release in a Paas-Version header"),
     Op("get", "/openapi.json", "This document"),
     Op("get", "/apps", "List apps"),
     Op("post", "/apps", "Create an app", 201, _obj(("name",), name=NAME), {"name": "hello"},
@@ -103,8 +106,10 @@ OPERATIONS = [
     Op("post", "/apps/{name}/ps/restart", "Restart all processes or one type, rolling",
        body=_obj(type=NULLABLE_STR), example={"type": None}, optional_body=True, streams=True,
        errors=("409",)),
-    Op("post", "/apps/{name}/run", "Run a one-off command; the result carries its exit status",
-       body=_obj(("command",), command={"type": "array", "items": {"type": "string"}}),
+    Op("post", "/apps/{name}/run", "Run a one-off command; the result carries its exit status "
+       "(124 when it was stopped at its timeout, default 3600 s)",
+       body=_obj(("command",), command={"type": "array", "items": {"type": "string"}},
+                 timeout={"type": "number", "minimum": 1, "maximum": 86400}),
        example={"command": ["python", "-V"]}, streams=True, errors=("409",)),
     Op("get", "/apps/{name}/resources", "Resource limits (`*` applies to every process type)"),
     Op("patch", "/apps/{name}/resources", "Set resource limits; restarts what they apply to",
@@ -114,6 +119,11 @@ OPERATIONS = [
     Op("get", "/apps/{name}/logs", "Logs; with tail=1 a live text/plain stream", text=True,
        query={"lines": {"type": "integer", "minimum": 1, "maximum": 10000},
               "tail": {"type": "string", "enum": ["0", "1", "true", "false"]}}),
+    Op("get", "/apps/{name}/metrics", "Per-minute requests, responses by status class, "
+                                      "p50/p95/p99 latency (total and upstream, ms), per process "
+                                      "type CPU %, memory and limit, restarts, OOM kills, and "
+                                      "the releases made in the window",
+       query={"since": {"type": "string", "enum": ["5m", "15m", "1h", "6h", "24h"]}}),
     Op("get", "/apps/{name}/domains", "Host names the app is served at"),
     Op("post", "/apps/{name}/domains", "Add a domain", 201,
        _obj(("domain",), domain={"type": "string"}), {"domain": "www.example.test"},
@@ -142,11 +152,24 @@ OPERATIONS = [
        "Build the commit last pushed again and deploy it, as a push does", 201, _obj(), {},
        optional_body=True, streams=True, errors=("409",)),
     Op("get", "/apps/{name}/builds/{build_id}", "A build with its full output"),
-    Op("get", "/tokens", "API tokens (names)"),
-    Op("post", "/tokens", "Create a named token (its value is returned once)", 201,
-       _obj(("name",), name=NAME), {"name": "ci"}, errors=("409",)),
-    Op("delete", "/tokens/{name}", "Revoke a token (not the admin token, not the caller's own)",
-       errors=("403",)),
+    Op("get", "/tokens", "API tokens: name, role, apps, who made it, last use (admin only)"),
+    Op("post", "/tokens", "Create a named token, admin or for some apps (its value is returned "
+       "once; admin only)", 201,
+       _obj(("name",), name=NAME, admin={"type": "boolean"},
+            apps={"type": "array", "items": NAME}), {"name": "ci", "apps": ["hello"]},
+       errors=("409",)),
+    Op("delete", "/tokens/{name}", "Revoke a token and every token it made (not the admin "
+       "token, not the caller's own; admin only)", errors=("403",)),
+    Op("get", "/token", "The calling token: its name, role and apps"),
+    Op("get", "/apps/{name}/storage", "The app's named volumes and where each is mounted"),
+    Op("post", "/apps/{name}/storage/mounts", "Mount a named volume (NAME:/path) in every "
+       "process: a new release, as a config change is", 201,
+       _obj(("mount",), mount={"type": "string"}), {"mount": "uploads:/app/uploads"},
+       streams=True, errors=("409",)),
+    Op("delete", "/apps/{name}/storage/mounts/{volume}", "Unmount a volume (its data stays): a "
+       "new release", streams=True),
+    Op("delete", "/apps/{name}/storage/{volume}", "Destroy an unmounted volume and its data "
+       "(?confirm=APP)", query={"confirm": {"type": "string"}}, errors=("409",)),
 ]
 
 

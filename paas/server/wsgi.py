@@ -20,4 +20,10 @@ def application():
                      name="converge", daemon=True).start()
     threading.Thread(target=services.certs.run_forever, args=(threading.Event(),),
                      name="certs", daemon=True).start()
+    if services.backups is not None:
+        threading.Thread(target=services.backups.run_forever, args=(threading.Event(),),
+                         name="backups", daemon=True).start()
+    if services.metrics is not None:
+        threading.Thread(target=services.metrics.run_forever, args=(threading.Event(),),
+                         name="metrics", daemon=True).start()
     return create_app(settings, services)

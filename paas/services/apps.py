@@ -7,9 +7,9 @@ from typing import Callable
 
 from paas.domain.models import App, Release
 from paas.domain.names import validate_app_name
-from paas.errors import NotFound
+from paas.errors import Conflict, NotFound
 from paas.ports import Engine, Events, Repos, Store
-from paas.render.container import cache_volume, labels, network_name
+from paas.render.container import cache_volume, labels, legacy_cache_volume, network_name
 from paas.services.router import Router
 from paas.services.scheduler import Process, Scheduler
 from paas.settings import Settings
@@ -28,7 +28,8 @@ class AppInfo:
 class Apps:
     def __init__(self, settings: Settings, store: Store, repos: Repos, engine: Engine,
                  scheduler: Scheduler, router: Router, lock: Callable[[str], Lock],
-                 events: Events, forget_certs: Callable[[str], None] = lambda app: None) -> None:
+                 events: Events, forget_certs: Callable[[str], None] = lambda app: None,
+                 forget_data: Callable[[str], None] = lambda app: None) -> None:
         self.settings = settings
         self.store = store
         self.repos = repos
@@ -38,9 +39,16 @@ class Apps:
         self.lock = lock
         self.events = events
         self.forget_certs = forget_certs
+        # Removes the app's volumes and unlinks its datastores (never destroys one).
+        self.forget_data = forget_data
 
     def create(self, name: str) -> App:
         validate_app_name(name)
+        host = f"{name}.{self.settings.domain}"
+        owner = self.store.domain_owner(host)
+        if owner is not None:  # claimed before squatting was refused: its traffic is owner's
+            raise Conflict(f"app name {name} refused: its default host {host} is a domain of "
+                           f"app {owner} (remove it there first)")
         app = self.store.add_app(name)
         self.repos.init(name)
         return app
@@ -81,6 +89,8 @@ class Apps:
                     self.engine.remove_image(ref)
             self.engine.remove_network(network_name(self.settings.instance, name))
             self.engine.remove_volume(cache_volume(self.settings.instance, name))
+            self.engine.remove_volume(legacy_cache_volume(self.settings.instance, name))
+            self.forget_data(name)
             self.repos.remove(name)
             self.events.remove(name)
             self.forget_certs(name)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass
 
 from paas.domain.appjson import AppJson
@@ -25,14 +24,18 @@ from paas.errors import DeployFailed, InvalidInput, PaasError
 from paas.ports import Engine, LineWriter, Repos, Store
 from paas.domain.procfile import parse_procfile
 from paas.domain.resources import memory_bytes
-from paas.render.archive import deps_key, is_deps, read_files, retar, root_names, why_rebuilt
+from paas.render.archive import (deps_key, files_tar, is_deps, read_files, rebase, retar,
+                                 root_names, why_rebuilt)
 from paas.render.dockerfile import build_args, build_context, dockerfile_processes, uses_dockerfile
-from paas.render.build import build_script, finalize_script, process_types
+from paas.render.build import ENV_DIR, build_script, finalize_script, process_types
 from paas.render.container import APP_OWNER, build_spec, image_ref, labels
 from paas.render.plan import runnable
+from paas.services.build_sandbox import BuildSandbox
 from paas.settings import Settings
 
 BUILDPACK_ORDER = ["python", "nodejs", "static", "procfile"]  # documented in buildpacks/README.md
+MAX_OUTPUT = 4 * 1024 * 1024  # of a build's output kept and shown; a build may print without end
+MAX_TREE = 4 * 1024 ** 3  # a build's /app, read into memory to make the image layers
 IMAGE_DIR, IMAGE_ENV = "/app", {"HOME": "/app"}
 
 
@@ -58,12 +61,22 @@ class Builder:
         self.store = store
         self.engine = engine
         self.repos = repos
+        self.sandbox = BuildSandbox(settings, engine)
 
     def build(self, app: str, sha: str, on_line: LineWriter) -> BuildOutcome:
         build_id = self.store.start_build(app, sha)
         output: list[str] = []
+        size = [0]
 
         def emit(line: str) -> None:
+            size[0] += len(line) + 1
+            if size[0] > MAX_OUTPUT:
+                if size[0] - len(line) - 1 <= MAX_OUTPUT:  # once
+                    notice = (f" !     The build printed more than {MAX_OUTPUT // 1024 // 1024} MiB; "
+                              "the rest of its output is not kept or shown")
+                    output.append(notice)
+                    on_line(notice)
+                return
             output.append(line)
             on_line(line)
 
@@ -108,8 +121,11 @@ class Builder:
 
     def _buildpacks(self, app: str, sha: str, build_id: int, source: bytes, config: dict[str, str],
                     procfile: str | None, emit: LineWriter) -> tuple[str, str, dict[str, str]]:
+        base = self.sandbox.base_image()
+        # The build base (the stack and the build user's directories) keys the layer: layers
+        # made on the bare stack by root builds are not reused.
         key, inputs = deps_key(source, self._deps_inputs(), config=config,
-                               stack=self.engine.image_id(self.settings.stack_image),
+                               stack=self.engine.image_id(base),
                                buildpacks=self._buildpacks_digest())
         mine = labels(self.settings.instance, app, kind="deps")
         cached = self.engine.find_images({**mine, "paas.key": key})
@@ -127,7 +143,7 @@ class Builder:
         else:
             previous = self.engine.find_images(mine)
             old = json.loads(previous[0][1].get("paas.inputs", "{}")) if previous else None
-            deps, code = self._compile(app, build_id, source, config, key, inputs, emit)
+            deps, code = self._compile(app, build_id, base, source, config, key, inputs, emit)
             emit(f"       dependencies layer {key[:12]} built: {why_rebuilt(old, inputs)}")
         image = self._code_layer(app, sha, build_id, key, deps.image, code)
         return image, deps.buildpack, process_types(procfile, deps.release_yaml)
@@ -143,30 +159,40 @@ class Builder:
         for key in missing:
             emit(f"       build arg {key} (app.json) is not set in config: left out")
         repository, tag = image_ref(app, self.settings.instance, build_id)
-        image_id, error, timed_out = self.engine.build_image(
-            build_context(source), tag=f"{repository}:{tag}", buildargs=args,
-            labels=labels(self.settings.instance, app, kind="image", build=build_id, commit=sha,
-                          builder="dockerfile"),
-            memory=memory_bytes(self.settings.build_memory), on_line=lambda l: emit(f"       {l}"),
-            timeout=self.settings.build_timeout)
+        network = self.sandbox.open_network(build_id)
+        try:
+            # RUN steps get the build's own network; the classic builder offers no user,
+            # capability or pids options for them (README, Security).
+            image_id, error, timed_out = self.engine.build_image(
+                build_context(source), tag=f"{repository}:{tag}", buildargs=args,
+                labels=labels(self.settings.instance, app, kind="image", build=build_id,
+                              commit=sha, builder="dockerfile"),
+                memory=memory_bytes(self.settings.build_memory),
+                on_line=lambda l: emit(f"       {l}"), timeout=self.settings.build_timeout,
+                network=network)
+        finally:
+            self.sandbox.close_network(network)
         if timed_out:
             raise self._timed_out("docker build")
         if image_id is None:
             raise DeployFailed(f"docker build failed: {error}")
         ref = f"{repository}:{tag}"
+        self.sandbox.check_image_user(app, ref, emit)
         return ref, dockerfile_processes(procfile, self.engine.image_config(ref))
 
-    def _compile(self, app: str, build_id: int, source: bytes, config: dict[str, str], key: str,
-                 inputs: dict[str, str], emit: LineWriter) -> tuple[Built, bytes]:
+    def _compile(self, app: str, build_id: int, base: str, source: bytes, config: dict[str, str],
+                 key: str, inputs: dict[str, str], emit: LineWriter) -> tuple[Built, bytes]:
         """Run the buildpacks in a build container; split its /app into the dependency layer
         (tagged with its key) and the code archive."""
-        tree, results = self._run_container(app, build_id, self.settings.stack_image,
-                                            build_script(BUILDPACK_ORDER), source, config, emit)
+        tree, results = self._run_container(app, build_id, base, build_script(BUILDPACK_ORDER),
+                                            source, config, emit)
         buildpack = (results.get("buildpack") or "").strip()
         release_yaml = results.get("release.yml")
         repository, _ = image_ref(app, self.settings.instance, build_id)
         self.engine.layer_image(
-            self.settings.stack_image, retar(tree, APP_OWNER, is_deps),
+            # /app itself too: a layer that only implied it would shadow the build base's /app
+            # (owned by the build user) with a root-owned one, and finalize steps could not write.
+            base, retar(tree, APP_OWNER, lambda n: n == "app" or is_deps(n)),
             repository=repository, tag=f"{self.settings.instance}-deps-{key[:16]}",
             labels={**labels(self.settings.instance, app, kind="deps", key=key, buildpack=buildpack,
                               inputs=json.dumps(inputs), finalize=results.get("finalize", "").strip()),
@@ -178,23 +204,21 @@ class Builder:
 
     def _run_container(self, app: str, build_id: int, image: str, script: str, archive: bytes,
                        config: dict[str, str], emit: LineWriter) -> tuple[bytes, dict[str, str]]:
-        """Run `script` in a build container from `image` with `archive` unpacked at `/` and the
-        config in ENV_DIR. Returns the tar of its /app and the files it left in RESULT_DIR."""
-        work = self.settings.home / "builds" / str(build_id)
-        env_dir, result_dir = work / "env", work / "out"
-        env_dir.mkdir(parents=True)
-        result_dir.mkdir()
+        """Run `script` in a build container from `image` with `archive` (members under app/)
+        unpacked at /app and the config in ENV_DIR, both through the Docker API: no file of
+        the build touches the host. Returns the tar of its /app and the files it left in
+        RESULT_DIR (regular files only, capped)."""
+        network = self.sandbox.open_network(build_id)
         try:
-            for name, value in config.items():
-                (env_dir / name).write_text(value)
             spec = build_spec(
                 instance=self.settings.instance, app=app, build_id=build_id, image=image,
                 buildpacks_dir=str(self.settings.buildpacks_dir), ca_bundle=self.settings.ca_bundle,
-                script=script, env_dir=str(env_dir), result_dir=str(result_dir),
-                memory=self.settings.build_memory,
+                script=script, network=network, memory=self.settings.build_memory,
             )
+            uploads = [("/app", rebase(archive, "app/", APP_OWNER)),
+                       (ENV_DIR, files_tar({k: v.encode() for k, v in config.items()}, APP_OWNER))]
             timeout = self.settings.build_timeout
-            container_id, exit_code, timed_out = self.engine.run_build(spec, [archive], emit, timeout)
+            container_id, exit_code, timed_out = self.engine.run_build(spec, uploads, emit, timeout)
             try:
                 if timed_out:
                     raise self._timed_out("build")
@@ -204,12 +228,15 @@ class Builder:
                         raise DeployFailed(f"build ran out of memory ({self.settings.build_memory}, "
                                            "PAAS_BUILD_MEMORY) and was killed")
                     raise DeployFailed(f"build failed (exit status {exit_code}); see the output above")
-                tree = self.engine.read_tree(container_id, "/app")
+                results = self.sandbox.results(container_id)
+                tree = self.engine.read_tree(container_id, "/app", limit=MAX_TREE)
+                if tree is None:
+                    raise DeployFailed(f"the build left more than {MAX_TREE // 1024 ** 3} GiB in "
+                                       "/app; refused")
             finally:
                 self.engine.remove_container(container_id)
-            results = {p.name: p.read_text() for p in result_dir.iterdir() if p.is_file()}
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            self.sandbox.close_network(network)
         return tree, results
 
     def _timed_out(self, what: str) -> DeployFailed:

@@ -2,7 +2,7 @@
 
 Every few seconds: nginx must be running; every app's formation must run its current release
 (containers that died are replaced, extras retired); nginx must point at the containers' current
-host ports (they change when dockerd restarts them); stopped containers older than an hour go.
+addresses on their app networks (they can change when dockerd restarts them); stopped containers older than an hour go.
 An app whose lock is held (a deploy is running) is left alone until the next pass.
 """
 from __future__ import annotations
@@ -52,23 +52,25 @@ class Converger:
         release = self.store.current_release(app)
         if release is None:
             return []
-        self._remove_old_stopped(app)
+        containers = self.scheduler.processes_of(app)  # one listing for the whole pass
+        self._remove_old_stopped(app, containers)
+        self.scheduler.expire_standby(app, containers=containers)
         wanted = plan(release.version, release.processes, self.store.get_formation(app),
-                      self.scheduler.running(app))
+                      self.scheduler.running(app, containers), same=self.deployer.same_as(release))
         if wanted.changes:
             self.deployer.apply(release, lambda line: log.info("%s: %s", app, line.strip()))
             action = f"started {len(wanted.start)}, retired {len(wanted.retire)}"
-        elif self.router.ensure(app, self.scheduler.web_ports(list(wanted.keep))):
-            action = "routed to current ports"
+        elif self.router.ensure(app, self.scheduler.web_addresses(list(wanted.keep))):
+            action = "routed to current addresses"
         else:
             return []
         self.deployer.events.write(app, "converge", action)
         return [f"{app}: {action}"]
 
-    def _remove_old_stopped(self, app: str) -> None:
+    def _remove_old_stopped(self, app: str, containers) -> None:
         now = datetime.now(timezone.utc).timestamp()
         removed = 0
-        for c in self.scheduler.processes_of(app):
+        for c in containers:
             if c.status == "exited" and now - _finished(c) > KEEP_STOPPED_SECONDS:
                 self.engine.remove_container(c.id)
                 removed += 1

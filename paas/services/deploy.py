@@ -15,13 +15,15 @@ from dataclasses import replace
 from paas.domain.appjson import initial_formation
 from paas.domain.healthchecks import from_json
 from paas.domain.models import Release
+from paas.domain.releases import runs_alike
+from paas.domain.resources import check_app_containers
 from paas.errors import DeployFailed, PaasError
 from paas.ports import AppLock, Events, LineWriter, Store
 from paas.services.builder import Builder
 from paas.services.disk import require_free, space_errors_fail_the_deploy
 from paas.services.images import ImageCollector
 from paas.services.router import Router
-from paas.render.plan import PHASES, Plan, plan, runnable
+from paas.render.plan import PHASES, Plan, plan, runnable, wanted_web
 from paas.services.scheduler import Scheduler, Started
 from paas.settings import Settings
 
@@ -94,14 +96,17 @@ class Deployer:
     def release_and_deploy(self, app: str, *, image: str, processes: dict[str, str], commit: str,
                            description: str, created_by: str, on_line: LineWriter,
                            build_id: int | None = None, config: dict[str, str] | None = None,
-                           healthchecks: dict | None = None) -> Release:
+                           healthchecks: dict | None = None,
+                           mounts: dict[str, str] | None = None) -> Release:
         """Record release vN and make it the running one; returns it as stored then (succeeded).
-        The caller holds `lock(app)`. With `config`, that becomes the app's config; it is
-        restored if the deploy fails."""
+        The caller holds `lock(app)`. With `config`, that becomes the app's config; with
+        `mounts`, the app's volume mounts; either is restored if the deploy fails."""
         config_before = self.store.get_config(app)
+        mounts_before = self.store.get_mounts(app)
         release = self.store.create_release(
             app, image=image, processes=processes, commit=commit, description=description,
             created_by=created_by, build_id=build_id, config=config, healthchecks=healthchecks,
+            mounts=mounts,
         )
         try:
             self._release_phase(release, on_line)
@@ -109,6 +114,8 @@ class Deployer:
         except DeployFailed:
             if config is not None:
                 self.store.replace_config(app, config_before)
+            if mounts is not None:
+                self.store.replace_mounts(app, mounts_before)
             raise
         self.images.collect(app)
         return replace(release, status="succeeded")
@@ -135,7 +142,7 @@ class Deployer:
         on_line(f"-----> Launching {name} ({', '.join(sorted(release.processes)) or 'no processes'})")
         self.events.write(app, "deploy", f"{name} ({release.description}) by {release.created_by}: starting")
         try:
-            self.apply(release, on_line, restart=None)
+            self.apply(release, on_line, restart=None, replacing=True)
         except DeployFailed as exc:
             self.store.set_release_status(app, release.version, "failed")
             self.events.write(app, "deploy", f"{name} failed: {exc.message}")
@@ -144,26 +151,51 @@ class Deployer:
         self.events.write(app, "deploy", f"{name} is live")
 
     def apply(self, release: Release, on_line: LineWriter, restart: set[str] | None = frozenset(),
-              formation: dict[str, int] | None = None) -> Plan:
+              formation: dict[str, int] | None = None, replacing: bool = False) -> Plan:
         """The one deploy algorithm: plan, start new containers, check them all, point nginx
         at the web ones, then drain and retire the old. Anything failing before the swap stops
         the new containers and leaves the old ones serving and routed. Caller holds the lock."""
         app = release.app
         formation = self.store.get_formation(app) if formation is None else formation
-        p = plan(release.version, release.processes, formation, self.scheduler.running(app), restart)
+        check_app_containers(app, formation, runnable(release.processes))
+        same = self.same_as(release)
+        resumed: list[Started] = []
         started: list[Started] = []
         try:
             at = [time.monotonic()]
+            if replacing and len(same) > 1:  # a rollback: its containers may be in standby
+                resumed = self.scheduler.resume(app, same, wanted_web(release.processes, formation))
+                for item in resumed:
+                    on_line(f"       resuming {item.process}.{item.index} from standby")
+            running = self.scheduler.running(app)
+            p = plan(release.version, release.processes, formation, running,
+                     frozenset() if resumed else restart, same=same)
             started = self.scheduler.start(release, p.start, on_line, self.store.get_resources(app))
             at.append(time.monotonic())
-            self.scheduler.wait_healthy(started, from_json(release.healthchecks))
+            self.scheduler.wait_answering(resumed + started, from_json(release.healthchecks))
             at.append(time.monotonic())
-            ports = self.scheduler.web_ports(list(p.keep)) + [
-                s.host_port for s in started if s.process == "web" and s.host_port]
-            self.router.route(app, ports)
-            at.append(time.monotonic())
+            addresses = self.scheduler.web_addresses(list(p.keep)) + [
+                s.address for s in started if s.process == "web" and s.address]
+            if self.scheduler.settle_left(started) > 0 and addresses:
+                # Overlap the settle with nginx's test and reload: the new containers take the
+                # traffic, the old ones stay behind them as backups, so a request that finds a
+                # new container dead is still answered; if one dies, the old route comes back.
+                old = self.scheduler.web_addresses([c for c in running if c.id in p.retire])
+                self.router.route(app, addresses, backups=old)
+                at.append(time.monotonic())
+                try:
+                    self.scheduler.wait_settled(resumed + started)
+                except DeployFailed:
+                    self.router.route(app, self.scheduler.web_addresses(
+                        [c for c in running if c.process == "web"]))
+                    raise
+                self.router.route(app, addresses)
+            else:
+                self.scheduler.wait_settled(resumed + started)
+                self.router.route(app, addresses)
+                at.append(time.monotonic())
         except Exception as exc:
-            self.scheduler.remove([s.container_id for s in started])
+            self.scheduler.remove([s.container_id for s in resumed + started])
             if isinstance(exc, DeployFailed) and exc.detail:
                 for line in exc.detail.splitlines():
                     on_line(f"       {line}")
@@ -171,9 +203,20 @@ class Deployer:
                 raise
             reason = exc.message if isinstance(exc, PaasError) else f"{type(exc).__name__}: {exc}"
             raise DeployFailed(reason) from exc
-        if started:  # where a deploy's time goes, for users and for `make bench`
+        if started or resumed:  # where a deploy's time goes, for users and for `make bench`
             on_line(f"       {TIMINGS.format(*(b - a for a, b in zip(at, at[1:])))}")
         if p.retire:
+            standby = [c.id for c in running if c.id in p.retire and c.process == "web"
+                       and replacing and self.settings.standby_seconds > 0]
+            if standby:  # only the release just replaced waits in standby
+                self.scheduler.expire_standby(app, everything=True)
+                on_line(f"       keeping {len(standby)} old web container(s) in standby for "
+                        f"{self.settings.standby_seconds:.0f}s (a rollback resumes them)")
             on_line(f"       draining {len(p.retire)} old container(s), then stopping them")
-            self.scheduler.retire(p.retire)
+            self.scheduler.retire(p.retire, standby)
         return p
+
+    def same_as(self, release: Release) -> set[int]:
+        """Versions whose containers run exactly like `release`'s (itself included)."""
+        return {release.version} | {r.version for r in self.store.list_releases(release.app, 50)
+                                    if runs_alike(r, release)}

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Callable
 
+from paas.domain.claims import refusal
 from paas.domain.names import validate_domain
-from paas.errors import Conflict, NotFound
+from paas.errors import Conflict, Forbidden, NotFound
 from paas.ports import Store
 from paas.services.deploy import Deployer
 from paas.services.router import Router
@@ -34,6 +35,9 @@ class Domains:
         suffix = f".{self.settings.domain}"
         if domain.endswith(suffix) and self.store.get_app(domain.removesuffix(suffix)):
             raise Conflict(f"domain {domain} is the default host of app {domain.removesuffix(suffix)}")
+        why = refusal(domain, app, self.settings.domain, self.settings.api_host)
+        if why is not None:
+            raise Forbidden(f"domain refused: {why}")
         with self.deployer.lock(app):
             self.store.add_domain(app, domain)
             try:
@@ -57,4 +61,4 @@ class Domains:
     def reroute(self, app: str) -> None:
         """Re-render the app's nginx file (domains or certificates changed); no restart."""
         if self.store.current_release(app) is not None or self.router.proxy.read_app(app):
-            self.router.route(app, self.scheduler.web_ports(self.scheduler.running(app)))
+            self.router.route(app, self.scheduler.web_addresses(self.scheduler.running(app)))

@@ -18,6 +18,9 @@ from paas.services.deploy import Deployer
 from paas.services.scheduler import Process, Scheduler
 
 SCALE_RE = re.compile(rf"({TYPE_RE.pattern})=([0-9]{{1,3}})")
+RUN_TIMEOUT = 3600  # seconds a one-off may run unless `paas run --timeout` says otherwise
+MAX_RUN_TIMEOUT = 24 * 3600
+TIMED_OUT = 124  # the exit status of a one-off stopped at its timeout (as timeout(1))
 
 
 class Processes:
@@ -73,14 +76,22 @@ class Processes:
                 self.deployer.apply(release, on_line, restart={slot})
         self.deployer.events.write(app, "restart", f"restarted {process or 'all processes'}")
 
-    def run(self, app: str, argv: list[str], on_line: LineWriter) -> int:
-        """A one-off container of the current release with its config; its exit status."""
+    def run(self, app: str, argv: list[str], on_line: LineWriter,
+            timeout: float = RUN_TIMEOUT) -> int:
+        """A one-off container of the current release with its config; its exit status. It is
+        stopped after `timeout` seconds (exit status 124), so no one-off runs forever."""
         if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
             raise InvalidInput("give the command to run, e.g. paas run -- python manage.py migrate")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+                or not 1 <= timeout <= MAX_RUN_TIMEOUT:
+            raise InvalidInput(f"timeout must be a number of seconds from 1 to {MAX_RUN_TIMEOUT}")
         release = self._current(app)
         self.deployer.events.write(app, "run", f"one-off: {shlex.join(argv)[:200]}")
-        return self.scheduler.run_once(release, shlex.join(argv), on_line,
-                                       self.store.get_resources(app))
+        status = self.scheduler.run_once(release, shlex.join(argv), on_line,
+                                         self.store.get_resources(app), timeout=timeout)
+        if status == TIMED_OUT:
+            on_line(f" !     stopped after {timeout:g} s (paas run --timeout)")
+        return status
 
     def set_resources(self, app: str, process: str | None, args: list[str],
                       on_line: LineWriter) -> dict[str, dict[str, str]]:

@@ -67,6 +67,7 @@ class Releases:
                 app, image=target.image, processes=target.processes, commit=target.commit,
                 description=f"Rollback to v{target.version}", created_by=created_by,
                 on_line=on_line, config=target.config, healthchecks=target.healthchecks,
+                mounts=target.mounts,
             )
 
     def _rollback_target(self, app: str, version: object | None) -> Release:

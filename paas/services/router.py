@@ -5,8 +5,10 @@ import time
 from typing import Callable
 
 from paas.domain.certs import CONTROL, routes, serving
+from paas.domain.metrics import access_log_name
 from paas.ports import Proxy, Store
 from paas.render.nginx import render_app, render_control
+from paas.services.metrics import access_log_dir
 from paas.settings import Settings
 
 CONTROL_FILE = "control"
@@ -26,13 +28,18 @@ class Router:
     def server_names(self, app: str) -> list[str]:
         return [self.default_host(app), *self.store.list_domains(app)]
 
-    def render(self, app: str, host_ports: list[int]) -> str:
-        upstreams = [f"{self.settings.bind_host}:{port}" for port in sorted(host_ports)]
+    def render(self, app: str, addresses: list[str], backups: list[str] = ()) -> str:
+        """`addresses` (host:port) are where the web processes answer: each container's own
+        address on its app network, so requests skip Docker's userland proxy. `backups` only
+        take requests that none of them can (a deploy's old containers while the new settle)."""
+        upstreams = sorted(addresses)
         names, options = self.server_names(app), self.store.get_tls(app)
         return render_app(app=app, server_names=names, upstreams=upstreams,
+                          backups=sorted(set(backups) - set(addresses)),
                           http_port=self.settings.http_port, https_port=self.settings.https_port,
                           routes=routes(names, self.store.list_certs(app), options, time.time()),
-                          hsts=options.hsts, thumbprint=self.thumbprint())
+                          hsts=options.hsts, thumbprint=self.thumbprint(),
+                          access_log=str(access_log_dir(self.settings) / access_log_name(app)))
 
     def render_control(self) -> str | None:
         """The control plane's server blocks at PAAS_API_HOST, or None when it is not set."""
@@ -41,7 +48,7 @@ class Router:
             return None
         cert = serving(self.store.list_certs(CONTROL), time.time()).get(host)
         return render_control(
-            host=host, api=f"{self.settings.bind_host}:{self.settings.api_port}",
+            host=host, api=self.settings.api_local,
             http_port=self.settings.http_port, https_port=self.settings.https_port,
             site=(host, cert.cert_path, cert.key_path) if cert else None,
             thumbprint=self.thumbprint())
@@ -58,12 +65,12 @@ class Router:
             self.proxy.apply_platform(CONTROL_FILE, text)
         return True
 
-    def route(self, app: str, host_ports: list[int]) -> None:
-        self.proxy.apply_app(app, self.render(app, host_ports))
+    def route(self, app: str, addresses: list[str], backups: list[str] = ()) -> None:
+        self.proxy.apply_app(app, self.render(app, addresses, backups))
 
-    def ensure(self, app: str, host_ports: list[int]) -> bool:
+    def ensure(self, app: str, addresses: list[str]) -> bool:
         """Route only when the app's file differs from what it should be; True if it did."""
-        text = self.render(app, host_ports)
+        text = self.render(app, addresses)
         if self.proxy.read_app(app) == text:
             return False
         self.proxy.apply_app(app, text)

@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from paas.domain.models import Release
 from paas.errors import DeployFailed
@@ -17,7 +18,7 @@ from paas.ports import ContainerState, Engine, LineWriter, Probe
 from paas.domain.healthchecks import Check
 from paas.domain.listeners import parse_listeners, why_not_answering
 from paas.domain.networks import free_subnet
-from paas.domain.resources import effective
+from paas.domain.resources import MAX_PLATFORM_CONTAINERS, effective
 from paas.render.container import (ImageFacts, image_facts, labels, network_name, oneoff_spec,
                                    process_spec)
 from paas.render.plan import Running
@@ -50,9 +51,10 @@ class Started:
     container_id: str
     process: str
     index: int
-    host_port: int | None
+    address: str | None  # host:port of a web process on its app network
     at: float  # time.monotonic() when it was started
     port: int  # where the app listens inside the container ($PORT)
+    restarts: int = 0  # Docker's restart count when it was (re)started: any more is a crash
 
 
 class Scheduler:
@@ -66,6 +68,16 @@ class Scheduler:
         # Deploys of several apps at once would all pick the same lowest free subnet and all
         # but one retry: this process picks and creates one network at a time.
         self._networks = threading.Lock()
+        # Run before a release's containers start (bootstrap wires Storage.ensure: the
+        # release's volumes exist, owned by its user).
+        self.before_start: Callable[[Release, ImageFacts], None] = lambda release, facts: None
+        # Hot standby (issue 14): replaced web containers a rollback may take back, with the
+        # monotonic time their window ends (None while they still drain). Paused, because the
+        # cgroup freezer costs no CPU, keeps the process and its warm memory, and thaws in
+        # milliseconds; a stopped container would boot again, and one left running would keep
+        # doing background work (timers, connections) for a release that no longer serves.
+        self._standby: dict[str, float | None] = {}
+        self._lock = threading.Lock()
 
     def processes_of(self, app: str) -> list[ContainerState]:
         """Every process container of the app, stopped ones included (their logs stay)."""
@@ -84,24 +96,30 @@ class Scheduler:
             found.append(Process(
                 name=f"{c.labels['paas.process']}.{c.labels['paas.index']}",
                 process=c.labels["paas.process"], index=int(c.labels["paas.index"]),
-                state="draining" if self.is_draining(c.id) else c.status,
+                state=("draining" if self.is_draining(c.id) else
+                       "standby" if c.status == "paused" else c.status),
                 release=int(c.labels["paas.release"]), started_at=c.started_at,
                 uptime_seconds=_uptime(c.started_at) if c.status == "running" else None,
                 restarts=c.restart_count, oom_killed=c.oom_killed,
             ))
         return sorted(found, key=lambda p: (p.process != "web", p.process, p.index, p.release))
 
-    def running(self, app: str) -> list[Running]:
+    def running(self, app: str, containers: list[ContainerState] | None = None) -> list[Running]:
+        """The app's live processes; from `containers` when the caller has listed them."""
+        network = network_name(self.settings.instance, app)
         return [
             Running(c.id, c.labels["paas.process"], int(c.labels["paas.index"]),
-                    int(c.labels["paas.release"]))
-            for c in self.processes_of(app)
+                    int(c.labels["paas.release"]),
+                    _address(c, network) if c.labels["paas.process"] == "web" else None)
+            for c in (self.processes_of(app) if containers is None else containers)
             if c.status in ("running", "restarting") and c.id not in self._draining
         ]
 
-    def web_ports(self, containers: list[Running]) -> list[int]:
-        ports = [self.engine.host_port(c.id) for c in containers if c.process == "web"]
-        return [p for p in ports if p]
+    @staticmethod
+    def web_addresses(containers: list[Running]) -> list[str]:
+        """Where the router reaches these web processes; taken from the listing, so routing
+        costs no Docker call per container."""
+        return [c.address for c in containers if c.process == "web" and c.address]
 
     def start(self, release: Release, slots: tuple[tuple[str, int], ...], on_line: LineWriter,
               limits: dict[str, dict[str, str]] | None = None) -> list[Started]:
@@ -109,17 +127,21 @@ class Scheduler:
         started: list[Started] = []
         if not slots:
             return started
+        self.check_platform_cap(len(slots))
         self.ensure_network(release.app)
         facts = self.facts(release)
+        self.before_start(release, facts)
         try:
             for process, index in slots:
                 spec = process_spec(instance=self.settings.instance, release=release,
                                     process=process, index=index, nonce=nonce,
-                                    bind_host=self.settings.bind_host,
-                                    resources=effective(limits or {}, process), facts=facts)
+                                    resources=self.resources(limits, process), facts=facts)
                 cid = self.engine.start(spec)
-                port = self.engine.host_port(cid, f"{facts.port}/tcp") if process == "web" else None
-                started.append(Started(cid, process, index, port, time.monotonic(), facts.port))
+                address = None
+                if process == "web":
+                    state = self.engine.inspect(cid)
+                    address = _address(state, network_name(self.settings.instance, release.app)) if state else None
+                started.append(Started(cid, process, index, address, time.monotonic(), facts.port))
                 on_line(f"       starting {process}.{index}")
         except Exception:
             self.remove([s.container_id for s in started])
@@ -127,13 +149,29 @@ class Scheduler:
         return started
 
     def run_once(self, release: Release, command: str, on_line: LineWriter,
-                 limits: dict[str, dict[str, str]] | None = None) -> int:
-        """A one-off container of the release with its config; its exit status."""
+                 limits: dict[str, dict[str, str]] | None = None,
+                 timeout: float | None = None) -> int:
+        """A one-off container of the release with its config; its exit status (124 when it
+        was stopped at `timeout` seconds)."""
         self.ensure_network(release.app)
+        facts = self.facts(release)
+        self.before_start(release, facts)
         spec = oneoff_spec(instance=self.settings.instance, release=release, command=command,
-                           nonce=secrets.token_hex(3), resources=effective(limits or {}, "run"),
-                           facts=self.facts(release))
-        return self.engine.run_once(spec, on_line)
+                           nonce=secrets.token_hex(3), resources=self.resources(limits, "run"),
+                           facts=facts)
+        return self.engine.run_once(spec, on_line, timeout=timeout)
+
+    def resources(self, limits: dict[str, dict[str, str]] | None, process: str) -> dict[str, str]:
+        """The limits of a container: every one gets a memory limit (PAAS_DEFAULT_MEMORY)
+        unless resources:set gave it another."""
+        return effective(limits or {}, process, {"memory": self.settings.default_memory})
+
+    def check_platform_cap(self, adding: int) -> None:
+        running = self.engine.list_containers({"paas.instance": self.settings.instance,
+                                               "paas.kind": "process"})
+        if len(running) + adding > MAX_PLATFORM_CONTAINERS:
+            raise DeployFailed(f"the platform runs {len(running)} containers and may run at most "
+                               f"{MAX_PLATFORM_CONTAINERS}: scale some apps down first")
 
     def facts(self, release: Release) -> ImageFacts:
         return image_facts(self.engine.image_config(release.image))
@@ -166,6 +204,16 @@ class Scheduler:
         HTTP without a 5xx within BOOT_TIMEOUT; every container must still run SETTLE_SECONDS
         after its start (a process that dies right after booting fails the deploy). Raises
         DeployFailed saying why."""
+        self.wait_answering(started, checks)
+        self.wait_settled(started)
+
+    @staticmethod
+    def settle_left(started: list[Started]) -> float:
+        """Seconds until the youngest container has run SETTLE_SECONDS."""
+        return max([s.at + SETTLE_SECONDS - time.monotonic() for s in started] + [0.0])
+
+    def wait_answering(self, started: list[Started], checks: dict[str, list[Check]] | None = None) -> None:
+        """The checks of `wait_healthy` without the settle (see `wait_settled`)."""
         checks = checks or {}
         for item in started:
             if item.process == "web" and checks.get("web"):
@@ -173,6 +221,9 @@ class Scheduler:
                     self._run_check(item, check)
             elif item.process == "web":
                 self._wait_web(item)
+
+    def wait_settled(self, started: list[Started]) -> None:
+        """Every container still runs SETTLE_SECONDS after its start; raises DeployFailed."""
         for item in started:
             time.sleep(max(0.0, item.at + SETTLE_SECONDS - time.monotonic()))
             self._require_running(item)
@@ -183,7 +234,7 @@ class Scheduler:
         next_look = time.monotonic() + HINT_AFTER
         while time.monotonic() < deadline:
             self._require_running(item)
-            answer = self.probe.http_get(item.host_port) if item.host_port else None
+            answer = self.probe.http_get(item.address) if item.address else None
             last = answer[0] if answer else None
             if last is not None and last < 500:
                 return
@@ -207,7 +258,7 @@ class Scheduler:
         answer = None
         while True:
             self._require_running(item)
-            answer = self.probe.http_get(item.host_port, check.path, check.timeout) if item.host_port else None
+            answer = self.probe.http_get(item.address, check.path, check.timeout) if item.address else None
             if answer and 200 <= answer[0] < 300 and check.content in answer[1]:
                 return
             if time.monotonic() >= deadline:
@@ -228,35 +279,108 @@ class Scheduler:
 
     def _require_running(self, item: Started) -> None:
         state = self.engine.inspect(item.container_id)
-        if state is not None and state.status == "running" and state.restart_count == 0:
+        if state is not None and state.status == "running" and state.restart_count == item.restarts:
             return
         code = state.exit_code if state else "unknown"
         tail = self.engine.logs(item.container_id, tail=20).rstrip()
         raise DeployFailed(f"{item.process}.{item.index} crashed on boot (exit status {code})",
                            detail=f"last log lines of {item.process}.{item.index}:\n{tail}" if tail else "")
 
-    def retire(self, container_ids: list[str] | tuple[str, ...]) -> None:
+    def retire(self, container_ids: list[str] | tuple[str, ...],
+               standby: list[str] | tuple[str, ...] = ()) -> None:
         """Old containers finish in-flight requests for the drain time, then get SIGTERM, and
-        SIGKILL after KILL_AFTER. The caller does not wait for the drain."""
+        SIGKILL after KILL_AFTER; those in `standby` are paused instead, for
+        PAAS_STANDBY_SECONDS (0: no standby). The caller does not wait for the drain."""
         ids = list(container_ids)
         if not ids:
             return
-        self._draining.update(ids)
+        keep = set(standby) & set(ids) if self.settings.standby_seconds > 0 else set()
+        with self._lock:
+            self._draining.update(ids)
+            self._standby.update({cid: None for cid in keep})
         if self.settings.drain_seconds <= 0:
-            self._stop_all(ids)
+            self._settle(ids)
             return
-        thread = threading.Thread(target=self._drain_then_stop, args=(ids,), daemon=True)
+        thread = threading.Thread(target=self._drain_then_settle, args=(ids,), daemon=True)
         self._retiring = [t for t in self._retiring if t.is_alive()] + [thread]
         thread.start()
 
-    def _drain_then_stop(self, ids: list[str]) -> None:
+    def _drain_then_settle(self, ids: list[str]) -> None:
         time.sleep(self.settings.drain_seconds)
-        self._stop_all(ids)
+        self._settle(ids)
+
+    def _settle(self, ids: list[str]) -> None:
+        """After the drain: pause the standby ones, stop the rest; skip any that a rollback
+        took back meanwhile."""
+        stop = []
+        for cid in ids:
+            with self._lock:
+                if cid not in self._draining:
+                    continue  # resumed by a rollback while it drained
+                if cid in self._standby:
+                    if self.engine.pause(cid):
+                        self._standby[cid] = time.monotonic() + self.settings.standby_seconds
+                        self._draining.discard(cid)
+                        continue
+                    del self._standby[cid]
+            stop.append(cid)
+        self._stop_all(stop)
 
     def _stop_all(self, ids: list[str]) -> None:
         for cid in ids:
             self.engine.stop(cid, timeout=KILL_AFTER)
             self._draining.discard(cid)
+
+    def resume(self, app: str, releases: set[int], slots: set[tuple[str, int]]) -> list[Started]:
+        """Take standby web containers of `releases` back for the wanted `slots`: thawed (or
+        simply no longer draining), and returned for the same checks as new containers."""
+        with self._lock:
+            candidates = set(self._standby)
+        if not candidates:
+            return []
+        network = network_name(self.settings.instance, app)
+        taken: list[Started] = []
+        for c in sorted(self.processes_of(app), key=lambda c: c.id):
+            slot = (c.labels.get("paas.process"), int(c.labels.get("paas.index", 0)))
+            if (c.id not in candidates or slot not in slots or slot in {(s.process, s.index) for s in taken}
+                    or int(c.labels.get("paas.release", 0)) not in releases):
+                continue
+            with self._lock:
+                if self._standby.pop(c.id, "gone") == "gone":
+                    continue
+                self._draining.discard(c.id)
+                if c.status == "paused" and not self.engine.unpause(c.id):
+                    continue
+            # It has long outlived the settle; only a crash from now on fails the checks.
+            taken.append(Started(c.id, slot[0], slot[1], _address(c, network),
+                                 time.monotonic() - SETTLE_SECONDS, c.port or 0, c.restart_count))
+        return taken
+
+    def expire_standby(self, app: str, everything: bool = False,
+                       containers: list[ContainerState] | None = None) -> list[str]:
+        """Stop the app's paused containers whose window has ended (every one with
+        `everything`), and those paused before the control plane restarted (their window is
+        unknown). Thawed first: a frozen process cannot act on SIGTERM."""
+        now = time.monotonic()
+        ended = []
+        for c in self.processes_of(app) if containers is None else containers:
+            if c.status != "paused":
+                continue
+            with self._lock:
+                deadline = self._standby.get(c.id)
+                if everything or deadline is None or now >= deadline:
+                    self._standby.pop(c.id, None)
+                    ended.append(c.id)
+        if ended:
+            thread = threading.Thread(target=self._thaw_and_stop, args=(ended,), daemon=True)
+            self._retiring = [t for t in self._retiring if t.is_alive()] + [thread]
+            thread.start()
+        return ended
+
+    def _thaw_and_stop(self, ids: list[str]) -> None:
+        for cid in ids:
+            self.engine.unpause(cid)
+        self._stop_all(ids)
 
     def wait_retired(self, timeout: float | None = None) -> None:
         for thread in list(self._retiring):
@@ -265,6 +389,15 @@ class Scheduler:
     def remove(self, container_ids: list[str]) -> None:
         for cid in container_ids:
             self.engine.remove_container(cid)
+
+
+def _address(container: ContainerState, network: str) -> str | None:
+    """host:port of a container on its app network (the host has an interface on every bridge).
+    A container made before app networks existed is reached on the one network it has."""
+    ip = container.addresses.get(network)
+    if ip is None and len(container.addresses) == 1:
+        ip = next(iter(container.addresses.values()))
+    return f"{ip}:{container.port}" if ip and container.port else None
 
 
 def _uptime(started_at: str) -> float | None:

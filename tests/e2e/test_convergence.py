@@ -13,11 +13,12 @@ import docker
 from tests.support import ROOT
 
 
-def live_web_ports(platform, app) -> set[str]:
+def live_web_addresses(platform, app) -> set[str]:
     client = docker.from_env()
     found = client.containers.list(filters={"label": [f"paas.instance={platform.instance}",
                                                       f"paas.app={app}", "paas.process=web"]})
-    return {b["HostPort"] for c in found for b in c.ports.get("5000/tcp") or []}
+    return {f"{net['IPAddress']}:5000" for c in found
+            for net in c.attrs["NetworkSettings"]["Networks"].values()}
 
 
 def wait_answering(platform, app, text, timeout=30.0) -> float:
@@ -38,8 +39,8 @@ def test_app_comes_back_without_a_manual_step(platform, tmp_path):
         os.kill(pid, signal.SIGKILL)
     print(f"\nnginx killed: answering again after {wait_answering(platform, app, 'hello from v1'):.1f}s")
 
-    # dockerd restarted: containers come back, on other host ports unless Docker happens to
-    # hand out the same ones again (it does on a fresh daemon): nginx must point at the live ones.
+    # dockerd restarted: containers come back, at other addresses unless Docker happens to
+    # hand out the same ones again: nginx must point at the live ones.
     subprocess.run(["pkill", "-TERM", "-x", "dockerd"], check=True)
     for _ in range(200):
         if subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True).returncode != 0:
@@ -48,7 +49,7 @@ def test_app_comes_back_without_a_manual_step(platform, tmp_path):
     subprocess.run(["bash", "scripts/dockerd.sh"], cwd=ROOT, check=True, capture_output=True)
     print(f"dockerd restarted: answering again after {wait_answering(platform, app, 'hello from v1'):.1f}s")
     conf = (platform.home / "nginx" / "apps" / f"{app}.conf").read_text()
-    assert set(re.findall(r"server 127\.0\.0\.1:(\d+) ", conf)) == live_web_ports(platform, app)
+    assert set(re.findall(r"server (\S+) ", conf)) == live_web_addresses(platform, app)
 
     # the control plane restarted
     assert platform.control("down").returncode == 0

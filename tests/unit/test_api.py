@@ -157,12 +157,13 @@ def test_optional_bodies_may_be_empty(client):
 
 def test_named_tokens(client):
     h = client.auth
-    made = client.post("/api/v1/tokens", json={"name": "ci"}, headers=h)
+    made = client.post("/api/v1/tokens", json={"name": "ci", "admin": True}, headers=h)
     assert made.status_code == 201
     ci = {"Authorization": f"Bearer {made.get_json()['token']}"}
     assert client.get("/api/v1/apps", headers=ci).status_code == 200
     assert [t["name"] for t in client.get("/api/v1/tokens", headers=h).get_json()] == ["admin", "ci"]
-    assert client.post("/api/v1/tokens", json={"name": "ci"}, headers=h).status_code == 409
+    assert client.post("/api/v1/tokens", json={"name": "ci", "admin": True},
+                       headers=h).status_code == 409
     assert client.post("/api/v1/tokens", json={"name": "Bad Name"}, headers=h).status_code == 422
     itself = client.delete("/api/v1/tokens/ci", headers=ci)
     assert itself.status_code == 403 and itself.get_json() == {
@@ -175,7 +176,7 @@ def test_named_tokens(client):
 
 def test_releases_record_the_token_name(client):
     services = client.flask_app.extensions["paas"]
-    ci = {"Authorization": "Bearer " + client.post("/api/v1/tokens", json={"name": "ci"},
+    ci = {"Authorization": "Bearer " + client.post("/api/v1/tokens", json={"name": "ci", "admin": True},
                                                    headers=client.auth).get_json()["token"]}
     client.post("/api/v1/apps", json={"name": "hello"}, headers=ci)
     services.deployer.deploy_push("hello", "a" * 40, lambda _: None)

@@ -25,9 +25,9 @@ class GatedEngine(FakeEngine):
         self.gate = threading.Event()
         self.waited: bool | None = None
 
-    def run_once(self, spec, on_line):
+    def run_once(self, spec, on_line, timeout=None):
         if not self.gated:
-            return super().run_once(spec, on_line)
+            return super().run_once(spec, on_line, timeout)
         on_line("first line")
         self.waited = self.gate.wait(timeout=10)
         on_line("second line")
@@ -60,27 +60,35 @@ STREAMING = [op for op in OPERATIONS if op.streams]
 
 def test_the_documented_streaming_operations():
     assert sorted((op.method, op.path) for op in STREAMING) == [
+        ("delete", "/apps/{name}/storage/mounts/{volume}"),
         ("patch", "/apps/{name}/config"), ("patch", "/apps/{name}/resources"),
         ("post", "/apps/{name}/builds"), ("post", "/apps/{name}/certs/auto"),
         ("post", "/apps/{name}/ps/restart"),
         ("post", "/apps/{name}/ps/scale"), ("post", "/apps/{name}/releases/rollback"),
-        ("post", "/apps/{name}/run")]
+        ("post", "/apps/{name}/run"), ("post", "/apps/{name}/storage/mounts")]
 
 
 @pytest.mark.parametrize("op", STREAMING, ids=lambda op: f"{op.method} {op.path}")
 def test_each_streams_when_asked_and_answers_once_otherwise(api, op):
-    url = "/api/v1" + op.path.replace("{name}", "hello")
+    url = "/api/v1" + op.path.replace("{name}", "hello").replace("{volume}", "uploads")
+    if "{volume}" in op.path:  # unmounting needs a mounted volume
+        api.services.storage.mount("hello", "uploads:/data", "admin", lambda _: None)
     streamed = events(api.open(url, method=op.method.upper(), json=op.example,
                                headers={**api.auth, **NDJSON}))
     *lines, verdict = streamed
     assert lines and all(set(e) == {"line"} for e in lines), streamed
     assert set(verdict) == {"result"}, verdict
+    if "{volume}" in op.path:
+        api.services.storage.mount("hello", "uploads:/data", "admin", lambda _: None)
+    elif op.path.endswith("/storage/mounts"):  # mounting it twice is refused
+        api.services.storage.unmount("hello", "uploads", "admin", lambda _: None)
     plain = api.open(url, method=op.method.upper(), json=op.example, headers=api.auth)
     assert plain.status_code == op.status and plain.mimetype == "application/json"
     answer = plain.get_json()
     assert isinstance(answer["output"], list) and set(answer) - {"output"} == set(verdict["result"])
     release = verdict["result"].get("release", verdict["result"])
-    makes_release = op.path.removeprefix("/apps/{name}") in ("/releases/rollback", "/config", "/builds")
+    makes_release = op.path.removeprefix("/apps/{name}") in (
+        "/releases/rollback", "/config", "/builds", "/storage/mounts", "/storage/mounts/{volume}")
     assert (release.get("status") == "succeeded") == makes_release, verdict
 
 

@@ -107,7 +107,9 @@ def test_builds_and_their_output(api, capsys):
 
 
 def test_tokens_commands(api, capsys):
-    code, out, err = run(api, ["tokens:create", "deploy-bot"], capsys)
+    code, _, err = run(api, ["tokens:create", "deploy-bot"], capsys)
+    assert code == 1 and "pass --admin, or --app APP" in err
+    code, out, err = run(api, ["tokens:create", "deploy-bot", "--admin"], capsys)
     assert code == 0 and len(out.strip()) > 30 and "\n" not in out.strip()  # alone: TOKEN=$(...)
     assert err == "Created token deploy-bot; its value is shown this once:\n"
     assert "deploy-bot" in run(api, ["tokens"], capsys)[1]

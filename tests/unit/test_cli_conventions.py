@@ -78,7 +78,7 @@ def test_remotes_of_a_real_repository(api, capsys, tmp_path):
 
 
 def test_an_app_name_that_is_not_one_never_reaches_the_api(api, capsys):
-    run(api, ["tokens:create", "ci"], capsys)
+    run(api, ["tokens:create", "ci", "--admin"], capsys)
     code, _, err = run(api, ["apps:destroy", "-a", "../tokens/ci", "--confirm", "../tokens/ci"], capsys)
     assert code == 1 and err.startswith("paas: invalid app name '../tokens/ci'")
     assert run(api, ["tokens:revoke", "../apps/x"], capsys)[2] == "paas: no token named '../apps/x'\n"
@@ -153,7 +153,7 @@ class GatedEngine(FakeEngine):
         super().__init__()
         self.gate = threading.Event()
 
-    def run_once(self, spec, on_line):
+    def run_once(self, spec, on_line, timeout=None):
         on_line("first")
         return 0 if self.gate.wait(timeout=10) else 1
 

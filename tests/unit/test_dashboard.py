@@ -163,21 +163,21 @@ def test_an_idle_session_expires_and_live_parts_do_not_keep_it_alive(dash):
 
 
 def test_a_revoked_token_ends_its_sessions(dash):
-    sign_in(dash, dash.services.tokens.create("cd"))
+    sign_in(dash, dash.services.tokens.create("cd", admin=True))
     dash.services.tokens.revoke("cd", "admin")
     resp = dash.get("/", follow_redirects=True)
     assert resp.request.path == "/sign-in"
     assert "The token cd was revoked; sign in with a valid token." in flashes(resp)[0]
 
-    sign_in(dash, dash.services.tokens.create("ci"))
+    sign_in(dash, dash.services.tokens.create("ci", admin=True))
     dash.services.tokens.revoke("ci", "admin")
-    dash.services.tokens.create("ci")  # a new token of the same name is not the old one
+    dash.services.tokens.create("ci", admin=True)  # a new token of the same name is not the old one
     assert dash.get("/").status_code == 303
 
 
 def test_config_and_rollback_through_the_forms_are_releases_by_the_sessions_token(dash):
     deployed(dash)
-    sign_in(dash, dash.services.tokens.create("ci"))
+    sign_in(dash, dash.services.tokens.create("ci", apps=["hello"]))
     page = dash.get("/apps/hello")
     assert 'data-version="v1"' in page.get_data(as_text=True)
     done = post(dash, "/apps/hello/config", key="GREETING", value="hi\r\nthere")
@@ -281,7 +281,7 @@ def test_live_parts_render_the_state(dash):
     apps = dash.get("/live/apps").get_json()["apps"]
     assert 'data-app="hello"' in apps and "state-running" in apps and "web 1/1" in apps
     parts = dash.get("/apps/hello/live").get_json()
-    assert set(parts) == {"status", "processes", "releases", "builds"}
+    assert set(parts) == {"status", "processes", "releases", "builds", "metrics"}
     assert "v1 serving" in parts["status"] and "web.1" in parts["processes"]
     assert "#1" in parts["builds"] and "Deploy 1111111" in parts["releases"]
 
@@ -295,7 +295,7 @@ def test_log_stream_sends_lines_as_events_and_resumes_after_the_last_id(dash, mo
         ("2030-01-01T00:00:01Z", "first <b>"), ("2030-01-01T00:00:02Z", "second")]
     dash.flask_app.config["PAAS_LOG_STREAM_SECONDS"] = 0.05
     resp = dash.get("/apps/hello/logs/stream")
-    assert resp.mimetype == "text/event-stream" and resp.headers["Cache-Control"] == "no-cache"
+    assert resp.mimetype == "text/event-stream" and resp.headers["Cache-Control"] == "no-store"
     body = resp.get_data(as_text=True)
     assert body.startswith("retry: 2000\n\n")
     assert ("id: 2030-01-01T00:00:01.000000+00:00\n"

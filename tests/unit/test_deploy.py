@@ -34,7 +34,7 @@ def test_push_builds_releases_starts_and_routes(world):
     assert world.store.list_builds("hello")[0].buildpack == "python"
     [web] = world.engine.running()
     assert web.labels["paas.process"] == "web" and web.labels["paas.release"] == "1"
-    assert f"server 127.0.0.1:{web.host_port}" in world.proxy.files["hello"]
+    assert f"server {web.address} " in world.proxy.files["hello"]
     assert "-----> Python app detected" in lines
     assert lines[-1] == "       http://hello.localhost:8080/ deployed"
     assert world.engine.builds == 1
@@ -122,8 +122,10 @@ def test_bad_procfile_fails_the_build(world):
 def test_destroy_removes_everything(world):
     world.deployer.deploy_push("hello", SHA1, lambda _: None)
     world.apps.destroy("hello")
-    assert world.engine.containers == {} and world.engine.images == {}
-    assert world.engine.removed_volumes == ["paas-t1-hello-cache"]
+    assert world.engine.containers == {}
+    # The build base image is the platform's, shared by every app's builds.
+    assert [labels["paas.kind"] for labels in world.engine.images.values()] == ["build-base"]
+    assert world.engine.removed_volumes == ["paas-t1-hello-build-cache", "paas-t1-hello-cache"]
     assert "hello" not in world.proxy.files and "hello" not in world.repos.apps
     assert world.store.get_app("hello") is None
 
@@ -194,8 +196,9 @@ def test_old_images_are_collected_but_retained_ones_kept(world):
     object.__setattr__(world.settings, "keep_releases", 2)
     for n in range(4):
         world.deployer.deploy_push("hello", str(n) * 40, lambda _: None)
-    assert sorted(world.engine.images)[:2] == ["paas/hello:t1-3", "paas/hello:t1-4"]
-    assert sorted(world.engine.images)[2].startswith("paas/hello:t1-deps-")  # they share it
+    mine = sorted(r for r in world.engine.images if r.startswith("paas/hello:"))
+    assert mine[:2] == ["paas/hello:t1-3", "paas/hello:t1-4"]
+    assert mine[2].startswith("paas/hello:t1-deps-")  # they share it
 
 
 def test_draining_containers_are_never_kept_by_the_next_change(world):
@@ -208,8 +211,8 @@ def test_draining_containers_are_never_kept_by_the_next_change(world):
     assert len(draining) == 1
     world.services_processes.scale("hello", {"web": 2}, lambda _: None)
     routed = world.proxy.files["hello"]
-    assert f"127.0.0.1:{draining[0].host_port} " not in routed
-    assert routed.count("server 127.0.0.1:") == 2
+    assert f"{draining[0].address} " not in routed
+    assert routed.count("server 10.200.") == 2
 
 
 def test_convergence_replaces_dead_containers_reroutes_and_restarts_nginx(world):
@@ -222,10 +225,10 @@ def test_convergence_replaces_dead_containers_reroutes_and_restarts_nginx(world)
     actions = converger.once()
     assert actions == ["started nginx", "hello: started 1, retired 0"]
     [new] = world.engine.running()
-    assert new.id != web.id and f"127.0.0.1:{new.host_port} " in world.proxy.files["hello"]
-    new.host_port = 41234  # dockerd restarted it on another port
-    assert converger.once() == ["hello: routed to current ports"]
-    assert "127.0.0.1:41234 " in world.proxy.files["hello"]
+    assert new.id != web.id and f"{new.address} " in world.proxy.files["hello"]
+    new.addresses = {"paas-t1-hello": "10.200.0.99"}  # dockerd restarted it at another address
+    assert converger.once() == ["hello: routed to current addresses"]
+    assert "server 10.200.0.99:5000 " in world.proxy.files["hello"]
 
 
 def test_convergence_leaves_an_app_alone_while_it_deploys(world):
@@ -466,7 +469,8 @@ def test_a_dockerfile_app_is_built_by_docker_and_runs_its_image_command(world):
     assert release.processes == {"web": ""}
     assert world.store.list_builds("hello")[0].buildpack == "dockerfile"
     [web] = world.engine.running()
-    assert "command" not in web.spec and web.spec["ports"] == {"8000/tcp": ("127.0.0.1", None)}
+    assert "command" not in web.spec and "ports" not in web.spec
+    assert f"server {web.address} " in world.proxy.files["hello"] and web.address.endswith(":8000")
 
 
 def test_a_failing_docker_build_keeps_the_running_release(world):
@@ -542,3 +546,53 @@ def test_a_docker_build_past_its_time_says_so(world):
     world.engine.build_image = lambda *a, **k: (None, "", True)
     with pytest.raises(DeployFailed, match=r"docker build timed out after 20 minutes \(PAAS_BUILD_TIMEOUT\)"):
         world.deployer.deploy_push("hello", SHA1, lambda _: None)
+
+
+def test_routes_go_to_container_addresses_and_convergence_lists_once(world):
+    """Issue 14: nginx reaches each web container at its app-network address; a converged
+    pass costs one listing per app, no Docker call per container."""
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    world.services_processes.scale("hello", {"web": 3}, lambda _: None)
+    webs = [c for c in world.engine.running() if c.labels["paas.process"] == "web"]
+    routed = world.proxy.files["hello"]
+    assert len(webs) == 3 and all(f"server {c.address} max_fails=0;" in routed for c in webs)
+    assert all("ports" not in c.spec and c.address.startswith("10.200.") for c in webs)
+    calls = []
+    world.engine.inspect = lambda cid: calls.append(cid)
+    assert world.converger.once() == [] and calls == []
+
+
+def test_the_settle_overlaps_the_route_with_the_old_containers_as_backups(world, monkeypatch):
+    """Issue 14: nginx moves to the new container as soon as it answers, the old one behind
+    it as a backup until the settle is over; then the backup goes."""
+    from paas.services import scheduler as scheduler_module
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    [old] = world.engine.running()
+    monkeypatch.setattr(scheduler_module, "SETTLE_SECONDS", 0.2)
+    files = []
+    real = world.proxy.apply_app
+    world.proxy.apply_app = lambda app, text: (files.append(text), real(app, text))
+    world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    [new] = [c for c in world.engine.running() if c.id != old.id]
+    assert len(files) == 2
+    assert f"server {new.address} max_fails=0;" in files[0]
+    assert f"server {old.address} max_fails=0 backup;" in files[0]
+    assert f"server {new.address} max_fails=0;" in files[1] and "backup" not in files[1]
+
+
+def test_a_container_dying_in_the_settle_brings_the_old_route_back(world, monkeypatch):
+    from paas.services import scheduler as scheduler_module
+    world.deployer.deploy_push("hello", SHA1, lambda _: None)
+    [old] = world.engine.running()
+    before = world.proxy.files["hello"]
+    monkeypatch.setattr(scheduler_module, "SETTLE_SECONDS", 0.2)
+    real_wait = world.scheduler.wait_settled
+
+    def dies(started):
+        for s in started:
+            world.engine.containers[s.container_id].status = "exited"
+        real_wait(started)
+    world.scheduler.wait_settled = dies
+    with pytest.raises(DeployFailed, match="crashed on boot"):
+        world.deployer.deploy_push("hello", SHA2, lambda _: None)
+    assert world.proxy.files["hello"] == before and old.status == "running"

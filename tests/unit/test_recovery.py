@@ -74,7 +74,7 @@ def test_started_containers_of_an_interrupted_release_are_retired_by_convergence
     world.s.converger.once()
     [web] = [c for c in world.engine.running() if c.labels.get("paas.kind") == "process"]
     assert web.id == old.id
-    assert f"server 127.0.0.1:{old.host_port}" in world.proxy.files["hello"]
+    assert f"server {old.address}" in world.proxy.files["hello"]
 
 
 def test_an_app_being_deployed_by_another_process_is_left_alone(world):

@@ -10,7 +10,7 @@ def test_build_script_tries_buildpacks_in_order():
     assert 'known="python, nodejs"' in script
     assert 'No buildpack matched this app (tried: $known).' in script
     assert '/buildpacks/"$bp"/bin/compile /app /cache /env' in script
-    assert '/buildpacks/"$last"/bin/release /app > /tmp/paas/release.yml' in script
+    assert '/buildpacks/"$last"/bin/release /app > /paas-results/release.yml' in script
 
 
 def test_procfile_wins_over_buildpack_defaults():
@@ -52,7 +52,7 @@ def run_script(tmp_path, files, buildpacks, compile_extra=""):
             (bin_dir / step).chmod(0o755)
     (root / "out").mkdir()
     script = build_script(list(buildpacks)).replace("/buildpacks/", f"{root}/buildpacks/").replace(
-        "/app", f"{root}/app").replace("/tmp/paas", f"{root}/out").replace(
+        "/app", f"{root}/app").replace("/paas-results", f"{root}/out").replace(
         "/tmp/buildpack-export", f"{root}/export")
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
     return result, root / "out"

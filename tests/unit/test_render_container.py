@@ -27,8 +27,7 @@ def test_web_process_spec():
         "security_opt": ["no-new-privileges"],
         "network": "paas-p1-hello",
         "restart_policy": {"Name": "unless-stopped"},
-        "ports": {"5000/tcp": ("127.0.0.1", None)},
-    }
+    }  # no "ports": nothing of an app is published on the host; nginx goes to its address
 
 
 def test_resources_become_docker_limits():
@@ -45,17 +44,31 @@ def test_worker_gets_no_port_and_release_config_is_not_mutated():
     assert RELEASE.config == {"GREETING": "hi"}
 
 
-def test_build_spec_mounts_buildpacks_cache_env_results_and_ca():
-    spec = build_spec(instance="p1", app="hello", build_id=12, image="paas/stack:trixie",
+def test_build_spec_is_hardened_and_mounts_no_writable_host_directory():
+    """Build containers run code from a push: not root, no capabilities, no privilege gain, a
+    pids limit, a read-only root, a network of the build's own; what they write goes to volumes
+    (read back through the Docker API), and the only host paths are read-only."""
+    spec = build_spec(instance="p1", app="hello", build_id=12, image="paas/build-base:p1-abc",
                       buildpacks_dir="/srv/paas/buildpacks", ca_bundle="/etc/ssl/certs/ca.crt",
-                      script="echo hi", env_dir="/h/builds/12/env", result_dir="/h/builds/12/out")
+                      script="echo hi", network="paas-p1-build-12")
     assert spec["volumes"] == {
         "/srv/paas/buildpacks": {"bind": "/buildpacks", "mode": "ro"},
-        "paas-p1-hello-cache": {"bind": "/cache", "mode": "rw"},
-        "/h/builds/12/env": {"bind": "/env", "mode": "ro"},
-        "/h/builds/12/out": {"bind": "/tmp/paas", "mode": "rw"},
         "/etc/ssl/certs/ca.crt": {"bind": "/etc/ssl/certs/paas-ca.crt", "mode": "ro"},
     }
+    assert spec["mounts"] == [
+        {"Target": "/app", "Source": "", "Type": "volume", "ReadOnly": False},
+        {"Target": "/env", "Source": "", "Type": "volume", "ReadOnly": False},
+        {"Target": "/paas-results", "Source": "", "Type": "volume", "ReadOnly": False},
+        {"Target": "/cache", "Source": "paas-p1-hello-build-cache", "Type": "volume",
+         "ReadOnly": False, "VolumeOptions": {"Labels": {
+             "paas.instance": "p1", "paas.app": "hello", "paas.kind": "build-cache"}}},
+    ]
+    assert spec["tmpfs"] == {"/tmp": "rw,nosuid,nodev,size=1g,mode=1777"}
+    assert spec["user"] == "1000:1000" and spec["cap_drop"] == ["ALL"]
+    assert spec["security_opt"] == ["no-new-privileges"]
+    assert spec["pids_limit"] == 1024 and spec["read_only"] is True
+    assert spec["network"] == "paas-p1-build-12"
+    assert "privileged" not in spec and "cap_add" not in spec and "ports" not in spec
     assert spec["environment"] == {
         "STACK": "trixie", "HOME": "/app", "PYTHONUNBUFFERED": "1",
         "SSL_CERT_FILE": "/etc/ssl/certs/paas-ca.crt", "PIP_CERT": "/etc/ssl/certs/paas-ca.crt",
@@ -65,13 +78,13 @@ def test_build_spec_mounts_buildpacks_cache_env_results_and_ca():
     assert spec["command"] == ["/bin/bash", "-c", "echo hi"]
     assert spec["labels"] == {"paas.instance": "p1", "paas.app": "hello", "paas.kind": "build",
                               "paas.build": "12"}
-    assert spec["name"] == "paas-p1-hello-build-12" and spec["image"] == "paas/stack:trixie"
+    assert spec["name"] == "paas-p1-hello-build-12" and spec["image"] == "paas/build-base:p1-abc"
     assert spec["mem_limit"] == spec["memswap_limit"] == "2g"
 
 
 def test_build_spec_without_ca_bundle_sets_no_ca_variables():
     spec = build_spec(instance="p1", app="a", build_id=1, image="s", buildpacks_dir="/b",
-                      ca_bundle="", script="x", env_dir="/e", result_dir="/r")
+                      ca_bundle="", script="x", network="n")
     assert "SSL_CERT_FILE" not in spec["environment"]
     assert all(v["bind"] != "/etc/ssl/certs/paas-ca.crt" for v in spec["volumes"].values())
 

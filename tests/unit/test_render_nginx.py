@@ -14,6 +14,7 @@ upstream paas_my_app {
     server 127.0.0.1:49001 max_fails=0;
     server 127.0.0.1:49002 max_fails=0;
     keepalive 32;
+    keepalive_requests 10000;
 }
 
 server {
@@ -56,3 +57,13 @@ def test_main_config_lives_under_its_prefix_and_is_reload_safe():
     assert 'proxy_set_header Connection "";' in text and "proxy_http_version 1.1;" in text
     assert "reuseport" not in text and "/etc/nginx/nginx.conf" not in text
     assert 'return 404 "no app is served at this host\\n";' in text
+
+
+def test_backups_follow_the_upstreams_and_only_with_them():
+    text = render_app(app="web", server_names=["web.localhost"], upstreams=["10.200.1.3:5000"],
+                      backups=["10.200.1.2:5000"], http_port=80)
+    assert ("    server 10.200.1.3:5000 max_fails=0;\n"
+            "    server 10.200.1.2:5000 max_fails=0 backup;\n    keepalive 32;\n") in text
+    idle = render_app(app="web", server_names=["web.localhost"], upstreams=[],
+                      backups=["10.200.1.2:5000"], http_port=80)
+    assert "backup" not in idle and "return 503" in idle

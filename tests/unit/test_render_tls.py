@@ -37,7 +37,7 @@ server {
 ''' + backend + "}\n"
     assert text == (
         "# App web: rendered by paas; edits are overwritten at the next deploy.\n"
-        "upstream paas_web {\n    server 127.0.0.1:5001 max_fails=0;\n    keepalive 32;\n}\n"
+        "upstream paas_web {\n    server 127.0.0.1:5001 max_fails=0;\n    keepalive 32;\n    keepalive_requests 10000;\n}\n"
         "\nserver {\n    listen 0.0.0.0:80;\n    server_name new.web.test;\n" + CHALLENGE + backend
         + "}\n"
         "\nserver {\n    listen 0.0.0.0:80;\n    server_name web.localhost www.web.test;\n" + CHALLENGE

@@ -18,12 +18,14 @@ TOPICS = {
     "help": "this list, or a topic's commands",
     "login": "save the API URL and token",
     "logs": "an app's logs, with the platform's events",
+    "metrics": "requests, errors, latency, CPU and memory per minute",
     "open": "print an app's URL",
     "ps": "processes: list, scale, restart",
     "releases": "releases: list, inspect, roll back",
     "resources": "memory, CPU and process-count limits",
     "run": "a one-off command in a container of the current release",
     "tokens": "API tokens: list, create, revoke",
+    "version": "the CLI's and the server's versions",
 }
 
 

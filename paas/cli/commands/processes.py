@@ -98,12 +98,15 @@ def register_resources(cli: click.Group) -> None:
 def register_run(cli: click.Group) -> None:
     @cli.command("run", context_settings={"ignore_unknown_options": True})
     @app_option
+    @click.option("--timeout", type=click.IntRange(1, 86400), default=3600, show_default=True,
+                  help="Seconds before the command is stopped (exit status 124).")
     @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
     @click.pass_obj
-    def run(ctx: Context, app_name, command: tuple[str, ...]) -> None:
+    def run(ctx: Context, app_name, timeout: int, command: tuple[str, ...]) -> None:
         """Run a one-off command in a container of the current release: paas run -- CMD ...
         Its output is printed as it comes, and its exit status is paas's."""
         app = ctx.app(app_name)
-        result = ctx.client.operation("POST", f"/apps/{app}/run", {"command": list(command)},
+        result = ctx.client.operation("POST", f"/apps/{app}/run",
+                                      {"command": list(command), "timeout": timeout},
                                       on_line=click.echo)
         raise click.exceptions.Exit(result["exit"])

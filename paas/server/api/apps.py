@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from paas.server.api.inputs import json_body
-from paas.server.auth import require_token, services
+from paas.server.auth import principal, require_token, services
 from paas.server.serialize import app_info_json, app_json
 
 bp = Blueprint("apps", __name__)
@@ -13,7 +13,8 @@ bp.before_request(require_token)
 
 @bp.get("/apps")
 def list_apps():
-    return jsonify([app_json(a) for a in services().apps.list()])
+    who = principal()
+    return jsonify([app_json(a) for a in services().apps.list() if who.may_access(a.name)])
 
 
 @bp.post("/apps")

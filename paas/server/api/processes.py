@@ -10,7 +10,7 @@ from paas.errors import InvalidInput
 from paas.server.api.inputs import json_body
 from paas.server.api.progress import respond
 from paas.server.auth import require_token, services
-from paas.services.processes import parse_scale
+from paas.services.processes import RUN_TIMEOUT, parse_scale
 
 bp = Blueprint("processes", __name__)
 bp.before_request(require_token)
@@ -74,5 +74,6 @@ def run(name: str):
     """A one-off container; the result carries its exit status."""
     svc = services()
     svc.apps.get(name)
-    command = json_body("command").get("command")
-    return respond(lambda on_line: {"exit": svc.processes.run(name, command, on_line)})
+    body = json_body("command", "timeout")
+    command, timeout = body.get("command"), body.get("timeout", RUN_TIMEOUT)
+    return respond(lambda on_line: {"exit": svc.processes.run(name, command, on_line, timeout)})

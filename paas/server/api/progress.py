@@ -23,9 +23,11 @@ from typing import Callable
 from flask import Response, jsonify, request
 
 from paas.errors import PaasError
+from paas.server.limits import client_gone
 
 NDJSON = "application/x-ndjson"
 GRACE = 2.0  # seconds the status may wait for an operation's first line or early failure
+CHECK_SECONDS = 1.0  # how often a silent stream looks whether its client is still there
 
 log = logging.getLogger("paas.api")
 
@@ -70,14 +72,25 @@ def _stream(work: Work) -> Response:
     if first is not None and first[0] == "error":
         raise first[1]  # nothing was streamed yet: an answer with the error's own status
 
-    def body():
-        event = first if first is not None else events.get()
+    environ = request.environ
+
+    def next_event():
+        # The operation goes on without its client (as a push does); the thread does not wait.
         while True:
+            try:
+                return events.get(timeout=CHECK_SECONDS)
+            except queue.Empty:
+                if client_gone(environ):
+                    return None
+
+    def body():
+        event = first if first is not None else next_event()
+        while event is not None:
             kind, value = event
             yield json.dumps({kind: value.to_dict() if kind == "error" else value}) + "\n"
             if kind != "line":
                 return
-            event = events.get()
+            event = next_event()
 
     return Response(body(), mimetype=NDJSON,
                     headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"})

@@ -14,7 +14,8 @@ from flask import Blueprint, Flask, g, render_template, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from paas.errors import PaasError, UnsupportedMediaType
+from paas.errors import NotFound, PaasError, UnsupportedMediaType
+from paas.server.auth import enforce_scope, services
 from paas.server.dashboard import app_page, apps, builds, config, domains, logs, releases, session
 from paas.server.dashboard.common import ago_iso, flashed
 from paas.settings import Settings
@@ -50,7 +51,7 @@ def register(app: Flask, settings: Settings) -> None:
     app.config.setdefault("PAAS_SESSION_IDLE_SECONDS", session.IDLE_SECONDS)
     app.config.setdefault("PAAS_LOG_STREAM_SECONDS", logs.STREAM_SECONDS)
     app.config.setdefault("PAAS_LOG_HEARTBEAT_SECONDS", logs.HEARTBEAT_SECONDS)
-    app.extensions["paas.signed_out"] = session.SignedOut()
+    app.session_interface = session.CookieOverHttps()
     csrf.init_app(app)
     app.jinja_env.filters["ago"] = ago_iso
     app.jinja_env.globals["flashed"] = flashed
@@ -64,6 +65,13 @@ def guard():
     refused = session.check()
     if refused is not None:
         return refused
+    if request.endpoint not in session.OPEN:
+        # The API's rule: an app token sees its apps only, and no admin page.
+        who = services().tokens.named(g.token_name)
+        if who is None:  # revoked between the session check and now
+            raise NotFound("this session's token is gone; sign in again")
+        g.principal = who
+        enforce_scope(who)
     if request.method == "POST":
         if request.mimetype not in FORM_TYPES:
             raise UnsupportedMediaType(f"expected a form ({FORM_TYPES[0]}), not "
@@ -74,6 +82,9 @@ def guard():
 
 def secure(response):
     response.headers.update(SECURITY_HEADERS)
+    # Pages show config values and log lines: no cache (browser or proxy) keeps them.
+    if request.endpoint != "dashboard.static":
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -100,4 +111,4 @@ for child in (session.bp, apps.bp, app_page.bp, config.bp, releases.bp, domains.
 
 @bp.app_context_processor
 def signed_in():
-    return {"signed_in_as": g.get("token_name")}
+    return {"signed_in_as": g.get("token_name"), "principal": g.get("principal")}

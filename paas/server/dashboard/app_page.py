@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from flask import Blueprint, jsonify, render_template, request
+from markupsafe import Markup
 
 from paas.server.dashboard.common import services
+from paas.render.charts import app_charts
 from paas.server.serialize import iso
 from paas.server.dashboard.session import passive
 
@@ -14,13 +16,20 @@ bp = Blueprint("app", __name__)
 
 LISTED = 15  # releases and builds shown; the CLI lists them all
 LIVE_PARTS = {"status": "_app_status.html", "processes": "_processes.html",
-              "releases": "_releases.html", "builds": "_builds.html"}
+              "releases": "_releases.html", "builds": "_builds.html",
+              "metrics": "_metrics.html"}
+RANGES = ("1h", "24h")  # the charts' windows: the last hour, or a day on request
 
 
 def _live(name: str) -> dict:
     page = services().status.page(name, LISTED)
+    window = request.args.get("range", "1h")
+    window = window if window in RANGES else "1h"
+    metrics = services().metrics
+    charts = [Markup(svg) for svg in app_charts(metrics.series(name, window))] if metrics else []
     return {"name": name, "summary": page.summary, "processes": page.processes,
-            "releases": page.releases, "builds": page.builds}
+            "releases": page.releases, "builds": page.builds, "charts": charts,
+            "range": window, "ranges": RANGES}
 
 
 @bp.get("/apps/<name>")

@@ -1,7 +1,7 @@
 """The apps list (`/`), with each app's state kept fresh by the page; create and destroy."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 
 from paas.server.dashboard.common import act, services
 from paas.server.dashboard.session import passive
@@ -9,16 +9,27 @@ from paas.server.dashboard.session import passive
 bp = Blueprint("apps", __name__)
 
 
+def _visible():
+    return [a for a in services().status.all() if g.principal.may_access(a.name)]
+
+
 @bp.get("/")
 def index():
-    return render_template("apps.html", apps=services().status.all())
+    return render_template("apps.html", apps=_visible(), rates=_rates())
 
 
 @bp.get("/live/apps")
 @passive
 def live():
     """The parts of the list page that change by themselves, as HTML for its script."""
-    return jsonify({"apps": render_template("_apps_table.html", apps=services().status.all())})
+    return jsonify({"apps": render_template("_apps_table.html", apps=_visible(),
+                                            rates=_rates())})
+
+
+def _rates() -> dict:
+    """Each app's requests per minute and 5xx share over the last 5 minutes (issue 15)."""
+    metrics = services().metrics
+    return metrics.recent_rates() if metrics else {}
 
 
 @bp.post("/apps")

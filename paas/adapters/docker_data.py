@@ -1,0 +1,206 @@
+"""Docker objects that hold data: named volumes (and the datastores' containers, images and
+backups). Executes what `paas.render.volumes` and `paas.render.datastores` decide."""
+from __future__ import annotations
+
+import io
+import tarfile
+from typing import BinaryIO, Callable
+
+import docker
+from docker.errors import APIError, NotFound
+
+from paas.errors import PaasError
+
+
+class DockerData:
+    def __init__(self, client: docker.DockerClient | None = None) -> None:
+        self.client = client or docker.from_env(timeout=600)
+
+    # volumes
+    def create_volume(self, name: str, labels: dict[str, str]) -> bool:
+        try:
+            self.client.volumes.get(name)
+            return False
+        except NotFound:
+            pass
+        self.client.volumes.create(name=name, labels=labels)
+        return True
+
+    def remove_volume(self, name: str) -> bool:
+        try:
+            self.client.volumes.get(name).remove()
+        except NotFound:
+            return True
+        except APIError as exc:
+            if exc.status_code == 409:  # in use by a container
+                return False
+            raise
+        return True
+
+    def find_volumes(self, labels: dict[str, str]) -> list[str]:
+        found = self.client.volumes.list(filters={"label": [f"{k}={v}" for k, v in labels.items()]})
+        return sorted(v.name for v in found)
+
+    # datastore images
+    def build_image(self, files: dict[str, str], tag: str, labels: dict[str, str],
+                    on_line: Callable[[str], None]) -> None:
+        """Build with the classic builder from a context of these files; raise with the last
+        lines of output when it fails."""
+        context = io.BytesIO()
+        with tarfile.open(fileobj=context, mode="w") as tar:
+            for name, text in files.items():
+                data = text.encode()
+                info = tarfile.TarInfo(name)
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, io.BytesIO(data))
+        context.seek(0)
+        tail: list[str] = []
+        try:
+            for chunk in self.client.api.build(fileobj=context, custom_context=True, tag=tag,
+                                               labels=labels, rm=True, forcerm=True, decode=True):
+                text = (chunk.get("stream") or "").rstrip()
+                if text:
+                    tail = (tail + [text])[-15:]
+                    on_line(text)
+                if chunk.get("error"):
+                    raise DataError(f"building {tag} failed: {chunk['error'].strip()}")
+        except APIError as exc:
+            raise DataError(f"building {tag} failed: {exc.explanation or exc}") from None
+
+    def tag_image(self, ref: str, repository: str, tag: str) -> None:
+        self.client.images.get(ref).tag(repository, tag)
+
+    def run_output(self, image: str, argv: list[str]) -> str:
+        """Output of a short command in a throwaway container of the image (no network)."""
+        out = self.client.containers.run(image, argv, remove=True, network_mode="none",
+                                         user="65534:65534", labels={"paas.kind": "probe"})
+        return out.decode("utf-8", "replace").strip()
+
+    # datastore networks
+    def create_internal_network(self, name: str, labels: dict[str, str], subnet: str) -> bool:
+        """Like DockerEngine.create_network, but without a way out: the server needs none."""
+        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
+        try:
+            self.client.networks.create(name, driver="bridge", labels=labels, ipam=ipam,
+                                        internal=True, check_duplicate=True)
+        except APIError as exc:
+            if exc.status_code == 409:
+                return True
+            if "overlap" in str(exc.explanation or exc).lower():
+                return False
+            raise
+        return True
+
+    def connect(self, network: str, container: str) -> None:
+        try:
+            self.client.networks.get(network).connect(container)
+        except APIError as exc:
+            if "already exists" not in str(exc.explanation or exc):
+                raise
+
+    def disconnect(self, network: str, container: str) -> None:
+        try:
+            self.client.networks.get(network).disconnect(container, force=True)
+        except (APIError, NotFound):
+            pass
+
+    # datastore containers
+    def start_container(self, container: str) -> None:
+        self.client.containers.get(container).start()
+
+    def exec_status(self, container: str, argv: list[str], user: str,
+                    env: dict[str, str] | None = None) -> tuple[int, str]:
+        """Exit status and combined output of a command in a running container."""
+        try:
+            result = self.client.containers.get(container).exec_run(
+                argv, user=user, environment=env or {}, demux=False)
+        except NotFound:
+            return 127, "no such container"
+        except APIError as exc:
+            return 126, str(exc.explanation or exc)
+        return int(result.exit_code or 0), (result.output or b"").decode("utf-8", "replace")
+
+    def exec_to_file(self, container: str, argv: list[str], user: str, env: dict[str, str],
+                     out: BinaryIO, limit: int) -> tuple[int, str]:
+        """Run a command, its stdout into `out` (at most `limit` bytes); its status and stderr."""
+        api = self.client.api
+        exec_id = api.exec_create(container, argv, user=user, environment=env, stdout=True,
+                                  stderr=True)["Id"]
+        err = b""
+        written = 0
+        for stdout, stderr in api.exec_start(exec_id, stream=True, demux=True):
+            if stdout:
+                written += len(stdout)
+                if written > limit:
+                    raise DataError(f"the backup is over {limit} bytes")
+                out.write(stdout)
+            if stderr:
+                err = (err + stderr)[-4000:]
+        code = api.exec_inspect(exec_id).get("ExitCode")
+        return int(code if code is not None else 1), err.decode("utf-8", "replace")
+
+    def put_file(self, container: str, path: str, source: BinaryIO, size: int, owner: str) -> None:
+        """Copy a host file into the container (running or stopped) as `owner` ("uid:gid"), 0600."""
+        directory, _, name = path.rpartition("/")
+        uid, _, gid = owner.partition(":")
+        stream = _TarOfOne(name, source, size, int(uid), int(gid or uid))
+        self.client.api.put_archive(container, directory or "/", stream)
+
+    def remove_path(self, container: str, path: str, user: str) -> None:
+        self.exec_status(container, ["rm", "-f", path], user)
+
+    def user_ids(self, container: str, user: str) -> str:
+        """uid:gid of a user name inside a container's image."""
+        code, out = self.exec_status(container, ["sh", "-c", f"echo $(id -u {user}):$(id -g {user})"],
+                                     "root")
+        if code != 0:
+            raise DataError(f"cannot find user {user} in {container}: {out.strip()}")
+        return out.strip()
+
+
+class DataError(PaasError):
+    id = "datastore_error"
+    status = 502
+
+
+class _TarOfOne(io.RawIOBase):
+    """A tar stream of one file read from `source`, made as it is read: a large backup is never
+    held in memory."""
+
+    def __init__(self, name: str, source: BinaryIO, size: int, uid: int, gid: int) -> None:
+        info = tarfile.TarInfo(name)
+        info.size, info.mode, info.uid, info.gid = size, 0o600, uid, gid
+        self._parts = iter([info.tobuf(format=tarfile.GNU_FORMAT), None,
+                            b"\0" * ((512 - size % 512) % 512) + b"\0" * 1024])
+        self._source = source
+        self._buffer = b""
+        self._reading = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        n = 65536 if n is None or n < 0 else n
+        while len(self._buffer) < n:
+            if self._reading:
+                chunk = self._source.read(65536)
+                if chunk:
+                    self._buffer += chunk
+                    continue
+                self._reading = False
+            part = next(self._parts, StopIteration)
+            if part is StopIteration:
+                break
+            if part is None:
+                self._reading = True
+            else:
+                self._buffer += part
+        out, self._buffer = self._buffer[:n], self._buffer[n:]
+        return out
+
+    def __iter__(self):
+        while True:
+            chunk = self.read(65536)
+            if not chunk:
+                return
+            yield chunk

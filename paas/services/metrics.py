@@ -1,0 +1,147 @@
+"""Per-app metrics (issue 15): the collector loop and the series the API, CLI and dashboard show.
+
+Every `interval` (10 s) the collector reads each app's access log from where it was counted up
+to, folds the new lines into per-minute rows and stores rows and read position in one
+transaction; then it records a sample of each container's figures (from the stats streams the
+`ContainerStats` source keeps, one per container) and drops what is older than 24 h.
+
+Seams: `access_log_dir(settings)` is where the router writes the logs (and the collector reads
+them); `reopen` (given to the `AccessLogs` adapter) tells the router to reopen them. On Swarm a
+`ContainerStats` per node feeds the same `record_processes`; the request logs stay the router's.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Protocol
+
+from paas.domain import metric_series
+from paas.domain.metrics import RETENTION, MinuteRow, aggregate, minute_of
+from paas.domain.stats import ProcessMinute, Sample, process_minutes
+from paas.errors import InvalidInput
+from paas.settings import Settings
+
+log = logging.getLogger("paas.metrics")
+INTERVAL = 10.0
+
+
+def access_log_dir(settings: Settings) -> Path:
+    """Where the router writes each app's JSON access log."""
+    return settings.nginx_dir / "logs"
+
+
+class Chunk(Protocol):
+    lines: list[bytes]
+    position: tuple[int, int]
+
+
+class AccessLogs(Protocol):
+    def read(self, app: str, position: tuple[int, int] | None) -> Chunk: ...
+    def tidy(self, app: str, position: tuple[int, int]) -> None: ...
+
+
+class MetricsStore(Protocol):
+    def log_position(self, app: str) -> tuple[int, int] | None: ...
+    def log_positions(self) -> dict[str, tuple[int, int]]: ...
+    def add_requests(self, app: str, rows: dict[int, MinuteRow],
+                     position: tuple[int, int]) -> None: ...
+    def add_requests_batch(self, batch: list[tuple[str, dict[int, MinuteRow],
+                                                   tuple[int, int]]]) -> None: ...
+    def requests(self, app: str, since: int) -> dict[int, MinuteRow]: ...
+    def request_totals(self, since: int) -> dict[str, tuple[int, int]]: ...
+    def add_processes(self, rows: list[ProcessMinute]) -> None: ...
+    def processes(self, app: str, since: int) -> list[ProcessMinute]: ...
+    def prune(self, before: int, apps: set[str]) -> int: ...
+
+
+class ContainerStats(Protocol):
+    """The latest figures of each running process container of this instance, and the
+    restarts and OOM kills seen since the last call, keyed by (app, process)."""
+    def samples(self) -> list[Sample]: ...
+    def events(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]: ...
+
+
+class Metrics:
+    def __init__(self, settings: Settings, store, metrics: MetricsStore, logs: AccessLogs,
+                 stats: ContainerStats | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.store = store  # the platform's: apps and releases
+        self.metrics = metrics
+        self.logs = logs
+        self.stats = stats
+        self.clock = clock
+
+    # collecting
+    def collect_requests(self, app: str) -> int:
+        """Count what the app's log gained since the last call; returns the lines read."""
+        chunk = self.logs.read(app, self.metrics.log_position(app))
+        self.metrics.add_requests(app, aggregate(chunk.lines), chunk.position)
+        self.logs.tidy(app, chunk.position)
+        return len(chunk.lines)
+
+    def record_processes(self) -> int:
+        if self.stats is None:
+            return 0
+        restarts, ooms = self.stats.events()
+        rows = process_minutes(self.stats.samples(), restarts, ooms, minute_of(self.clock()))
+        self.metrics.add_processes(rows)
+        return len(rows)
+
+    def collect_all(self, apps: list[str]) -> int:
+        """Every app's new lines, stored in one transaction (one commit per pass, whatever
+        the number of apps); returns the lines read."""
+        positions = self.metrics.log_positions()
+        batch = []
+        for app in apps:
+            try:
+                chunk = self.logs.read(app, positions.get(app))
+            except OSError:
+                log.exception("reading the access log of %s failed; trying again", app)
+                continue
+            if chunk.lines or chunk.position != positions.get(app):
+                batch.append((app, aggregate(chunk.lines), chunk.position, len(chunk.lines)))
+        self.metrics.add_requests_batch([(app, rows, pos) for app, rows, pos, _ in batch])
+        for app, _, position, _ in batch:
+            self.logs.tidy(app, position)
+        return sum(n for *_, n in batch)
+
+    def collect_once(self) -> None:
+        apps = [a.name for a in self.store.list_apps()]
+        self.collect_all(apps)
+        self.record_processes()
+        self.metrics.prune(minute_of(self.clock() - RETENTION), set(apps))
+
+    def run_forever(self, stop: threading.Event, interval: float = INTERVAL) -> None:
+        while not stop.wait(interval):
+            try:
+                self.collect_once()
+            except Exception:  # the loop must outlive a passing disk or Docker failure
+                log.exception("metrics collection failed; trying again")
+
+    # reading
+    def series(self, app: str, since: str = "1h") -> dict:
+        seconds = parse_since(since)
+        now = self.clock()
+        start = minute_of(now - seconds)
+        markers = [{"version": r.version, "at": r.created_at, "description": r.description}
+                   for r in self.store.list_releases(app)
+                   if r.created_at >= start and r.status == "succeeded"]
+        return metric_series.build(
+            app, since=seconds, now=now, requests=self.metrics.requests(app, start),
+            processes=self.metrics.processes(app, start), markers=sorted(
+                markers, key=lambda m: m["at"]))
+
+    def recent_rates(self, window: int = 300) -> dict[str, dict]:
+        """Per app: requests per minute and 5xx share over the last `window` seconds."""
+        totals = self.metrics.request_totals(minute_of(self.clock() - window) + 60)
+        return {a.name: metric_series.rates(totals.get(a.name), window)
+                for a in self.store.list_apps()}
+
+
+def parse_since(text: str) -> int:
+    if text not in metric_series.SINCE:
+        raise InvalidInput(f"since must be one of {', '.join(metric_series.SINCE)}")
+    return metric_series.SINCE[text]

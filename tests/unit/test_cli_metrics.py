@@ -1,0 +1,70 @@
+"""`paas metrics` and GET /api/v1/apps/{name}/metrics (issue 15): the real CLI against the real
+Flask app, over an access log written as nginx writes it."""
+from __future__ import annotations
+
+import json
+import time
+
+from paas.cli.commands.metrics import sparkline
+from paas.domain.metrics import access_log_name, minute_of
+from paas.services.metrics import access_log_dir
+from tests.unit.cli_harness import api, run  # noqa: F401 (fixture)
+
+
+def write_log(services, app, entries):
+    path = access_log_dir(services.settings) / access_log_name(app)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "ab") as fh:
+        for at, status, rt in entries:
+            fh.write(json.dumps({"t": f"{at:.3f}", "s": str(status), "rt": f"{rt:.3f}",
+                                 "ut": f"{rt:.3f}", "b": "10"}).encode() + b"\n")
+
+
+def test_metrics_json_counts_every_request_of_the_minute(api, capsys):  # noqa: F811
+    _, _, services = api
+    services.apps.create("shop")
+    now = time.time()
+    at = minute_of(now) + 0.5 if now - minute_of(now) > 1 else now - 0.5
+    write_log(services, "shop", [(at, 500 if i % 5 == 0 else 200, 0.9 if i == 3 else 0.01)
+                                 for i in range(50)])
+    services.metrics.collect_once()
+    code, out, err = run(api, ["metrics", "-a", "shop", "--json"], capsys)
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert len(doc["minutes"]) == 60 and doc["step"] == 60
+    index = doc["minutes"].index(minute_of(at))
+    assert doc["requests"][index] == 50 and doc["status"]["5xx"][index] == 10
+    assert doc["latency_ms"]["total"]["p99"][index] == 900.0
+    assert doc["latency_ms"]["upstream"]["p50"][index] == 10.0
+
+
+def test_metrics_text_has_aligned_columns_and_sparklines(api, capsys):  # noqa: F811
+    _, _, services = api
+    services.apps.create("shop")
+    write_log(services, "shop", [(time.time() - 1, 200, 0.02)])
+    services.metrics.collect_once()
+    code, out, _ = run(api, ["metrics", "-a", "shop", "--since", "5m"], capsys)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("=== shop metrics, last 5m")
+    assert lines[1].split() == ["series", "now", "min", "max"]
+    requests = next(l for l in lines if l.startswith("requests"))
+    assert requests.index("1") == lines[1].index("now")
+    assert requests.endswith("█") or requests.rstrip().endswith("▁█")
+
+
+def test_metrics_refuses_an_unknown_window_and_app(api, capsys):  # noqa: F811
+    code, _, err = run(api, ["metrics", "-a", "nope"], capsys)
+    assert code == 1 and err == "paas: no such app: nope\n"
+    app, env, services = api
+    services.apps.create("shop")
+    client = app.test_client()
+    resp = client.get("/api/v1/apps/shop/metrics?since=2d",
+                      headers={"Authorization": f"Bearer {env['PAAS_TOKEN']}"})
+    assert resp.status_code == 422
+    assert resp.json["message"] == "since must be one of 5m, 15m, 1h, 6h, 24h"
+
+
+def test_sparkline_scales_to_the_peak_and_folds_long_series():
+    assert sparkline([0, 1, 2, 4, None]) == "▁▃▅█ "
+    assert sparkline([0] * 3) == "▁▁▁"
+    assert len(sparkline(list(range(1440)))) == 60
