@@ -22,6 +22,7 @@ from paas.domain.resources import MAX_PLATFORM_CONTAINERS, effective
 from paas.render.container import (ImageFacts, image_facts, labels, network_name, oneoff_spec,
                                    process_spec)
 from paas.render.plan import Running
+from paas.services import subnets
 from paas.settings import Settings
 
 BOOT_TIMEOUT = 60.0
@@ -65,9 +66,6 @@ class Scheduler:
         self._retiring: list[threading.Thread] = []
         # Containers draining before their stop: still running, but no longer part of the app.
         self._draining: set[str] = set()
-        # Deploys of several apps at once would all pick the same lowest free subnet and all
-        # but one retry: this process picks and creates one network at a time.
-        self._networks = threading.Lock()
         # Run before a release's containers start (bootstrap wires Storage.ensure: the
         # release's volumes exist, owned by its user).
         self.before_start: Callable[[Release, ImageFacts], None] = lambda release, facts: None
@@ -181,7 +179,7 @@ class Scheduler:
         name = network_name(self.settings.instance, app)
         if self.engine.network_exists(name):
             return
-        with self._networks:
+        with subnets.PICKING:
             self._create_network(app, name)
 
     def _create_network(self, app: str, name: str) -> None:

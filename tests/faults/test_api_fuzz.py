@@ -1,7 +1,7 @@
 """Hostile API input: schemathesis generates requests for every operation of
 /api/v1/openapi.json (its examples, then fuzzed ones) with the admin token, against a platform
-of its own (the fuzzer creates and deletes apps, domains and tokens). 0 server errors, every
-answer as documented.
+of its own (the fuzzer creates and deletes apps, domains and tokens), and again with a token for
+one app. 0 server errors, every answer as documented.
 
 The log tail (`?tail=1`) streams until its client leaves, which a fuzzer reads as a timeout:
 it is left out here, and tests/faults/test_streams.py holds that dropped tails free the server.
@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support import start_platform, stop_platform
@@ -29,6 +30,15 @@ def fuzzed(tmp_path_factory):
     stop_platform(p)
 
 
+@pytest.fixture(scope="module")
+def app_token(fuzzed) -> str:
+    """A token for the app `seed` only, as its developers would hold."""
+    made = httpx.post(f"{fuzzed.api_url}/api/v1/tokens", json={"name": "fuzz-dev", "apps": ["seed"]},
+                      headers={"Authorization": f"Bearer {fuzzed.token}"}, timeout=30)
+    assert made.status_code == 201, made.text
+    return made.json()["token"]
+
+
 def schemathesis(platform, token: str, workdir: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [ST, "run", f"{platform.api_url}/api/v1/openapi.json",
@@ -44,3 +54,8 @@ def test_every_operation_fuzzed_with_the_admin_token(fuzzed, tmp_path):
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     api_log = (fuzzed.home / "logs" / "api.log").read_text(errors="replace")
     assert "Traceback" not in api_log, api_log[-4000:]
+
+
+def test_every_operation_fuzzed_with_an_app_token(fuzzed, app_token, tmp_path):
+    result = schemathesis(fuzzed, app_token, tmp_path)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
