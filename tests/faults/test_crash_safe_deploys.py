@@ -61,11 +61,14 @@ def current(platform, app: str) -> int:
 
 def settled(platform, app: str) -> bool:
     """Nothing of the interrupted deploy is left: no build or release-phase container, no build
-    directory, every running process of the current release and only those, each routed."""
+    directory or network, every running process of the current release and only those, each routed."""
     if containers(platform, app, kind="build") or any(
             c.status == "running" for c in containers(platform, app, kind="run")):
         return False
     if any((platform.home / "builds").glob("*")):
+        return False
+    if docker.from_env().networks.list(filters={"label": [
+            f"paas.instance={platform.instance}", "paas.kind=build-network"]}):
         return False
     version = str(current(platform, app))
     running = [c for c in containers(platform, app, kind="process") if c.status == "running"]
