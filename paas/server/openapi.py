@@ -207,9 +207,21 @@ OPERATIONS = [
 ]
 
 
+# Operations whose answer is a JSON array (a listing), not an object, and what it holds; found
+# by schemathesis (tests/faults/test_api_fuzz.py).
+LISTS = {("get", "/apps"): OBJ, ("get", "/apps/{name}/releases"): OBJ,
+         ("get", "/apps/{name}/builds"): OBJ, ("get", "/apps/{name}/certs"): OBJ,
+         ("get", "/apps/{name}/domains"): {"type": "string"},
+         ("post", "/apps/{name}/domains"): {"type": "string"},
+         ("get", "/control-plane/certs"): OBJ, ("get", "/tokens"): OBJ,
+         ("delete", "/apps/{name}/certs/auto"): OBJ, ("get", "/apps/{name}/storage"): OBJ}
+
+
 def _responses(op: Op) -> dict:
+    items = LISTS.get((op.method, op.path))
+    body = OBJ if items is None else {"type": "array", "items": items}
     success = {"text/plain": {"schema": {"type": "string"}}} if op.text else \
-        {"application/json": {"schema": OBJ}}
+        {"application/json": {"schema": body}}
     out: dict = {str(op.status): {"description": "success", "content": success}}
     if op.streams:
         stream = {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/Event"}}}

@@ -16,6 +16,7 @@ from paas.render.archive import files_tar, regular_files
 from paas.render.build import BUILD_DIRS, RESULT_DIR, ROOT_DIRS
 from paas.render.container import (APP_OWNER, APP_USER, build_network_name, labels, passwd_uid,
                                    run_user)
+from paas.services import subnets
 from paas.settings import Settings
 
 RESULTS_LIMIT = 1024 * 1024  # the whole results tar
@@ -46,7 +47,10 @@ class BuildSandbox:
     def open_network(self, build_id: int) -> str:
         """A bridge of the build's own, on a free subnet of the platform's pool (so the
         firewall's rules for the pool cover it)."""
-        name = build_network_name(self.settings.instance, build_id)
+        with subnets.PICKING:
+            return self._open_network(build_network_name(self.settings.instance, build_id), build_id)
+
+    def _open_network(self, name: str, build_id: int) -> str:
         pool, size = self.settings.network_pool, self.settings.network_size
         for _ in range(NETWORK_ATTEMPTS):
             subnet = free_subnet(pool, size, self.engine.subnets_in_use())

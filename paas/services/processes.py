@@ -84,7 +84,7 @@ class Processes:
             timeout: float = RUN_TIMEOUT) -> int:
         """A one-off container of the current release with its config; its exit status. It is
         stopped after `timeout` seconds (exit status 124), so no one-off runs forever."""
-        if not argv or not all(isinstance(a, str) for a in argv):
+        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
             raise InvalidInput("give the command to run, e.g. paas run -- python manage.py migrate")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
                 or not 1 <= timeout <= MAX_RUN_TIMEOUT:

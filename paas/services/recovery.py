@@ -5,7 +5,8 @@ for each app whose lock is free (an app whose lock is held is being deployed by 
 process and is not touched):
 - its pending build and release are marked failed (the push that started them got no answer),
   and the config an interrupted `config:set` stored gives way to the running release's;
-- its build containers and the release-phase containers of failed releases are removed;
+- its build containers (and their networks) and the release-phase containers of failed
+  releases are removed;
 - images no kept release uses (the interrupted build's) go, as after every deploy;
 - build directories under PAAS_HOME/builds of builds no longer pending are removed.
 What runs is not decided here: convergence then points nginx at the current release's
@@ -18,7 +19,7 @@ import shutil
 from typing import Callable
 
 from paas.ports import AppLock, Engine, Events, Store
-from paas.render.container import labels
+from paas.render.container import build_network_name, labels
 from paas.services.images import ImageCollector
 from paas.settings import Settings
 
@@ -57,6 +58,7 @@ class Recovery:
         return done
 
     def _app(self, app: str) -> str:
+        interrupted = [b.id for b in self.store.list_builds(app) if b.status == "pending"]
         failed_now = self.store.fail_interrupted(app)
         current = self.store.current_release(app)
         if failed_now and current is not None and self.store.get_config(app) != current.config:
@@ -70,6 +72,8 @@ class Recovery:
                        if c.labels.get("paas.release") in failed]
         for c in containers:
             self.engine.remove_container(c.id)
+        for build_id in interrupted:  # each build's own bridge, once its container is gone
+            self.engine.remove_network(build_network_name(self.settings.instance, build_id))
         images = self.images.collect(app)
         parts = [f"{n} {what}" for n, what in ((failed_now, "interrupted build/release marked failed"),
                                                 (len(containers), "leftover container(s) removed"),

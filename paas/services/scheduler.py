@@ -22,6 +22,7 @@ from paas.domain.resources import MAX_PLATFORM_CONTAINERS, effective
 from paas.render.container import (ImageFacts, image_facts, labels, network_name, oneoff_spec,
                                    process_spec)
 from paas.render.plan import Running
+from paas.services import subnets
 from paas.settings import Settings
 
 BOOT_TIMEOUT = 60.0
@@ -76,9 +77,6 @@ class Scheduler:
         # doing background work (timers, connections) for a release that no longer serves.
         self._standby: dict[str, float | None] = {}
         self._lock = threading.Lock()
-        # Deploys of several apps at once would all pick the same lowest free subnet and all
-        # but one retry: this process picks and creates one network at a time.
-        self._networks = threading.Lock()
 
     def processes_of(self, app: str | None) -> list[ContainerState]:
         """Every process container of the app (None: of every app), stopped ones included
@@ -191,7 +189,7 @@ class Scheduler:
         name = network_name(self.settings.instance, app)
         if self.engine.network_exists(name):
             return
-        with self._networks:
+        with subnets.PICKING:
             self._create_network(app, name)
 
     def _create_network(self, app: str, name: str) -> None:

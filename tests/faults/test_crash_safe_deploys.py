@@ -61,11 +61,14 @@ def current(platform, app: str) -> int:
 
 def settled(platform, app: str) -> bool:
     """Nothing of the interrupted deploy is left: no build or release-phase container, no build
-    directory, every running process of the current release and only those, each routed."""
+    directory or network, every running process of the current release and only those, each routed."""
     if containers(platform, app, kind="build") or any(
             c.status == "running" for c in containers(platform, app, kind="run")):
         return False
     if any((platform.home / "builds").glob("*")):
+        return False
+    if docker.from_env().networks.list(filters={"label": [
+            f"paas.instance={platform.instance}", "paas.kind=build-network"]}):
         return False
     version = str(current(platform, app))
     running = [c for c in containers(platform, app, kind="process") if c.status == "running"]
@@ -167,11 +170,16 @@ def test_killed_during_the_nginx_swap(faulty, tmp_path):
     app = "crash-swap"
 
     def routed_to_v2(push) -> bool:
-        new = [c for c in containers(faulty, app, kind="process", release="2") if c.ports]
+        """nginx's file names a v2 container: by its address on the app network (direct
+        routing) or by its published port."""
         conf = faulty.home / "nginx" / "apps" / f"{app}.conf"
-        ports = [b["HostPort"] for c in new for b in (c.ports.get("8000/tcp") or c.ports.get(
-            next(iter(c.ports), ""), None) or [])]
-        return bool(ports) and conf.exists() and f":{ports[0]} " in conf.read_text()
+        text = conf.read_text() if conf.exists() else ""
+        for c in containers(faulty, app, kind="process", release="2"):
+            ips = [n.get("IPAddress") for n in c.attrs["NetworkSettings"]["Networks"].values()]
+            ports = [b["HostPort"] for binds in (c.ports or {}).values() for b in (binds or [])]
+            if any(ip and f" {ip}:" in text for ip in ips) or any(f":{p} " in text for p in ports):
+                return True
+        return False
 
     crash(faulty, tmp_path, app, {}, at=routed_to_v2, push_fails=False)
     # Cut off between the swap and the release's record, or just after: either serves, whole.

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from paas.errors import InvalidInput
 from paas.server.app import create_app
 from paas.server.openapi import OPERATIONS
 from tests.fakes import fake_services
@@ -183,3 +184,12 @@ def test_releases_record_the_token_name(client):
     [latest, _] = client.get("/api/v1/apps/hello/releases", headers=ci).get_json()
     assert latest["created_by"] == "ci" and latest["description"] == "Set A config vars"
     assert len(client.get("/api/v1/apps/hello/releases?limit=1", headers=ci).get_json()) == 1
+
+
+def test_run_refuses_a_command_that_is_not_a_list_of_strings(tmp_path):
+    # Found by schemathesis: {"command": -8.7e15} was a 500 (iterating a float).
+    services = fake_services(tmp_path / "home")
+    services.apps.create("hello")
+    for command in (-8713424999130452.0, "ls", {"a": 1}, [1], None):
+        with pytest.raises(InvalidInput, match="give the command to run"):
+            services.processes.run("hello", command, lambda _: None)

@@ -27,3 +27,18 @@ def test_ten_apps_get_their_networks_at_once(tmp_path):
         list(pool.map(scheduler.ensure_network, [f"app{i}" for i in range(10)]))
     subnets = [n["subnet"] for n in engine.networks.values()]
     assert len(subnets) == 10 and len(set(subnets)) == 10
+
+
+def test_builds_and_deploys_at_once_get_their_networks(tmp_path):
+    from paas.services.build_sandbox import BuildSandbox
+
+    engine = SlowDaemon()
+    engine.guard = threading.Lock()
+    settings = Settings(home=tmp_path, instance="t1")
+    scheduler, sandbox = Scheduler(settings, engine, FakeProbe()), BuildSandbox(settings, engine)
+    with ThreadPoolExecutor(10) as pool:
+        for i in range(5):
+            pool.submit(scheduler.ensure_network, f"app{i}")
+            pool.submit(sandbox.open_network, i + 1)
+    subnets = [n["subnet"] for n in engine.networks.values()]
+    assert len(subnets) == 10 and len(set(subnets)) == 10

@@ -25,6 +25,7 @@ def interrupted_deploy(world, app="hello"):
     exists, its build directory and container, a pending release and its release container."""
     build_id = world.store.start_build(app, SHA2)
     (world.home / "builds" / str(build_id) / "env").mkdir(parents=True)
+    world.engine.networks[f"paas-t1-build-{build_id}"] = {"labels": {}, "subnet": "10.0.0.0/24"}
     world.engine.containers["b1"] = FakeContainer("b1", "build", "running",
                                                   labels("t1", app, kind="build", build=build_id), {})
     world.engine.images[f"paas/{app}:t1-{build_id}"] = labels("t1", app, kind="image", build=build_id)
@@ -51,6 +52,7 @@ def test_an_interrupted_deploy_is_failed_and_its_leftovers_removed(world):
     assert list(world.engine.images) != [] and f"paas/hello:t1-{build_id}" not in world.engine.images
     assert world.store.current_release("hello").image in world.engine.images
     assert not any((world.home / "builds").iterdir())
+    assert f"paas-t1-build-{build_id}" not in world.engine.networks
     assert "recover" in {source for _, source, _ in world.s.events.read("hello")}
 
 
