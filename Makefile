@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: up down uninstall test test-unit setup deps dockerd stack venv bench
+.PHONY: up down uninstall test test-unit setup deps dockerd stack venv bench services
 
 up: setup
 	$(PY) -m paas.server.control up
@@ -26,6 +26,10 @@ dockerd: deps
 
 stack: dockerd
 	bash scripts/stack-image.sh
+
+# The Postgres and Redis images, ahead of the first services:create (README: Data).
+services: stack venv
+	$(PY) -m paas.server.datastore_images
 
 venv: $(VENV)/.installed
 

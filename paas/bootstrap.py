@@ -98,10 +98,11 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
         datastores = Datastores(settings, store, engine, data, releases, scheduler)
         backups = Backups(settings, store, engine, data, datastores)
 
-    def forget_data(app: str) -> None:
-        if storage and datastores:
-            storage.forget(app)
-            datastores.forget_app(app)
+    def forget_data(app: str) -> list[str]:
+        if not (storage and datastores):
+            return []
+        storage.forget(app)
+        return datastores.forget_app(app)
     return Services(
         settings=settings, store=store, tokens=Tokens(store), certs=certs,
         apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events,

@@ -313,6 +313,8 @@ def fake_services(home: Path, **overrides):
                  proxy=FakeProxy(), probe=FakeProbe(), events=EventLog(home / "events"),
                  data=FakeData())
     parts.update(overrides)
+    if parts["data"] is not None and getattr(parts["data"], "engine", "") is None:
+        parts["data"].engine = parts["engine"]  # one daemon: the same images and networks
     return wire(settings, **parts)
 
 

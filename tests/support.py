@@ -48,8 +48,18 @@ def remove_docker_objects(instance: str) -> None:
 
     client = docker.from_env()
     label = f"paas.instance={instance}"
-    for container in client.containers.list(all=True, filters={"label": label}):
-        container.remove(force=True, v=True)
+    # A control plane that is still stopping may start one more container after a pass (its
+    # convergence replaces what went): pass again until none is left.
+    for _ in range(5):
+        found = client.containers.list(all=True, filters={"label": label})
+        if not found:
+            break
+        for container in found:
+            try:
+                container.remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+        time.sleep(0.5)
     for _ in range(3):  # children first: Docker keeps an image others are built on
         for image in client.images.list(filters={"label": label}):
             try:
@@ -111,8 +121,9 @@ class Platform:
     def token(self) -> str:
         return (self.home / "admin-token").read_text().strip()
 
-    def control(self, verb: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "paas.server.control", verb], env=self.env,
+    def control(self, verb: str, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "paas.server.control", verb],
+                              env={**self.env, **env},
                               capture_output=True, text=True, timeout=120, cwd=ROOT)
 
     def paas_cmd(self) -> list[str]:
@@ -170,8 +181,13 @@ def start_platform(base: Path, name: str, keep_releases: int = 10,
 
 
 def stop_platform(platform: Platform) -> None:
-    platform.control("uninstall")  # down, and its firewall chain goes too
-    remove_docker_objects(platform.instance)
+    # Down, and everything it made goes: containers, images, its firewall chain, PAAS_HOME. Without CONFIRM=yes (and no terminal) uninstall
+    # refuses and stops nothing: every test platform's API and nginx were left running.
+    try:
+        result = platform.control("uninstall", CONFIRM="yes")
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        remove_docker_objects(platform.instance)
 
 
 def copy_app(fixture: str, dest: Path, env: dict[str, str]) -> Path:

@@ -13,7 +13,8 @@ import httpx
 from click.shell_completion import shell_complete
 
 from paas.cli.commands import (apps, auth, builds, certs, completion, domains, git, help, logs,
-                               metrics, nodes, processes, releases, storage, tokens, version)
+                               metrics, nodes, processes, releases, services, storage, tokens,
+                               version)
 from paas.cli.context import Context
 
 
@@ -34,7 +35,8 @@ def cli(ctx: click.Context) -> None:
 
 
 for topic in (auth, apps, git, releases, processes, logs, domains, certs, builds, tokens, help,
-              completion, version, storage, metrics, nodes):
+              completion, version, storage, metrics, services,
+              nodes):
     topic.register(cli)
 
 

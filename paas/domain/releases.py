@@ -42,9 +42,10 @@ def diff(previous: Release | None, release: Release) -> ReleaseDiff:
 
 
 def runs_alike(a: Release, b: Release) -> bool:
-    """Containers of `a` are containers of `b`: same image, config and commands (a rollback
-    to the release just replaced, or a config change undone)."""
-    return a.image == b.image and a.config == b.config and a.processes == b.processes
+    """Containers of `a` are containers of `b`: same image, config, commands and volume mounts
+    (a rollback to the release just replaced, or a config change undone)."""
+    return (a.image == b.image and a.config == b.config and a.processes == b.processes
+            and a.mounts == b.mounts)
 
 
 def images_to_keep(releases: list[Release], keep: int) -> set[str]:

@@ -170,6 +170,30 @@ OPERATIONS = [
        "new release", streams=True),
     Op("delete", "/apps/{name}/storage/{volume}", "Destroy an unmounted volume and its data "
        "(?confirm=APP)", query={"confirm": {"type": "string"}}, errors=("409",)),
+    Op("get", "/services", "Datastores (Postgres, Redis): kind, version, state, size, links"),
+    Op("post", "/services", "Create a datastore (the image is built on the stack if missing)",
+       201, _obj(("kind", "name"), kind={"type": "string", "enum": ["postgres", "redis"]},
+                 name=NAME), {"kind": "redis", "name": "cache"}, streams=True,
+       errors=("409",)),
+    Op("get", "/services/{service}", "One datastore; its URL only for tokens allowed on a "
+                                     "linked app"),
+    Op("delete", "/services/{service}", "Destroy a datastore (?confirm=NAME, &unlink=1 to unlink "
+       "its apps first); a final backup is kept", streams=True,
+       query={"confirm": {"type": "string"}, "unlink": {"type": "string", "enum": ["0", "1"]}},
+       errors=("409",)),
+    Op("get", "/services/{service}/logs", "The server's recent output", text=True,
+       query={"lines": {"type": "integer", "minimum": 1, "maximum": 10000}}),
+    Op("post", "/services/{service}/links", "Link an app: joins its network, sets DATABASE_URL "
+       "/ REDIS_URL (or `as`) as one release", 201,
+       _obj(("app",), app=NAME, **{"as": NULLABLE_STR}), streams=True, errors=("409",)),
+    Op("delete", "/services/{service}/links/{app}", "Unlink an app: unsets its var, one release",
+       streams=True),
+    Op("get", "/services/{service}/backups", "Backups, newest first"),
+    Op("post", "/services/{service}/backups", "Back up now (pg_dump -Fc / Redis RDB)", 201,
+       _obj(), optional_body=True),
+    Op("post", "/services/{service}/backups/{backup_id}/restore", "Restore a backup; what it "
+       "replaces is backed up first", body=_obj(), optional_body=True, streams=True),
+    Op("get", "/services/{service}/backups/{backup_id}", "Download a backup (services:export)"),
     Op("get", "/nodes", "The swarm's nodes: address, role, state, availability, processes, "
        "memory (PAAS_SCHEDULER=swarm)", errors=("409",)),
     Op("get", "/nodes/join-command", "What to run on a new host: trust the registry's CA, "

@@ -29,7 +29,7 @@ class Apps:
     def __init__(self, settings: Settings, store: Store, repos: Repos, engine: Engine,
                  scheduler: Scheduler, router: Router, lock: Callable[[str], Lock],
                  events: Events, forget_certs: Callable[[str], None] = lambda app: None,
-                 forget_data: Callable[[str], None] = lambda app: None) -> None:
+                 forget_data: Callable[[str], list[str] | None] = lambda app: None) -> None:
         self.settings = settings
         self.store = store
         self.repos = repos
@@ -74,9 +74,10 @@ class Apps:
             formation=self.store.get_formation(name),
         )
 
-    def destroy(self, name: str) -> None:
-        """Remove everything the app had: route, containers, images, network, cache, repo,
-        records. Under the app's lock, so neither a deploy nor convergence starts anything."""
+    def destroy(self, name: str) -> list[str]:
+        """Remove everything the app had: route, containers, images, volumes, network, cache,
+        repo, records; its datastores are unlinked, never destroyed (returned: they remain).
+        Under the app's lock, so neither a deploy nor convergence starts anything."""
         self.get(name)
         with self.lock(name):
             self.router.unroute(name)
@@ -87,11 +88,13 @@ class Apps:
             for kind in ("image", "deps", None):
                 for ref, _ in self.engine.find_images({**mine, "paas.kind": kind} if kind else mine):
                     self.engine.remove_image(ref)
+            # Before the network: linked datastores are endpoints on it until unlinked.
+            remaining = self.forget_data(name) or []
             self.engine.remove_network(network_name(self.settings.instance, name))
             self.engine.remove_volume(cache_volume(self.settings.instance, name))
             self.engine.remove_volume(legacy_cache_volume(self.settings.instance, name))
-            self.forget_data(name)
             self.repos.remove(name)
             self.events.remove(name)
             self.forget_certs(name)
             self.store.delete_app(name)
+        return remaining

@@ -65,6 +65,24 @@ def validate_kind(kind: object) -> str:
     return str(kind)
 
 
+def ensure_image(engine: Engine, data: DataEngine, stack_image: str, kind: str,
+                 on_line: LineWriter) -> tuple[str, str]:
+    """The image new datastores of this kind get, built on the stack if missing; named by the
+    server's version, which pins it for each datastore made from it. (ref, version)."""
+    tag = r.build_tag(kind)
+    if not engine.image_exists(tag):
+        on_line(f"-----> Building the {kind} image on {stack_image}")
+        data.build_image(r.build_context(kind, stack_image), tag,
+                         {"paas.datastore-image": kind}, lambda line: on_line(f"       {line}"))
+    version = data.run_output(tag, ["sh", "-c", r.KINDS[kind].version_cmd])
+    if not re.fullmatch(r"[0-9][0-9.]{0,15}", version):
+        raise DatastoreFailed(f"the {kind} image reports no version ({version[:60]!r})")
+    ref = r.pinned_ref(kind, version)
+    if not engine.image_exists(ref):
+        data.tag_image(tag, r.image_repo(kind), version)
+    return ref, version
+
+
 class Datastores:
     def __init__(self, settings: Settings, store: Store, engine: Engine, data: DataEngine,
                  releases: Releases, scheduler: Scheduler) -> None:
@@ -110,22 +128,8 @@ class Datastores:
         return ds
 
     def ensure_image(self, kind: str, on_line: LineWriter) -> tuple[str, str]:
-        """The image new datastores of this kind get, built on the stack if missing; named by
-        the server's version, which pins it for each datastore made from it."""
         with self._image_lock:
-            tag = r.build_tag(kind)
-            if not self.engine.image_exists(tag):
-                on_line(f"-----> Building the {kind} image on {self.settings.stack_image}")
-                self.data.build_image(r.build_context(kind, self.settings.stack_image), tag,
-                                      {"paas.datastore-image": kind},
-                                      lambda line: on_line(f"       {line}"))
-            version = self.data.run_output(tag, ["sh", "-c", r.KINDS[kind].version_cmd])
-            if not re.fullmatch(r"[0-9][0-9.]{0,15}", version):
-                raise DatastoreFailed(f"the {kind} image reports no version ({version[:60]!r})")
-            ref = r.pinned_ref(kind, version)
-            if not self.engine.image_exists(ref):
-                self.data.tag_image(tag, r.image_repo(kind), version)
-            return ref, version
+            return ensure_image(self.engine, self.data, self.settings.stack_image, kind, on_line)
 
     def _start(self, ds: Datastore, on_line: LineWriter) -> None:
         instance = self.settings.instance
@@ -151,7 +155,8 @@ class Datastores:
                 return
         raise DatastoreFailed(f"could not create the network of {ds.name}")
 
-    def wait_ready(self, ds: Datastore, timeout: float = READY_TIMEOUT) -> None:
+    def wait_ready(self, ds: Datastore, timeout: float | None = None) -> None:
+        timeout = READY_TIMEOUT if timeout is None else timeout
         deadline = time.monotonic() + timeout
         kind = r.KINDS[ds.kind]
         while True:

@@ -55,7 +55,8 @@ def events(resp) -> list[dict]:
     return [json.loads(line) for line in resp.get_data(as_text=True).splitlines()]
 
 
-STREAMING = [op for op in OPERATIONS if op.streams]
+# Datastore operations need a datastore first: tests/unit/test_datastores_api.py streams them.
+STREAMING = [op for op in OPERATIONS if op.streams and not op.path.startswith("/services")]
 
 
 def test_the_documented_streaming_operations():

@@ -166,3 +166,13 @@ def test_the_owner_helper_is_root_with_chown_only_and_no_network():
                       nonce="n")["command"] == ["chown", "1000:1000", "/volume"]
     assert owner_spec(instance="t1", app="a", name="v", image="i", owner="999:998",
                       nonce="n")["command"] == ["chown", "999:998", "/volume"]
+
+
+def test_releases_that_mount_differently_do_not_run_alike(world):
+    from dataclasses import replace
+
+    from paas.domain.releases import runs_alike
+    world.s.deployer.deploy_push("hello", SHA1, quiet)
+    v1 = world.store.current_release("hello")
+    assert runs_alike(v1, replace(v1, version=2))
+    assert not runs_alike(v1, replace(v1, version=2, mounts={"up": "/data"}))

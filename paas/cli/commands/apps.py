@@ -69,9 +69,13 @@ def register(cli: click.Group) -> None:
                                    f"--confirm {name}", default="", show_default=False, err=True)
         if confirm != name:
             raise CliError(f"this destroys {name} for good: run again with --confirm {name}")
-        ctx.client.delete(f"/apps/{name}")
+        result = ctx.client.delete(f"/apps/{name}")
         click.echo(f"Destroying {name} (containers, images, network, volumes, repository, "
                    "config, releases)... done")
+        remaining = (result or {}).get("services_remaining") or []
+        if remaining:
+            click.echo(f"Unlinked services that remain: {', '.join(remaining)} "
+                       "(paas services:destroy NAME removes one)")
 
     @cli.command("open")
     @app_option

@@ -30,5 +30,5 @@ def app_info(name: str):
 
 @bp.delete("/apps/<name>")
 def destroy_app(name: str):
-    services().apps.destroy(name)
-    return jsonify({"destroyed": name})
+    remaining = services().apps.destroy(name)
+    return jsonify({"destroyed": name, "services_remaining": remaining})
