@@ -169,3 +169,13 @@ def test_without_swarm_nodes_say_how_to_get_one(tmp_path):
     use = Nodes(Settings(home=tmp_path), Store(), None, None, None)
     with pytest.raises(Conflict, match="PAAS_SCHEDULER=swarm"):
         use.list()
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"PAAS_SCHEDULER": "k8s"}, "PAAS_SCHEDULER='k8s': use one of docker, swarm"),
+    ({"PAAS_SCHEDULER": "swarm", "PAAS_SWARM_ADDR": "../../etc"}, "PAAS_SWARM_ADDR: '../../etc' is not an IP"),
+    ({"PAAS_SCHEDULER": "swarm", "PAAS_REGISTRY_PORT": "70000"}, "PAAS_REGISTRY_PORT"),
+])
+def test_swarm_settings_are_checked_at_start(tmp_path, env, message):
+    with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(".", r"\.")):
+        Settings.from_env({"PAAS_HOME": str(tmp_path), **env})
