@@ -88,7 +88,7 @@ class Service:
 
     @property
     def labels(self):
-        return {**LABELS, "paas.index": str(self.index)}
+        return {**LABELS, "paas.app": "hello", "paas.index": str(self.index)}
 
 
 def addresses(sched) -> list[str]:
@@ -110,6 +110,9 @@ def test_ps_says_which_node_each_process_is_on(tmp_path):
     found = scheduler(tmp_path, NODES, tasks).processes("hello")
     assert [(p.name, p.state, p.node) for p in found] == [
         ("web.1", "running", "10.0.0.1"), ("web.2", "running", "10.0.0.2")]
+    sched = scheduler(tmp_path, NODES, tasks)
+    listed = sched.processes("hello", sched.processes_by_app()["hello"])
+    assert [(p.name, p.node) for p in listed] == [(p.name, p.node) for p in found]
 
 
 def test_a_down_node_or_a_silent_address_leaves_the_route(tmp_path):
