@@ -183,8 +183,11 @@ class Settings:
             backup_hours=float(env.get("PAAS_BACKUP_HOURS") or 24),
             backup_keep=int(env.get("PAAS_BACKUP_KEEP") or 7),
             scheduler=env.get("PAAS_SCHEDULER") or "docker",
-            swarm_addr=env.get("PAAS_SWARM_ADDR") or "",
-            registry_port=int(env.get("PAAS_REGISTRY_PORT") or 5000),
+            # An IP: Swarm advertises it, and the registry's certificate and folder name it.
+            swarm_addr=_ip_setting("PAAS_SWARM_ADDR", env["PAAS_SWARM_ADDR"])
+            if env.get("PAAS_SWARM_ADDR") else "",
+            registry_port=_int_setting("PAAS_REGISTRY_PORT", env.get("PAAS_REGISTRY_PORT") or "5000",
+                                       1, 65535),
         )
         if settings.backup_hours < 0 or settings.backup_keep < 1:
             raise InvalidInput("PAAS_BACKUP_HOURS must be 0 (never) or more, PAAS_BACKUP_KEEP 1 or more")

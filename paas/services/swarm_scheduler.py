@@ -97,13 +97,15 @@ class SwarmScheduler(Scheduler):
                                    task.node_id if task else ""))
         return found
 
-    def processes(self, app: str) -> list[Process]:
-        """As on one host, with the address of the node each process runs on."""
+    def processes(self, app: str, containers: list | None = None) -> list[Process]:
+        """As on one host, with the address of the node each process runs on. From
+        `containers` (TaskStates of processes_of) when the caller has listed them."""
+        tasks = self.processes_of(app) if containers is None else containers
         where = {(t.labels["paas.process"], int(t.labels["paas.index"]), int(t.labels["paas.release"])):
-                 t.node_id for t in self.processes_of(app)}
+                 t.node_id for t in tasks}
         nodes = {n.id: n.addr for n in self.swarm.nodes()} if where else {}
         return [replace(p, node=nodes.get(where.get((p.process, p.index, p.release), ""), ""))
-                for p in super().processes(app)]
+                for p in super().processes(app, tasks)]
 
     def running(self, app: str, containers=None) -> list[Running]:
         """A service is the process: Swarm keeps it running, on another node if need be. A web

@@ -88,7 +88,7 @@ class Service:
 
     @property
     def labels(self):
-        return {**LABELS, "paas.index": str(self.index)}
+        return {**LABELS, "paas.app": "hello", "paas.index": str(self.index)}
 
 
 def addresses(sched) -> list[str]:
@@ -110,6 +110,9 @@ def test_ps_says_which_node_each_process_is_on(tmp_path):
     found = scheduler(tmp_path, NODES, tasks).processes("hello")
     assert [(p.name, p.state, p.node) for p in found] == [
         ("web.1", "running", "10.0.0.1"), ("web.2", "running", "10.0.0.2")]
+    sched = scheduler(tmp_path, NODES, tasks)
+    listed = sched.processes("hello", sched.processes_by_app()["hello"])
+    assert [(p.name, p.node) for p in listed] == [(p.name, p.node) for p in found]
 
 
 def test_a_down_node_or_a_silent_address_leaves_the_route(tmp_path):
@@ -169,3 +172,13 @@ def test_without_swarm_nodes_say_how_to_get_one(tmp_path):
     use = Nodes(Settings(home=tmp_path), Store(), None, None, None)
     with pytest.raises(Conflict, match="PAAS_SCHEDULER=swarm"):
         use.list()
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"PAAS_SCHEDULER": "k8s"}, "PAAS_SCHEDULER='k8s': use one of docker, swarm"),
+    ({"PAAS_SCHEDULER": "swarm", "PAAS_SWARM_ADDR": "../../etc"}, "PAAS_SWARM_ADDR: '../../etc' is not an IP"),
+    ({"PAAS_SCHEDULER": "swarm", "PAAS_REGISTRY_PORT": "70000"}, "PAAS_REGISTRY_PORT"),
+])
+def test_swarm_settings_are_checked_at_start(tmp_path, env, message):
+    with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(".", r"\.")):
+        Settings.from_env({"PAAS_HOME": str(tmp_path), **env})
