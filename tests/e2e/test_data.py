@@ -5,11 +5,12 @@ rows; another app cannot reach the service; bad input is refused with one line."
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import urllib.error
 import urllib.request
 
-from tests.support import commit_all
+from tests.support import PAAS, commit_all
 
 
 def call(platform, app, method, path, body=None):
@@ -83,6 +84,18 @@ def test_volumes_services_and_backups_through_the_real_flow(platform, tmp_path):
     assert call(platform, app, "GET", "/rows")[1] == "3 ssl=True\n"
     listed = json.loads(ok(platform.paas("services:backups", "kdb", "--json")))
     assert {b["id"] for b in listed} >= {backup_id} and len(listed) == 2
+
+    # A backup moves out and in: export, import, restore the imported one.
+    exported = subprocess.run([PAAS, "services:export", "kdb", backup_id], env=platform.env,
+                              capture_output=True, timeout=120)
+    assert exported.returncode == 0 and exported.stdout[:5] == b"PGDMP", exported.stderr
+    imported = subprocess.run([PAAS, "services:import", "kdb"], input=exported.stdout,
+                              env=platform.env, capture_output=True, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    imported_id = imported.stdout.decode().split("done, ")[1].split(" ")[0]
+    assert call(platform, app, "DELETE", "/rows")[1] == "dropped\n"
+    ok(platform.paas("services:restore", "kdb", imported_id))
+    assert call(platform, app, "GET", "/rows")[1] == "3 ssl=True\n"
 
     # Isolation: the service answers on its app's network only.
     host = f"paas-{platform.instance}-db-kdb"
