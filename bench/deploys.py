@@ -32,6 +32,17 @@ COPY . /app/
 ENV PATH=/app/.venv/bin:$PATH
 """
 LABEL = "paas.bench=1"
+NETWORK = "paas-bench"
+
+
+def bench_network() -> str:
+    """A bridge network of the baselines' own, labelled: they do not depend on docker0 (which
+    another daemon on the host can take away) and run on the same kind of network as paas."""
+    found = subprocess.run(["docker", "network", "inspect", NETWORK], capture_output=True)
+    if found.returncode != 0:
+        subprocess.run(["docker", "network", "create", "--label", LABEL, NETWORK],
+                       check=True, capture_output=True)
+    return NETWORK
 _TIMINGS_RE = re.compile(re.escape(TIMINGS).replace(re.escape("{:.2f}"), r"(\d+\.\d+)"))
 
 
@@ -63,10 +74,11 @@ def _bump(repo: Path, old: str, new: str) -> None:
 
 def _baseline_deploy(src: Path, tag: str, marker: str, cold: bool) -> float:
     started = time.monotonic()
-    argv = ["docker", "build", "-q", "--label", LABEL, "-t", tag, str(src)]
+    argv = ["docker", "build", "-q", "--network", bench_network(), "--label", LABEL, "-t", tag, str(src)]
     subprocess.run(argv + (["--no-cache"] if cold else []), check=True, capture_output=True)
     port = free_port()
     subprocess.run(["docker", "run", "-d", "--rm", "--label", LABEL, "--name", f"bench-{port}",
+                    "--network", bench_network(),
                     "-p", f"127.0.0.1:{port}:5000", "-e", "PORT=5000", tag,
                     "gunicorn", "app:app", "--bind", "0.0.0.0:5000", "--workers", "2"],
                    check=True, capture_output=True)
@@ -138,6 +150,7 @@ def bench_rollback(workdir: Path, rounds: int) -> tuple[list[tuple[str, float, f
             port = free_port()
             started = time.monotonic()
             subprocess.run(["docker", "run", "-d", "--rm", "--label", LABEL, "--name", f"bench-{port}",
+                            "--network", bench_network(),
                             "-p", f"127.0.0.1:{port}:5000", "-e", "PORT=5000", "-w", "/app", image,
                             "bash", "-c", ". /app/.profile.d/python.sh && exec gunicorn app:app "
                             "--bind 0.0.0.0:5000 --workers 2"], check=True, capture_output=True)

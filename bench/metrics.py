@@ -1,13 +1,15 @@
 """Metrics benchmarks (issue 15): what the per-app JSON access log costs the router, and the
 collector's CPU with 100 apps serving. `python -m bench.metrics` prints the BENCHMARKS.md lines.
 
-The router is measured against nginx itself as the upstream (a server block answering 200 on
-another port), so that nginx's own work, not an app, is what the log is set against. Rounds
+The router is measured against another nginx as the upstream (a server block answering 200),
+so that the router's own work, not an app, is what the log is set against; besides wrk's
+requests/s (noisy on a shared machine) the router workers' CPU time per request is measured. Rounds
 alternate the three variants; medians.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -37,24 +39,43 @@ UPSTREAM = """server {{
 """
 
 
-def _wrk(port: int, host: str, seconds: float) -> float:
+def _cpu_ticks(master: int) -> int:
+    """utime + stime of nginx's workers (children of `master`), in clock ticks."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:
+                total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def _wrk(port: int, host: str, seconds: float) -> tuple[float, int]:
+    """Requests/s and the number of requests."""
     out = subprocess.run(["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds:.0f}s", "-H", f"Host: {host}",
                           f"http://127.0.0.1:{port}/"], capture_output=True, text=True,
                          check=True).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         raise AssertionError(f"errors during the access-log benchmark:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+    return (float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1)),
+            int(re.search(r"([0-9]+) requests in", out).group(1)))
 
 
-def bench_access_log(seconds: float = 6, rounds: int = 3) -> dict[str, float]:
+def bench_access_log(seconds: float = 5, rounds: int = 5) -> dict[str, float]:
     """Requests/s through nginx: with the JSON access log, with the combined log it replaces
     (nginx.conf's, buffered), and with no log at all."""
     with tempfile.TemporaryDirectory(prefix="paas-bench-metrics-") as tmp:
-        proxy = NginxProxy(Path(tmp), free_port(), listen="127.0.0.1")
+        proxy = NginxProxy(Path(tmp) / "router", free_port(), listen="127.0.0.1")
+        # The upstream is another nginx, so the router's CPU figures are the router's alone.
+        backend = NginxProxy(Path(tmp) / "upstream", free_port(), listen="127.0.0.1")
         proxy.ensure_running()
+        backend.ensure_running()
         try:
             upstream = free_port()
-            proxy.apply_platform("upstream", UPSTREAM.format(port=upstream))
+            backend.apply_platform("upstream", UPSTREAM.format(port=upstream))
             log = proxy.prefix / "logs" / access_log_name("bench")
             json_log = render_app(app="bench", server_names=["bench.localhost"],
                                   http_port=proxy.http_port, listen="127.0.0.1",
@@ -64,13 +85,26 @@ def bench_access_log(seconds: float = 6, rounds: int = 3) -> dict[str, float]:
                                   upstreams=[f"127.0.0.1:{upstream}"])
             off = re.sub(r"access_log [^;]*;", "access_log off;", json_log)
             figures: dict[str, list[float]] = {"json": [], "combined": [], "off": []}
+            cpu: dict[str, list[float]] = {"json": [], "combined": [], "off": []}
             for _ in range(rounds):
                 for name, text in (("json", json_log), ("combined", combined), ("off", off)):
                     proxy.apply_app("bench", text)
-                    figures[name].append(_wrk(proxy.http_port, "bench.localhost", seconds))
-            return {name: median(values) for name, values in figures.items()}
+                    master = proxy.pid()
+                    before = _cpu_ticks(master)
+                    rate, count = _wrk(proxy.http_port, "bench.localhost", seconds)
+                    figures[name].append(rate)
+                    cpu[name].append((_cpu_ticks(master) - before) / os.sysconf("SC_CLK_TCK")
+                                     / count * 1e6)  # µs of nginx CPU per request
+            out = {name: median(values) for name, values in figures.items()}
+            out.update({f"cpu_{name}": median(values) for name, values in cpu.items()})
+            # Paired within each round, so that the shared machine's drift cancels out.
+            out["json/off"] = median([j / o for j, o in zip(figures["json"], figures["off"])])
+            out["json/combined"] = median([j / c for j, c in
+                                           zip(figures["json"], figures["combined"])])
+            return out
         finally:
             proxy.stop()
+            backend.stop()
 
 
 class _Apps:
@@ -154,8 +188,9 @@ def lines(log: dict[str, float], collector: dict[str, float]) -> list[str]:
         "## Metrics (issue 15)",
         "",
         f"Requests/s (wrk, {CLIENTS} keep-alive connections) through nginx to an upstream that is",
-        "nginx itself (a server block answering 200), so nginx's own work is what the log is set",
-        "against; the three variants alternate, medians. Collector: one pass over "
+        "another nginx (a server block answering 200), so the router's own work is what the log is",
+        "set against; the router's CPU is its workers' utime + stime over the run; the three variants alternate, medians (ratios: the median of each round's"
+        " ratio). Collector: one pass over "
         f"{APPS} apps that each served {REQS_PER_APP_PER_SECOND} requests/s for the "
         f"{INTERVAL:.0f} s interval ({collector['lines']:.0f} lines), CPU time of the pass over "
         "the interval; the stats side decodes one Docker stats document per container per "
@@ -164,9 +199,15 @@ def lines(log: dict[str, float], collector: dict[str, float]) -> list[str]:
         "| what | paas | baseline | ratio |",
         "| --- | ---: | ---: | ---: |",
         f"| requests/s with the JSON access log vs no access log | {log['json']:.0f} | "
-        f"{log['off']:.0f} | {log['json'] / log['off']:.2f} (goal ≥ 0.95) |",
+        f"{log['off']:.0f} | {log['json/off']:.2f} (goal ≥ 0.95) |",
+        f"| nginx CPU per request, no access log vs the JSON access log (req/s when nginx is "
+        f"CPU-bound) | {log['cpu_off']:.1f} µs | {log['cpu_json']:.1f} µs | "
+        f"{log['cpu_off'] / log['cpu_json']:.2f} (goal ≥ 0.95) |",
         f"| requests/s with the JSON access log vs the combined log it replaces | "
-        f"{log['json']:.0f} | {log['combined']:.0f} | {log['json'] / log['combined']:.2f} |",
+        f"{log['json']:.0f} | {log['combined']:.0f} | {log['json/combined']:.2f} |",
+        f"| nginx CPU per request, the combined log vs the JSON access log | "
+        f"{log['cpu_combined']:.1f} µs | {log['cpu_json']:.1f} µs | "
+        f"{log['cpu_combined'] / log['cpu_json']:.2f} |",
         f"| collector CPU, access logs of {APPS} apps, per 10 s | "
         f"{collector['pass_seconds'] * 1000:.0f} ms | 10 s | "
         f"{collector['log_share'] * 100:.2f}% of a core (goal < 2%) |",

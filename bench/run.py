@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import datastores, deploys, direct, router, tls
+from bench import datastores, deploys, direct, metrics, recovery, router, scale, tls
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,7 @@ def table(rows: list[tuple[str, float, float]]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--apps", type=int, default=scale.APPS, help="apps of the scale bench")
     args = parser.parse_args()
     stack = os.environ.get("PAAS_STACK_IMAGE", "paas/stack:trixie")
     with tempfile.TemporaryDirectory(prefix="paas-bench-") as tmp:
@@ -38,13 +39,17 @@ def main() -> None:
         latency = router.bench_deploy_latency(work)
         overhead = router.bench_router_overhead(work)
         limit = direct.bench_router_limit(work)
+        many = scale.bench_scale(work, args.apps)
         https = tls.bench_https(work)
+        recovered = recovery.bench_recovery(work, args.rounds, stack)
         backups = datastores.bench_backups(work)
     reload_500, reload_1 = router.bench_reload()
+    access_log, collector = metrics.bench_access_log(), metrics.bench_collector()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
                    capture_output=True)
     subprocess.run(["bash", "-c", f"docker images -q --filter label={deploys.LABEL} | xargs -r docker rmi -f"],
                    capture_output=True)
+    subprocess.run(["docker", "network", "rm", deploys.NETWORK], capture_output=True)
     lines = [
         "# Benchmarks",
         "",
@@ -108,8 +113,12 @@ def main() -> None:
         f"{reload_1:.3f} s | {reload_500 / reload_1:.2f}× (goal ≤ 1 s) |",
         "",
         *direct.lines(limit),
+        *scale.lines(many),
         *tls.lines(https),
+        *recovery.lines(recovered),
         *datastores.lines(backups),
+        "",
+        *metrics.lines(access_log, collector),
     ]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))

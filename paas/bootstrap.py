@@ -21,6 +21,7 @@ from paas.services.domains import Domains
 from paas.services.images import ImageCollector
 from paas.services.logs import Logs
 from paas.services.metrics import ContainerStats, Metrics, access_log_dir
+from paas.services.nodes import Nodes
 from paas.services.processes import Processes
 from paas.services.recovery import Recovery
 from paas.services.releases import Releases
@@ -29,6 +30,7 @@ from paas.services.scheduler import Scheduler
 from paas.services.storage import Storage
 from paas.services.backups import Backups
 from paas.services.datastores import Datastores
+from paas.services.swarm_scheduler import SwarmScheduler
 from paas.services.status import Status
 from paas.settings import Settings
 
@@ -56,6 +58,7 @@ class Services:
     datastores: Datastores | None = None
     backups: Backups | None = None
     metrics: Metrics | None = None
+    nodes: Nodes | None = None
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
@@ -74,7 +77,10 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
 
     on = acme is not None and acme.enabled()
     router = Router(settings, proxy, store, (acme.thumbprint if on else lambda: None))
-    scheduler = Scheduler(settings, engine, probe)
+    if settings.scheduler == "swarm":  # the engine is then the Swarm port too
+        scheduler = SwarmScheduler(settings, engine, engine, probe)
+    else:
+        scheduler = Scheduler(settings, engine, probe)
     builder = Builder(settings, store, engine, repos)
     deployer = Deployer(settings, store, builder, scheduler, router,
                         ImageCollector(settings, store, engine), events, locks)
@@ -114,6 +120,8 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
         # (none: no container figures, as in tests without Docker).
         metrics=Metrics(settings, store, MetricsStore(settings.db_path),
                         AccessLogs(access_log_dir(settings), proxy.reopen_logs), stats),
+        nodes=Nodes(settings, store, engine if settings.scheduler == "swarm" else None,
+                    scheduler, deployer),
     )
 
 
@@ -134,7 +142,7 @@ def build_services(settings: Settings) -> Services:
 
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     make_private(settings.home)  # secrets at rest, whoever made the files
-    engine = DockerEngine()
+    engine = _engine(settings) if settings.scheduler == "swarm" else DockerEngine()
     return wire(
         settings,
         store=SqliteStore(settings.db_path),
@@ -149,3 +157,8 @@ def build_services(settings: Settings) -> Services:
         locks=AppLocks(settings.home / "locks"),
         data=DockerData(),
     )
+
+
+def _engine(settings: Settings):
+    from paas.adapters.swarm_setup import swarm_engine
+    return swarm_engine(settings)

@@ -16,6 +16,7 @@ from paas.domain.resources import DEFAULT_MEMORY
 from paas.domain.resources import validate as validate_resource
 from paas.errors import InvalidInput
 
+SCHEDULERS = ("docker", "swarm")
 LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 CA_BUNDLE_CANDIDATES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu
@@ -69,6 +70,9 @@ class Settings:
     supervise: bool = False
     backup_hours: float = 24.0  # every datastore is backed up this often (0: never)
     backup_keep: int = 7  # scheduled backups kept per datastore
+    scheduler: str = "docker"  # "docker": one host; "swarm": the Docker Swarm the engine manages
+    swarm_addr: str = ""  # the address other swarm nodes reach this host at
+    registry_port: int = 5000  # the swarm's image registry, at swarm_addr
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).resolve())
@@ -178,9 +182,15 @@ class Settings:
                if env.get("PAAS_BUILDPACKS_DIR") else {}),
             backup_hours=float(env.get("PAAS_BACKUP_HOURS") or 24),
             backup_keep=int(env.get("PAAS_BACKUP_KEEP") or 7),
+            scheduler=env.get("PAAS_SCHEDULER") or "docker",
+            swarm_addr=env.get("PAAS_SWARM_ADDR") or "",
+            registry_port=int(env.get("PAAS_REGISTRY_PORT") or 5000),
         )
         if settings.backup_hours < 0 or settings.backup_keep < 1:
             raise InvalidInput("PAAS_BACKUP_HOURS must be 0 (never) or more, PAAS_BACKUP_KEEP 1 or more")
+        if settings.scheduler not in SCHEDULERS:
+            raise InvalidInput(f"PAAS_SCHEDULER={settings.scheduler!r}: use one of "
+                               f"{', '.join(SCHEDULERS)}")
         if settings.api_host:
             try:
                 validate_domain(settings.api_host)
@@ -220,6 +230,8 @@ class Settings:
             "PAAS_SUPERVISE": "1" if self.supervise else "0",
             "PAAS_BUILDPACKS_DIR": str(self.buildpacks_dir),
             "PAAS_BACKUP_HOURS": str(self.backup_hours), "PAAS_BACKUP_KEEP": str(self.backup_keep),
+            "PAAS_SCHEDULER": self.scheduler, "PAAS_SWARM_ADDR": self.swarm_addr,
+            "PAAS_REGISTRY_PORT": str(self.registry_port),
         }
 
 

@@ -15,6 +15,9 @@ declare -A NEED=(
   [wrk]=wrk
   # Let's Encrypt's test CA and its mock DNS: the HTTPS tests issue and renew against them.
   [pebble]=pebble
+  # The swarm scheduler's private image registry and its bcrypt password file.
+  [docker-registry]=docker-registry
+  [apache2-utils]=htpasswd
   [ca-certificates]=/etc/ssl/certs/ca-certificates.crt
   # debootstrap verifies Debian's Release files with it; Ubuntu hosts lack it by default.
   [debian-archive-keyring]=/usr/share/keyrings/debian-archive-keyring.gpg

@@ -121,8 +121,9 @@ class Platform:
     def token(self) -> str:
         return (self.home / "admin-token").read_text().strip()
 
-    def control(self, verb: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "paas.server.control", verb], env=self.env,
+    def control(self, verb: str, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "paas.server.control", verb],
+                              env={**self.env, **env},
                               capture_output=True, text=True, timeout=120, cwd=ROOT)
 
     def paas_cmd(self) -> list[str]:
@@ -180,8 +181,13 @@ def start_platform(base: Path, name: str, keep_releases: int = 10,
 
 
 def stop_platform(platform: Platform) -> None:
-    platform.control("uninstall")  # down, and its firewall chain goes too
-    remove_docker_objects(platform.instance)
+    # Down, and everything it made goes: containers, images, its firewall chain, PAAS_HOME. Without CONFIRM=yes (and no terminal) uninstall
+    # refuses and stops nothing: every test platform's API and nginx were left running.
+    try:
+        result = platform.control("uninstall", CONFIRM="yes")
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        remove_docker_objects(platform.instance)
 
 
 def copy_app(fixture: str, dest: Path, env: dict[str, str]) -> Path:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from paas.domain.metrics import access_log_name, complete_lines
+from paas.domain.metrics import LOG_SUFFIX, access_log_name, complete_lines
 
 READ_LIMIT = 8 * 1024 * 1024  # per app per read: a backlog is worked off over several cycles
 ROTATE_AT = 16 * 1024 * 1024
@@ -76,9 +76,16 @@ class AccessLogs:
             os.rename(current, rotated)
             self.reopen()
 
-    def remove(self, app: str) -> None:
-        for path in (self.path(app), self.path(app).with_name(self.path(app).name + ".1")):
-            path.unlink(missing_ok=True)
+    def remove_others(self, apps: set[str]) -> list[str]:
+        """Delete the logs of apps not in `apps` (destroyed ones), so that an app created
+        again under the same name starts from nothing; returns their names."""
+        gone = set()
+        for path in self.directory.glob(f"*{LOG_SUFFIX}*"):
+            app = path.name.split(LOG_SUFFIX)[0]
+            if app not in apps and path.name in (access_log_name(app), access_log_name(app) + ".1"):
+                path.unlink(missing_ok=True)
+                gone.add(app)
+        return sorted(gone)
 
 
 def _inode(path: Path) -> int | None:

@@ -400,12 +400,18 @@ def _env_port(env: list[str]) -> int | None:
     return None
 
 
+MAX_LINE = 16 * 1024  # a line without end (hostile build output) is cut, not held in memory
+
+
 def _stream_lines(chunks: Iterable[bytes], on_line: Callable[[str], None]) -> None:
     # Docker hands out arbitrary chunks; the user must see whole lines as soon as they end.
     pending = b""
     for chunk in chunks:
         pending += chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         *lines, pending = pending.split(b"\n")
+        while len(pending) > MAX_LINE:
+            lines.append(pending[:MAX_LINE])
+            pending = pending[MAX_LINE:]
         for line in lines:
             on_line(line.decode("utf-8", "replace"))
     if pending:

@@ -15,6 +15,7 @@ import base64
 import binascii
 import io
 import logging
+import os
 import re
 import shutil
 import stat
@@ -206,10 +207,10 @@ class _DeployHandler(ReceivePackHandler):
     what was deployed from it."""
 
     def __init__(self, backend, args, proto, stateless_rpc=False, advertise_refs=False, *,
-                 app: str, user: str, on_push) -> None:
+                 app: str, user: str, on_push, max_push: int | None = None) -> None:
         super().__init__(backend, args, proto, stateless_rpc=stateless_rpc,
                          advertise_refs=advertise_refs)
-        self.app, self.user, self.on_push = app, user, on_push
+        self.app, self.user, self.on_push, self.max_push = app, user, on_push, max_push
         self.shallow, self.reasons, self._turn = False, {}, None
         self._live, self._write_lock = False, threading.Lock()
         # dulwich takes "shallow <sha>" lines (sent before the commands by a shallow clone) for
@@ -224,21 +225,34 @@ class _DeployHandler(ReceivePackHandler):
             return line
         proto.read_pkt_line = read_skipping_shallow
 
+    def _receive_max_input_size(self):
+        return self.max_push  # dulwich stops reading the pack past it (PackInputTooLarge)
+
     def _apply_pack(self, refs):
         self.reasons = refusals(refs, shallow=self.shallow,
                                 atomic=self.has_capability(CAPABILITY_ATOMIC))
+        # The whole receive takes its turn (not only the deploy), so the files a refused push
+        # added to the object store are its own, and can be removed.
+        self._turn = _deploy_lock(self.repo.path)
+        self._turn.acquire()
+        before = _object_files(self.repo.path)
+        accepted = False
         try:
-            yield from super()._apply_pack(refs)  # stores the pack, then _on_update, ref by ref
+            # stores the pack, then _on_update, ref by ref
+            for ref, status in super()._apply_pack(refs):
+                if ref == b"unpack" and b"maximum input size" in status:
+                    status = (f"push is over the limit of {_size(self.max_push)} "
+                              "(PAAS_MAX_PUSH); nothing was kept").encode()
+                accepted = accepted or (ref != b"unpack" and status == b"ok")
+                yield ref, status
         finally:
-            if self._turn is not None:
-                self._turn.release()
+            if not accepted:  # refused or failed: its objects do not stay on disk
+                _remove_new_objects(self.repo.path, before)
+            self._turn.release()
 
     def _on_update(self, ref_name, old_sha, new_sha):
         reason = self.reasons.get(ref_name, refusal(ref_name, new_sha))
-        if reason is None:
-            if self._turn is None:  # refusals() lets one ref per push get here
-                self._turn = _deploy_lock(self.repo.path)
-                self._turn.acquire()
+        if reason is None:  # refusals() lets one ref per push get here, in its turn
             if self.repo.get_refs().get(ref_name, ZERO_SHA) != old_sha:
                 return MOVED.encode()
             reason = self._deploy(Push(self.app, ref_name.decode(), old_sha.decode(),
@@ -276,13 +290,39 @@ class _DeployHandler(ReceivePackHandler):
                 self._live = False
 
 
+def _object_files(repo_path: str) -> set[str]:
+    found = set()
+    for dirpath, _dirs, files in os.walk(os.path.join(repo_path, "objects")):
+        found.update(os.path.join(dirpath, name) for name in files)
+    return found
+
+
+def _remove_new_objects(repo_path: str, before: set[str]) -> None:
+    for path in _object_files(repo_path) - before:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+def _size(limit: int | None) -> str:
+    if not limit:
+        return "unlimited"
+    for unit, size in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if limit >= size:
+            return f"{limit / size:g} {unit}"
+    return f"{limit} bytes"
+
+
 def make_git_app(repos: GitRepos, authenticate: Callable[[str, str], str | None],
                  on_push: Callable[[Push, Callable[[str], None]], None],
-                 authorize: Callable[[str, str], bool] = lambda user, app: True):
+                 authorize: Callable[[str, str], bool] = lambda user, app: True,
+                 max_push: int | None = None):
     """The WSGI app for PATH_INFO `/git/<app>.git/...`. `authenticate(user, password)` returns
     who is pushing (e.g. the token's name) or None; `authorize(user, app)` says whether they may
     clone or push that app (if not, they hear "no such app", as for one that does not exist);
-    `on_push(push, write_line)` deploys."""
+    `on_push(push, write_line)` deploys. A push whose pack is over `max_push` bytes is refused;
+    the objects of a push that moves no ref are removed."""
 
     def application(environ, start_response):
         user = basic_user(environ.get("HTTP_AUTHORIZATION", ""), authenticate)
@@ -300,7 +340,7 @@ def make_git_app(repos: GitRepos, authenticate: Callable[[str, str], str | None]
         if not repos.exists(app) or not authorize(user, app):
             return _no_such_app(start_response, app, service, match["rest"] == "/info/refs")
         backend = _AppBackend(repos, app)
-        handler = partial(_DeployHandler, app=app, user=user, on_push=on_push)
+        handler = partial(_DeployHandler, app=app, user=user, on_push=on_push, max_push=max_push)
         chain = make_wsgi_chain(backend, handlers={b"git-receive-pack": handler})
         return _ClosingBody(chain(environ, start_response), backend.close)
 

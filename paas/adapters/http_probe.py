@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.client
+import socket
 
 
 class HttpProbe:
@@ -18,3 +19,13 @@ class HttpProbe:
             return None
         finally:
             conn.close()
+
+    def connects(self, address: str, timeout: float = 0.5) -> bool:
+        """Whether something accepts a TCP connection at `address` (host:port); no request
+        is sent."""
+        host, _, port = address.rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+                return True
+        except OSError:
+            return False

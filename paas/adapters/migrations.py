@@ -265,6 +265,14 @@ MIGRATIONS: list[Migration] = [
           PRIMARY KEY (app, minute, process)
         ) WITHOUT ROWID;
     """)),
+    # Dashboard sessions signed out before their idle end: a copied cookie stays dead after a
+    # restart. Rows go once `until` (the session's own end) has passed.
+    Migration("signed-out dashboard sessions", sql("""
+        CREATE TABLE signed_out (
+          sid TEXT PRIMARY KEY,
+          until REAL NOT NULL
+        );
+    """)),
 ]
 
 

@@ -7,6 +7,7 @@ serialise instead of colliding.
 """
 from __future__ import annotations
 
+import errno
 import json
 import sqlite3
 import time
@@ -15,16 +16,15 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Iterator
 
-
-from paas.adapters.state_files import create_private
 from paas.adapters.migrations import migrate, state_version
+from paas.adapters.sqlite_tokens import TokenTables
+from paas.adapters.state_files import create_private
 from paas.domain.certs import Cert, TlsOptions
-from paas.domain.access import TokenRecord
 from paas.domain.models import App, Build, Datastore, Link, Release
 from paas.errors import Conflict
 
 
-class SqliteStore:
+class SqliteStore(TokenTables):
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -45,6 +45,11 @@ class SqliteStore:
         db.execute("PRAGMA foreign_keys=ON")
         try:
             yield db
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL:
+                raise
+            # The use cases know one "no space left", whoever met it (paas.services.disk).
+            raise OSError(errno.ENOSPC, f"database or disk is full: {self.path}") from exc
         finally:
             db.close()
 
@@ -83,60 +88,6 @@ class SqliteStore:
     def delete_app(self, name: str) -> None:
         with self._write() as db:
             db.execute("DELETE FROM apps WHERE name = ?", (name,))
-
-    # tokens
-    def add_token(self, name: str, digest: str) -> None:
-        # An upsert, not INSERT OR REPLACE: a replaced row would take its apps and the tokens it
-        # made with it (ON DELETE CASCADE).
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO tokens (name, digest, created_at) VALUES (?, ?, ?) ON CONFLICT(name) "
-                "DO UPDATE SET digest = excluded.digest, created_at = excluded.created_at",
-                (name, digest, time.time()),
-            )
-
-    def create_token(self, name: str, digest: str, role: str = "admin",
-                     apps: tuple[str, ...] = (), created_by: str | None = None) -> None:
-        try:
-            with self._write() as db:
-                db.execute("INSERT INTO tokens (name, digest, created_at, role, created_by) "
-                           "VALUES (?, ?, ?, ?, ?)", (name, digest, time.time(), role, created_by))
-                db.executemany("INSERT INTO token_apps (token, app) VALUES (?, ?)",
-                               [(name, app) for app in apps])
-        except sqlite3.IntegrityError:
-            raise Conflict(f"a token named {name!r} already exists") from None
-
-    def list_tokens(self) -> list[tuple[str, float]]:
-        with self._connect() as db:
-            return [(r["name"], r["created_at"])
-                    for r in db.execute("SELECT name, created_at FROM tokens ORDER BY name")]
-
-    def token_records(self) -> list[TokenRecord]:
-        with self._connect() as db:
-            apps: dict[str, list[str]] = {}
-            for r in db.execute("SELECT token, app FROM token_apps ORDER BY app"):
-                apps.setdefault(r["token"], []).append(r["app"])
-            return [TokenRecord(r["name"], r["role"], tuple(apps.get(r["name"], ())),
-                                r["created_by"], r["created_at"], r["last_used"])
-                    for r in db.execute("SELECT * FROM tokens ORDER BY name")]
-
-    def touch_token(self, name: str, when: float) -> None:
-        with self._write() as db:
-            db.execute("UPDATE tokens SET last_used = ? WHERE name = ?", (when, name))
-
-    def delete_token(self, name: str) -> list[str]:
-        """Removes the token and every token it made, theirs too; returns their names."""
-        with self._write() as db:
-            doomed = [r[0] for r in db.execute(
-                "WITH RECURSIVE doomed(name) AS (SELECT name FROM tokens WHERE name = ? UNION "
-                "SELECT t.name FROM tokens t JOIN doomed d ON t.created_by = d.name) "
-                "SELECT name FROM doomed", (name,))]
-            db.executemany("DELETE FROM tokens WHERE name = ?", [(n,) for n in doomed])
-            return doomed
-
-    def token_digests(self) -> dict[str, str]:
-        with self._connect() as db:
-            return {r["name"]: r["digest"] for r in db.execute("SELECT name, digest FROM tokens")}
 
     # builds
     def start_build(self, app: str, commit: str) -> int:

@@ -71,7 +71,8 @@ class Supervisor:
         on_line(f"building {ref}")
         try:
             self.client.images.build(fileobj=io.BytesIO(tar_of(context)), custom_context=True,
-                                     tag=ref, labels=labels, rm=True, forcerm=True, pull=False)
+                                     tag=ref, labels=labels, rm=True, forcerm=True, pull=False,
+                                     network_mode="host")  # our own Dockerfile: apt, pip
         except BuildError as exc:
             tail = [str(c.get("stream", c.get("error", ""))).strip() for c in exc.build_log]
             raise SupervisorError(f"building {ref} failed: {exc.msg}; last lines: "
@@ -149,9 +150,15 @@ class Supervisor:
         named after it), the control plane's included. Counts of what went."""
         label = f"paas.instance={instance}"
         counts = {"containers": 0, "images": 0, "volumes": 0, "networks": 0}
-        for container in self.client.containers.list(all=True, filters={"label": label}):
-            container.remove(force=True, v=True)
-            counts["containers"] += 1
+        # The API first: its convergence loop would start the app containers removed under it.
+        api = {"label": [label, "paas.role=control-api"]}
+        for filters in (api, {"label": label}, {"label": label}):
+            for container in self.client.containers.list(all=True, filters=filters):
+                try:
+                    container.remove(force=True, v=True)
+                    counts["containers"] += 1
+                except NotFound:
+                    pass
         for _ in range(3):  # children first: Docker keeps an image others are built on
             for image in self.client.images.list(filters={"label": label}):
                 try:
@@ -166,6 +173,12 @@ class Supervisor:
                 volume.remove(force=True)
                 counts["volumes"] += 1
         for network in self.client.networks.list(filters={"label": label}):
+            network.reload()
+            for attached in (network.attrs.get("Containers") or {}):
+                try:  # a container of another instance attached by hand: off the network only
+                    network.disconnect(attached, force=True)
+                except (NotFound, APIError):
+                    pass
             network.remove()
             counts["networks"] += 1
         return counts

@@ -5,6 +5,9 @@ from __future__ import annotations
 import ipaddress
 
 LISTEN = "0A"
+# Docker's embedded DNS server listens inside every container on a user-defined network (each
+# app's own): it is the daemon's, not the app's, and must not read as "listens on another port".
+DOCKER_DNS = "127.0.0.11"
 
 
 def parse_listeners(text: str) -> set[tuple[str, int]]:
@@ -29,6 +32,7 @@ def parse_listeners(text: str) -> set[tuple[str, int]]:
 
 def why_not_answering(listeners: set[tuple[str, int]], port: int) -> str | None:
     """A hint when the listeners explain a silent web process, else None."""
+    listeners = {(ip, p) for ip, p in listeners if ip != DOCKER_DNS}
     on_port = {ip for ip, p in listeners if p == port}
     if on_port and on_port <= {"127.0.0.1", "::1"}:
         return f"it listens on {sorted(on_port)[0]}:{port}, which only the container itself can reach: bind 0.0.0.0:$PORT instead"

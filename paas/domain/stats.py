@@ -72,8 +72,8 @@ def process_minutes(samples: list[Sample], restarts: dict[tuple[str, str], int] 
                 instants.setdefault(s.at, []).append(s)
         cpus = [sum(s.cpu_percent for s in group) for group in instants.values()
                 if all(s.cpu_percent is not None for s in group)]
-        peak = max(((sum(s.mem_used for s in g), sum(s.mem_limit for s in g))
-                    for g in instants.values()), default=(0, 0))
+        peak = (max((sum(s.mem_used for s in g) for g in instants.values()), default=0),
+                max((sum(s.mem_limit for s in g) for g in instants.values()), default=0))
         rows.append(ProcessMinute(
             app=app, minute=minute, process=process, cpu_sum=sum(cpus), samples=len(cpus),
             mem_max=peak[0], mem_limit=peak[1], restarts=restarts.get((app, process), 0),

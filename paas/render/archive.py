@@ -78,14 +78,29 @@ def why_rebuilt(old: dict[str, str] | None, new: dict[str, str]) -> str:
 def rebase(data: bytes, prefix: str, owner: tuple[int, int]) -> bytes:
     """The members under `prefix` ("app/"), renamed relative to it and owned by `owner`: an
     archive to unpack into the directory that `prefix` names (a build container's volume,
-    since its root file system is read-only)."""
+    since its root file system is read-only). Every directory gets an entry of its own, owned
+    by `owner`: Docker would create a missing one owned by root, where the build cannot write."""
     out = io.BytesIO()
+    made: set[str] = set()
     with tarfile.open(fileobj=io.BytesIO(data)) as src, tarfile.open(fileobj=out, mode="w") as dst:
         for member in src:
-            name = member.name.lstrip("./")
-            if not name.startswith(prefix) or name == prefix:
+            name = member.name.lstrip("./").rstrip("/")
+            if not name.startswith(prefix) or name == prefix.rstrip("/"):
                 continue
             member.name = name[len(prefix):]
+            parts = member.name.split("/")
+            for depth in range(1, len(parts)):
+                parent = "/".join(parts[:depth])
+                if parent not in made:
+                    made.add(parent)
+                    info = tarfile.TarInfo(parent)
+                    info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, member.mtime
+                    info.uid, info.gid = owner
+                    dst.addfile(info)
+            if member.isdir():
+                if member.name in made:
+                    continue
+                made.add(member.name)
             member.uid, member.gid = owner
             member.uname = member.gname = ""
             dst.addfile(member, src.extractfile(member) if member.isfile() else None)
@@ -93,14 +108,15 @@ def rebase(data: bytes, prefix: str, owner: tuple[int, int]) -> bytes:
 
 
 def files_tar(files: dict[str, bytes], owner: tuple[int, int], mode: int = 0o400,
-              dirs: tuple[str, ...] = ()) -> bytes:
-    """A tar of `dirs` (mode 0755) and regular `files`, all owned by `owner`."""
+              dirs: tuple[str, ...] = (), root_dirs: tuple[str, ...] = ()) -> bytes:
+    """A tar of `dirs` (mode 0755, owned by `owner`), `root_dirs` (0755, root's) and regular
+    `files` owned by `owner`."""
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w") as tar:
-        for name in dirs:
+        for name in (*dirs, *root_dirs):
             info = tarfile.TarInfo(name)
             info.type, info.mode = tarfile.DIRTYPE, 0o755
-            info.uid, info.gid = owner
+            info.uid, info.gid = owner if name in dirs else (0, 0)
             tar.addfile(info)
         for name, body in sorted(files.items()):
             info = tarfile.TarInfo(name)

@@ -19,7 +19,10 @@ RESULT_DIR = "/paas-results"
 ENV_DIR = "/env"
 # Directories a build writes: volumes of the build container (its root file system is read-only),
 # owned by the build's unprivileged user in the build base image so that the volumes are too.
-BUILD_DIRS = ("app", "cache", "env", RESULT_DIR.lstrip("/"))
+BUILD_DIRS = ("app", "cache", RESULT_DIR.lstrip("/"))
+# ENV_DIR is root's: the build reads the config there (files of its own user, 0400) but cannot
+# add or replace entries that the next buildpack would read.
+ROOT_DIRS = (ENV_DIR.lstrip("/"),)
 
 _SCRIPT = """\
 set -uo pipefail

@@ -42,18 +42,20 @@ def _points(values: list, minutes: list[int], x, y) -> list[str]:
                 runs.append(current)
             current = []
         else:
-            current.append(f"{x(minute):.1f},{y(value):.1f}")
+            current.append(f"{x(minute + 30):.1f},{y(value):.1f}")
     if current:
         runs.append(current)
     return [" ".join(run) for run in runs]
 
 
 def chart(title: str, unit: str, minutes: list[int], lines: list[Line],
-          markers: list[dict], tz=time.gmtime) -> str:
+          markers: list[dict], tz=time.gmtime) -> str:  # times in UTC, labelled so
     """An SVG of `lines` over `minutes`; `markers` are {"version", "at"} releases."""
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    # A minute's value is drawn at its middle, so a release marker (at its exact time) falls
+    # before the requests it served.
     start = minutes[0] if minutes else 0
-    span = max((minutes[-1] - start) if minutes else 60, 60)
+    span = (minutes[-1] + 60 - start) if minutes else 60
     peak = max((v for line in lines for v in line.values if v is not None), default=0)
     top = _nice_top(peak)
 
@@ -73,17 +75,22 @@ def chart(title: str, unit: str, minutes: list[int], lines: list[Line],
            f'{_fmt(top)}</text>',
            f'<text class="c-tick" x="{LEFT - 4}" y="{TOP + inner_h}" text-anchor="end">0</text>']
     if minutes:
-        for at, anchor in ((minutes[0], "start"), (minutes[-1], "end")):
+        for at, anchor, zone in ((minutes[0], "start", ""), (minutes[-1] + 60, "end", " UTC")):
             out.append(f'<text class="c-tick" x="{x(at):.1f}" y="{HEIGHT - 4}" '
-                       f'text-anchor="{anchor}">{time.strftime("%H:%M", tz(at))}</text>')
+                       f'text-anchor="{anchor}">{time.strftime("%H:%M", tz(at))}{zone}</text>')
     for marker in markers:
-        if minutes and start <= marker["at"] <= minutes[-1] + 60:
-            mx = min(x(marker["at"]), WIDTH - RIGHT)
+        if minutes and start <= marker["at"] <= start + span:
+            mx = x(marker["at"])
             out.append(f'<g class="c-marker"><line x1="{mx:.1f}" y1="{TOP}" x2="{mx:.1f}" '
                        f'y2="{TOP + inner_h}"/><text x="{mx + 2:.1f}" y="{TOP + 9}">'
                        f'v{int(marker["version"])}</text></g>')
     for line in lines:
         for run in _points(line.values, minutes, x, y):
+            if " " not in run:  # a lone minute: a dot, as a one-point line draws nothing
+                cx, cy = run.split(",")
+                out.append(f'<circle class="c-dot {escape(line.css)}" cx="{cx}" cy="{cy}" '
+                           f'r="2"><title>{escape(line.label)}</title></circle>')
+                continue
             out.append(f'<polyline class="c-line {escape(line.css)}" points="{run}">'
                        f'<title>{escape(line.label)}</title></polyline>')
     legend_x = WIDTH - RIGHT

@@ -116,16 +116,18 @@ def router_spec(instance: str, image: str, inputs: str, mounts: Mounts) -> dict:
 
 
 def api_spec(instance: str, image: str, inputs: str, mounts: Mounts, env: dict[str, str],
-             api_port: int, logs_dir: str) -> dict:
-    """The API and git server: gunicorn in the foreground, one worker with threads (a build may
-    run for minutes; per-app deploy locks live in that one process)."""
+             listen: str, logs_dir: str, threads: int = 80) -> dict:
+    """The API and git server: gunicorn in the foreground on `listen` (PAAS_API_BIND's
+    host:port: loopback unless the operator says), one worker with threads (a build may run for
+    minutes; per-app deploy locks live in that one process; long-lived requests are capped
+    below `threads` by paas.server.limits)."""
     volumes = {mounts.home: {"bind": mounts.home, "mode": "rw"},
                mounts.docker_socket: {"bind": "/var/run/docker.sock", "mode": "rw"}}
     for path in mounts.files:
         volumes.setdefault(path, {"bind": path, "mode": "ro"})
     return with_spec_hash(_common(instance, "api", image, inputs) | {
-        "command": ["gunicorn", "--bind", f"0.0.0.0:{api_port}",
-                    "--worker-class", "gthread", "--workers", "1", "--threads", "16",
+        "command": ["gunicorn", "--bind", listen,
+                    "--worker-class", "gthread", "--workers", "1", "--threads", str(threads),
                     "--timeout", "3600", "--graceful-timeout", "20",
                     "--error-logfile", f"{logs_dir}/api.log",
                     "--access-logfile", f"{logs_dir}/api-access.log",

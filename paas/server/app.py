@@ -37,9 +37,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from paas.server.api import tokens as tokens_api
     from paas.server.api import storage as storage_api
     from paas.server.api import datastores as datastores_api
+    from paas.server.api import nodes as nodes_api
 
     for module in (meta_api, apps_api, releases_api, processes_api, logs_api, domains_api,
-                   builds_api, tokens_api, certs_api, storage_api, metrics_api, datastores_api):
+                   builds_api, tokens_api, certs_api, storage_api, metrics_api, datastores_api,
+                   nodes_api):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
 
     from paas.server.dashboard import register as register_dashboard
@@ -47,10 +49,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     register_dashboard(app, settings)
 
     @app.after_request
-    def version_header(resp):
+    def headers(resp):
         # Every answer names the server's release, so the CLI can warn about a mismatch
         # without an extra request.
         resp.headers["Paas-Version"] = __version__
+        # API answers carry config values, tokens and logs: no cache keeps them.
+        if request.path.startswith("/api/"):
+            resp.headers.setdefault("Cache-Control", "no-store")
         return resp
 
     @app.errorhandler(PaasError)

@@ -107,13 +107,15 @@ def stop_api(settings: Settings) -> bool:
     return True
 
 
-def stop_host_processes(settings: Settings) -> None:
+def stop_host_processes(settings: Settings, nginx: bool = True) -> None:
     """The API and nginx of PAAS_SUPERVISE=0 (or of a version before supervision), before the
     containers take their ports. An nginx that is the router container's is left alone."""
     from paas.adapters.supervisor import Supervisor
     from paas.render.supervise import container_name
 
     stop_api(settings)
+    if not nginx:
+        return
     router = Supervisor().container(container_name(settings.instance, "router"))
     proxy = NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin)
     if (router is None or router.status != "running") and proxy.is_running():

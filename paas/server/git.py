@@ -21,7 +21,8 @@ def mount_git(wsgi_app, services: Services):
             raise Rejected(exc.message) from exc
 
     git_app = make_git_app(services.repos, authenticate, on_push,
-                           authorize=services.tokens.may_access)
+                           authorize=services.tokens.may_access,
+                           max_push=services.settings.max_push)
 
     def dispatch(environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/git/"):

@@ -7,9 +7,9 @@ stopped; `uninstall` removes everything the instance made.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
+import signal
 import sys
 import time
 import urllib.request
@@ -18,6 +18,7 @@ from pathlib import Path
 from paas import __version__
 from paas.adapters.migrations import migrate
 from paas.adapters.nginx_proxy import NginxProxy
+from paas.adapters.state_files import create_private
 from paas.render import supervise as render
 from paas.settings import Settings
 
@@ -70,7 +71,8 @@ def images(settings: Settings, supervisor) -> dict[str, tuple[str, str]]:
 def migrate_state(settings: Settings) -> None:
     """Migrations before anything starts: a newer state (a downgrade) is refused here with both
     versions and the way back (DowngradeRefused), and nothing is started or stopped."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    create_private(settings.db_path)  # 0600 before SQLite creates it
     ran = migrate(settings.db_path)
     if ran:
         backups = sorted((settings.home / "backups").glob("pre-upgrade-*"))
@@ -84,14 +86,25 @@ def up(settings: Settings, stop_host_processes) -> bool:
 
     supervisor = Supervisor()
     built = images(settings, supervisor)  # before anything stops: a slow build costs no uptime
-    stop_host_processes(settings)  # a platform that ran as host processes before this version
+    inst = settings.instance
     proxy = NginxProxy(settings.nginx_dir, settings.http_port, may_start=False)
+    # A platform that ran as host processes (PAAS_SUPERVISE=0, or a version before supervision):
+    # its nginx is retired only once the router container is there, trying to bind the ports
+    # (nginx retries for 2.5 s), so the ports are without a listener for a moment only.
+    router_before = supervisor.container(render.container_name(inst, "router"))
+    host_nginx = proxy.pid() if router_before is None or router_before.status != "running" else None
+    stop_host_processes(settings, nginx=False)
     conf_changed = proxy.prepare()
     settings.certs_dir.mkdir(parents=True, exist_ok=True)
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     mounts = _mounts(settings)
-    inst = settings.instance
     router = supervisor.ensure(render.router_spec(inst, *built["router"], mounts))
+    if host_nginx is not None:
+        os.kill(host_nginx, signal.SIGQUIT)  # closes its listeners now, finishes its requests
+        if not supervisor.wait_running(render.container_name(inst, "router"), 30):
+            raise SystemExit("paas: the router container did not start: "
+                             + supervisor.logs(render.container_name(inst, "router")))
+        _retire(host_nginx, settings, supervisor)
     if router == "running" and conf_changed:
         supervisor.signal(render.container_name(inst, "router"), "HUP")
     api_name = render.container_name(inst, "api")
@@ -99,8 +112,8 @@ def up(settings: Settings, stop_host_processes) -> bool:
     # (the same path inside), one directory per API image, so a running build keeps its own.
     buildpacks = _buildpacks(settings, built["api"][1])
     env = {**settings.to_env(), "PAAS_BUILDPACKS_DIR": str(buildpacks)}
-    api = supervisor.ensure(render.api_spec(inst, *built["api"], mounts, env,
-                                            settings.api_port, str(settings.logs_dir)))
+    api = supervisor.ensure(render.api_spec(inst, *built["api"], mounts, env, settings.api_listen,
+                                            str(settings.logs_dir), settings.api_threads))
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if _healthy(settings) == __version__:
@@ -116,6 +129,21 @@ def up(settings: Settings, stop_host_processes) -> bool:
         supervisor.remove_images({"paas.instance": inst, "paas.role": f"control-{role}"}, ref)
     print(f"  router: {router}, api: {api} ({built['api'][0]})")
     return router != "running" or api != "running"
+
+
+def _retire(pid: int, settings: Settings, supervisor) -> None:
+    """Wait for the host nginx to finish its requests and exit. Its master deletes the pid file
+    on exit, which by then names the container's nginx: write that pid back (a host pid, as
+    the router shares the host's pid namespace) so the API keeps reloading it."""
+    deadline = time.monotonic() + 35  # nginx's worker_shutdown_timeout is 30 s
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.1)
+    router = supervisor.container(render.container_name(settings.instance, "router"))
+    if router is not None and router.attrs["State"]["Pid"]:
+        pid_file = settings.nginx_dir / "nginx.pid"
+        tmp = pid_file.with_name(".nginx.pid.new")
+        tmp.write_text(f"{router.attrs['State']['Pid']}\n")
+        os.replace(tmp, pid_file)
 
 
 def _buildpacks(settings: Settings, inputs: str) -> Path:
@@ -148,7 +176,12 @@ def uninstall(settings: Settings, confirmed: bool, stop_host_processes, host_cle
     images, networks and volumes, the host firewall rules (`host_cleanup`), nginx, then PAAS_HOME."""
     from paas.adapters.supervisor import Supervisor
 
-    backups = sorted((settings.home / "backups").glob("*")) if settings.home.exists() else []
+    home = settings.home
+    if home.exists() and any(home.iterdir()) and not (home / "paas.db").exists():
+        # A mistyped PAAS_HOME (/, a home directory) must never be deleted.
+        raise SystemExit(f"paas: {home} holds no paas.db, so it is not a paas state directory: "
+                         "check PAAS_HOME; nothing was removed")
+    backups = sorted((home / "backups").glob("*")) if home.exists() else []
     print(f"This removes paas instance {settings.instance}: every app, its containers, images, "
           f"networks and volumes (data included), the router and API, and {settings.home}.")
     if backups:
@@ -164,7 +197,9 @@ def uninstall(settings: Settings, confirmed: bool, stop_host_processes, host_cle
     stop_host_processes(settings)
     removed = Supervisor().remove_instance(settings.instance)
     host_cleanup(settings)
+    home = "nothing on disk (no state directory)"
     if settings.home.exists():
         shutil.rmtree(settings.home)
+        home = str(settings.home)
     print(f"Removed {removed['containers']} containers, {removed['images']} images, "
-          f"{removed['networks']} networks, {removed['volumes']} volumes and {settings.home}.")
+          f"{removed['networks']} networks, {removed['volumes']} volumes and {home}.")

@@ -197,6 +197,16 @@ OPERATIONS = [
     Op("put", "/services/{service}/backups/upload", "Upload a backup (services:import): the "
        "file as application/octet-stream; kept as one more backup to restore", 201,
        errors=("415",)),
+    Op("get", "/nodes", "The swarm's nodes: address, role, state, availability, processes, "
+       "memory (PAAS_SCHEDULER=swarm)", errors=("409",)),
+    Op("get", "/nodes/join-command", "What to run on a new host: trust the registry's CA, "
+       "then docker swarm join", errors=("409",)),
+    Op("post", "/nodes/{node}/drain", "Move a node's processes elsewhere with zero downtime, "
+       "then drain it; its progress lines are in `output`", body=_obj(), optional_body=True,
+       errors=("409", "422")),
+    Op("post", "/nodes/{node}/activate", "Bring a drained node back", body=_obj(),
+       optional_body=True, errors=("409", "422")),
+    Op("delete", "/nodes/{node}", "Remove a drained or dead worker node", errors=("409", "422")),
 ]
 
 

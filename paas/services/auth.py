@@ -121,6 +121,14 @@ class Tokens:
         who = self.named(name)
         return who is not None and who.may_access(app)
 
+    def end_session(self, sid: str, until: float) -> None:
+        """A dashboard session signed out before its idle end (`until`): a copy of its cookie
+        must not work again, not even after a restart."""
+        self.store.add_signed_out(sid, until)
+
+    def session_ended(self, sid: object) -> bool:
+        return isinstance(sid, str) and self.store.is_signed_out(sid)
+
     def check_app(self, name: str, app: str) -> None:
         """Raises the NotFound an unknown app gets when the token may not use `app`."""
         if not self.may_access(name, app):

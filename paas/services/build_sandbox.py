@@ -13,7 +13,7 @@ from paas.errors import DeployFailed, InvalidInput
 from paas.domain.networks import free_subnet
 from paas.ports import Engine
 from paas.render.archive import files_tar, regular_files
-from paas.render.build import BUILD_DIRS, RESULT_DIR
+from paas.render.build import BUILD_DIRS, RESULT_DIR, ROOT_DIRS
 from paas.render.container import (APP_OWNER, APP_USER, build_network_name, labels, passwd_uid,
                                    run_user)
 from paas.settings import Settings
@@ -21,6 +21,7 @@ from paas.settings import Settings
 RESULTS_LIMIT = 1024 * 1024  # the whole results tar
 RESULT_FILE_LIMIT = 256 * 1024  # one result file (a release YAML is a few hundred bytes)
 NETWORK_ATTEMPTS = 5
+BASE_LAYOUT = "2"  # 2: ENV_DIR is root's
 
 
 class BuildSandbox:
@@ -31,12 +32,13 @@ class BuildSandbox:
     def base_image(self) -> str:
         """The build base image of the current stack, made once per stack image."""
         stack_id = self.engine.image_id(self.settings.stack_image)
-        mine = labels(self.settings.instance, kind="build-base", stack=stack_id)
+        # `layout` changes whenever the directories' owners do: an older base is not reused.
+        mine = labels(self.settings.instance, kind="build-base", stack=stack_id, layout=BASE_LAYOUT)
         found = self.engine.find_images(mine)
         if found:
             return found[0][0]
         repository, tag = "paas/build-base", f"{self.settings.instance}-{_short(stack_id)}"
-        self.engine.layer_image(self.settings.stack_image, files_tar({}, APP_OWNER, dirs=BUILD_DIRS),
+        self.engine.layer_image(self.settings.stack_image, files_tar({}, APP_OWNER, dirs=BUILD_DIRS, root_dirs=ROOT_DIRS),
                                 repository=repository, tag=tag, labels=mine, workdir="/app",
                                 env={"HOME": "/app"})
         return f"{repository}:{tag}"

@@ -34,6 +34,8 @@ from paas.services.build_sandbox import BuildSandbox
 from paas.settings import Settings
 
 BUILDPACK_ORDER = ["python", "nodejs", "static", "procfile"]  # documented in buildpacks/README.md
+MAX_OUTPUT = 4 * 1024 * 1024  # of a build's output kept and shown; a build may print without end
+MAX_TREE = 4 * 1024 ** 3  # a build's /app, read into memory to make the image layers
 IMAGE_DIR, IMAGE_ENV = "/app", {"HOME": "/app"}
 
 
@@ -64,8 +66,17 @@ class Builder:
     def build(self, app: str, sha: str, on_line: LineWriter) -> BuildOutcome:
         build_id = self.store.start_build(app, sha)
         output: list[str] = []
+        size = [0]
 
         def emit(line: str) -> None:
+            size[0] += len(line) + 1
+            if size[0] > MAX_OUTPUT:
+                if size[0] - len(line) - 1 <= MAX_OUTPUT:  # once
+                    notice = (f" !     The build printed more than {MAX_OUTPUT // 1024 // 1024} MiB; "
+                              "the rest of its output is not kept or shown")
+                    output.append(notice)
+                    on_line(notice)
+                return
             output.append(line)
             on_line(line)
 
@@ -218,8 +229,10 @@ class Builder:
                                            "PAAS_BUILD_MEMORY) and was killed")
                     raise DeployFailed(f"build failed (exit status {exit_code}); see the output above")
                 results = self.sandbox.results(container_id)
-                tree = self.engine.read_tree(container_id, "/app")
-                assert tree is not None
+                tree = self.engine.read_tree(container_id, "/app", limit=MAX_TREE)
+                if tree is None:
+                    raise DeployFailed(f"the build left more than {MAX_TREE // 1024 ** 3} GiB in "
+                                       "/app; refused")
             finally:
                 self.engine.remove_container(container_id)
         finally:

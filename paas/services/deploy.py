@@ -20,6 +20,7 @@ from paas.domain.resources import check_app_containers
 from paas.errors import DeployFailed, PaasError
 from paas.ports import AppLock, Events, LineWriter, Store
 from paas.services.builder import Builder
+from paas.services.disk import require_free, space_errors_fail_the_deploy
 from paas.services.images import ImageCollector
 from paas.services.router import Router
 from paas.render.plan import PHASES, Plan, plan, runnable, wanted_web
@@ -52,26 +53,44 @@ class Deployer:
     def deploy_push(self, app: str, sha: str, on_line: LineWriter, created_by: str = "admin") -> Release:
         started = time.monotonic()
         with self.lock(app):
-            outcome = self.builder.build(app, sha, on_line)
-            stored = self.store.get_formation(app)
-            first = self.store.current_release(app) is None
-            formation = initial_formation(stored, outcome.formation, first)
-            self.store.set_formation(app, formation)
-            if not any(n > 0 for p, n in formation.items() if p in runnable(outcome.processes)):
-                others = sorted(runnable(outcome.processes))
-                on_line(f"-----> Nothing will run: no web process, and no other type is scaled up; "
-                        f"start one with: paas ps:scale {others[0]}=1")
             try:
-                release = self.release_and_deploy(
-                    app, image=outcome.image, processes=outcome.processes, commit=sha,
-                    description=f"Deploy {sha[:7]}", created_by=created_by,
-                    build_id=outcome.build.id, on_line=on_line, healthchecks=outcome.healthchecks,
-                )
+                with space_errors_fail_the_deploy(self.settings.home):
+                    require_free(self.settings.home)
+                    release = self._deploy_push(app, sha, on_line, created_by)
             except DeployFailed:
-                self.store.set_formation(app, stored)
+                self._fail_leftovers(app)
                 raise
         on_line(f"-----> Released v{release.version} in {time.monotonic() - started:.1f}s")
         on_line(f"       {self.settings.app_url(app)} deployed")
+        return release
+
+    def _fail_leftovers(self, app: str) -> None:
+        """A deploy that failed on a full disk may not have recorded it: under the app's lock,
+        whatever of this app is still pending is this deploy's."""
+        try:
+            self.store.fail_interrupted(app)
+        except OSError:
+            pass  # still full: recovery at the next start records it
+
+    def _deploy_push(self, app: str, sha: str, on_line: LineWriter, created_by: str) -> Release:
+        outcome = self.builder.build(app, sha, on_line)
+        stored = self.store.get_formation(app)
+        first = self.store.current_release(app) is None
+        formation = initial_formation(stored, outcome.formation, first)
+        self.store.set_formation(app, formation)
+        if not any(n > 0 for p, n in formation.items() if p in runnable(outcome.processes)):
+            others = sorted(runnable(outcome.processes))
+            on_line(f"-----> Nothing will run: no web process, and no other type is scaled up; "
+                    f"start one with: paas ps:scale {others[0]}=1")
+        try:
+            release = self.release_and_deploy(
+                app, image=outcome.image, processes=outcome.processes, commit=sha,
+                description=f"Deploy {sha[:7]}", created_by=created_by,
+                build_id=outcome.build.id, on_line=on_line, healthchecks=outcome.healthchecks,
+            )
+        except DeployFailed:
+            self.store.set_formation(app, stored)
+            raise
         return release
 
     def release_and_deploy(self, app: str, *, image: str, processes: dict[str, str], commit: str,

@@ -6,8 +6,9 @@ transaction; then it records a sample of each container's figures (from the stat
 `ContainerStats` source keeps, one per container) and drops what is older than 24 h.
 
 Seams: `access_log_dir(settings)` is where the router writes the logs (and the collector reads
-them); `reopen` (given to the `AccessLogs` adapter) tells the router to reopen them. On Swarm a
-`ContainerStats` per node feeds the same `record_processes`; the request logs stay the router's.
+them); `reopen` (given to the `AccessLogs` adapter) tells the router to reopen them. On Swarm,
+`CombinedStats` of one `ContainerStats` per node feeds the same `record_processes`; the request
+logs stay the router's.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class Chunk(Protocol):
 class AccessLogs(Protocol):
     def read(self, app: str, position: tuple[int, int] | None) -> Chunk: ...
     def tidy(self, app: str, position: tuple[int, int]) -> None: ...
+    def remove_others(self, apps: set[str]) -> list[str]: ...
 
 
 class MetricsStore(Protocol):
@@ -63,6 +65,26 @@ class ContainerStats(Protocol):
     def events(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]: ...
 
 
+class CombinedStats:
+    """Several hosts' figures as one source (Swarm: a `ContainerStats` per node)."""
+
+    def __init__(self, sources: list[ContainerStats]) -> None:
+        self.sources = sources
+
+    def samples(self) -> list[Sample]:
+        return [s for source in self.sources for s in source.samples()]
+
+    def events(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+        restarts: dict[tuple[str, str], int] = {}
+        ooms: dict[tuple[str, str], int] = {}
+        for source in self.sources:
+            more_restarts, more_ooms = source.events()
+            for total, more in ((restarts, more_restarts), (ooms, more_ooms)):
+                for key, count in more.items():
+                    total[key] = total.get(key, 0) + count
+        return restarts, ooms
+
+
 class Metrics:
     def __init__(self, settings: Settings, store, metrics: MetricsStore, logs: AccessLogs,
                  stats: ContainerStats | None = None,
@@ -73,6 +95,8 @@ class Metrics:
         self.logs = logs
         self.stats = stats
         self.clock = clock
+        self._pruned: int | None = None  # the cutoff of the last prune, and the apps then
+        self._apps: set[str] = set()
 
     # collecting
     def collect_requests(self, app: str) -> int:
@@ -112,7 +136,12 @@ class Metrics:
         apps = [a.name for a in self.store.list_apps()]
         self.collect_all(apps)
         self.record_processes()
-        self.metrics.prune(minute_of(self.clock() - RETENTION), set(apps))
+        # Dropping old minutes scans the table: once a minute is enough (rows are per minute).
+        cutoff = minute_of(self.clock() - RETENTION)
+        if cutoff != self._pruned or set(apps) != self._apps:
+            self.metrics.prune(cutoff, set(apps))
+            self.logs.remove_others(set(apps))
+            self._pruned, self._apps = cutoff, set(apps)
 
     def run_forever(self, stop: threading.Event, interval: float = INTERVAL) -> None:
         while not stop.wait(interval):

@@ -29,8 +29,12 @@ class Processes:
         self.scheduler = scheduler
         self.deployer = deployer
 
-    def ps(self, app: str) -> list[Process]:
-        return self.scheduler.processes(app)
+    def ps(self, app: str, containers: list | None = None) -> list[Process]:
+        return self.scheduler.processes(app, containers)
+
+    def ps_all(self) -> dict[str, list]:
+        """Every app's containers in one Docker listing, to pass back to `ps` app by app."""
+        return self.scheduler.processes_by_app()
 
     def _current(self, app: str) -> Release:
         release = self.store.current_release(app)

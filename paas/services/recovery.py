@@ -3,7 +3,8 @@
 A deploy is cut off at any step when its process dies (kill -9, OOM, reboot). At the next start,
 for each app whose lock is free (an app whose lock is held is being deployed by another live
 process and is not touched):
-- its pending build and release are marked failed (the push that started them got no answer);
+- its pending build and release are marked failed (the push that started them got no answer),
+  and the config an interrupted `config:set` stored gives way to the running release's;
 - its build containers and the release-phase containers of failed releases are removed;
 - images no kept release uses (the interrupted build's) go, as after every deploy;
 - build directories under PAAS_HOME/builds of builds no longer pending are removed.
@@ -57,6 +58,10 @@ class Recovery:
 
     def _app(self, app: str) -> str:
         failed_now = self.store.fail_interrupted(app)
+        current = self.store.current_release(app)
+        if failed_now and current is not None and self.store.get_config(app) != current.config:
+            # A config:set cut off mid-deploy had stored its config; what runs is the rule.
+            self.store.replace_config(app, current.config)
         failed = {str(r.version) for r in self.store.list_releases(app) if r.status == "failed"}
         containers = [c for c in self.engine.list_containers(labels(self.settings.instance, app,
                                                                     kind="build"))]

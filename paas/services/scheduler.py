@@ -44,6 +44,7 @@ class Process:
     uptime_seconds: float | None
     restarts: int
     oom_killed: bool
+    node: str = ""  # the swarm node's address it runs on (PAAS_SCHEDULER=swarm)
 
 
 @dataclass(frozen=True)
@@ -75,19 +76,31 @@ class Scheduler:
         # doing background work (timers, connections) for a release that no longer serves.
         self._standby: dict[str, float | None] = {}
         self._lock = threading.Lock()
+        # Deploys of several apps at once would all pick the same lowest free subnet and all
+        # but one retry: this process picks and creates one network at a time.
+        self._networks = threading.Lock()
 
-    def processes_of(self, app: str) -> list[ContainerState]:
-        """Every process container of the app, stopped ones included (their logs stay)."""
+    def processes_of(self, app: str | None) -> list[ContainerState]:
+        """Every process container of the app (None: of every app), stopped ones included
+        (their logs stay)."""
         return self.engine.list_containers(labels(self.settings.instance, app, kind="process"))
+
+    def processes_by_app(self) -> dict[str, list[ContainerState]]:
+        """Every app's process containers from one listing (for pages that show every app)."""
+        found: dict[str, list[ContainerState]] = {}
+        for c in self.processes_of(None):
+            found.setdefault(c.labels.get("paas.app", ""), []).append(c)
+        return found
 
     def is_draining(self, container_id: str) -> bool:
         return container_id in self._draining
 
-    def processes(self, app: str) -> list[Process]:
+    def processes(self, app: str, containers: list[ContainerState] | None = None) -> list[Process]:
         """The app's processes: web first, retired containers left out unless OOM-killed (their
-        logs stay readable), those still finishing in-flight requests marked "draining"."""
+        logs stay readable), those still finishing in-flight requests marked "draining".
+        From `containers` when the caller has listed them."""
         found = []
-        for c in self.processes_of(app):
+        for c in self.processes_of(app) if containers is None else containers:
             if c.status == "exited" and not c.oom_killed:
                 continue
             found.append(Process(
@@ -176,6 +189,12 @@ class Scheduler:
     def ensure_network(self, app: str) -> None:
         """The app's own network, on a free subnet of the platform's pool."""
         name = network_name(self.settings.instance, app)
+        if self.engine.network_exists(name):
+            return
+        with self._networks:
+            self._create_network(app, name)
+
+    def _create_network(self, app: str, name: str) -> None:
         if self.engine.network_exists(name):
             return
         pool, size = self.settings.network_pool, self.settings.network_size
@@ -352,14 +371,12 @@ class Scheduler:
         """Stop the app's paused containers whose window has ended (every one with
         `everything`), and those paused before the control plane restarted (their window is
         unknown). Thawed first: a frozen process cannot act on SIGTERM."""
-        now = time.monotonic()
         ended = []
         for c in self.processes_of(app) if containers is None else containers:
             if c.status != "paused":
                 continue
             with self._lock:
-                deadline = self._standby.get(c.id)
-                if everything or deadline is None or now >= deadline:
+                if everything or self.standby_due(c.id):
                     self._standby.pop(c.id, None)
                     ended.append(c.id)
         if ended:
@@ -367,6 +384,11 @@ class Scheduler:
             self._retiring = [t for t in self._retiring if t.is_alive()] + [thread]
             thread.start()
         return ended
+
+    def standby_due(self, container_id: str) -> bool:
+        """A paused container's window has ended, or is unknown (paused before a restart)."""
+        deadline = self._standby.get(container_id)
+        return deadline is None or time.monotonic() >= deadline
 
     def _thaw_and_stop(self, ids: list[str]) -> None:
         for cid in ids:

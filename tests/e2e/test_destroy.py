@@ -16,7 +16,7 @@ TABLES = ("apps", "builds", "releases", "config_vars", "resources", "domains", "
 def docker_objects(platform, app: str) -> dict[str, list[str]]:
     client = docker.from_env()
     label = [f"paas.instance={platform.instance}", f"paas.app={app}"]
-    cache = f"paas-{platform.instance}-{app}-cache"
+    cache = f"paas-{platform.instance}-{app}-build-cache"
     return {
         "containers": [c.name for c in client.containers.list(all=True, filters={"label": label})],
         "images": sorted(t for i in client.images.list(filters={"label": label}) for t in i.tags or [i.id]),
@@ -67,7 +67,7 @@ def test_destroy_removes_everything_the_app_had(platform, tmp_path):
                                                         f"paas.app={app}"]})
     assert {c.labels.get("paas.process") for c in running} >= {"web", "worker"}, before
     assert before["images"] and before["networks"] == [f"paas-{platform.instance}-{app}"]
-    assert f"paas-{platform.instance}-{app}-cache" in before["volumes"]
+    assert f"paas-{platform.instance}-{app}-build-cache" in before["volumes"]
     files = files_naming(platform, app)
     for expected in (f"repos/{app}.git", f"nginx/apps/{app}.conf", f"logs/apps/{app}.log"):
         assert expected in files, files

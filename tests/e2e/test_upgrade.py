@@ -28,6 +28,11 @@ SUPERVISED = {"PAAS_SUPERVISE": "1", "PAAS_ACME_DIRECTORY": ""}
 
 
 def checkout(commit: str, where: Path) -> Path:
+    known = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{commit}^{{commit}}"],
+                           capture_output=True)
+    if known.returncode != 0:  # a shallow clone (CI): fetch the pinned commit's history
+        subprocess.run(["git", "-C", str(ROOT), "fetch", "--unshallow", "origin"],
+                       check=True, capture_output=True)
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), commit],
                    check=True, capture_output=True)
     return where
@@ -82,7 +87,12 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
     p.push(repo)  # v3
     p.wait_for("keep", "hello from v3", timeout=30)
     ok(p, "domains:add", "www.keep.test", "-a", "keep")
-    ok(p, "tokens:create", "ci")
+    # The old API's way (today's CLI asks for a role the old API does not know).
+    made = subprocess.run(["curl", "-sf", "-X", "POST", "-H", f"Authorization: Bearer {p.token}",
+                           "-H", "Content-Type: application/json", "-d", '{"name": "ci"}',
+                           f"{p.api_url}/api/v1/tokens"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    ci_token = json.loads(made.stdout)["token"]
     releases_before = json.loads(ok(p, "releases", "-a", "keep", "--json"))
     assert [r["version"] for r in releases_before][:3] == [3, 2, 1]
 
@@ -109,6 +119,7 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
     assert json.loads(ok(p, "config", "-a", "keep", "--json"))["GREETING"] == "kept"
     assert "www.keep.test" in ok(p, "domains", "-a", "keep")
     assert "ci" in ok(p, "tokens")
+    assert http_get_auth(f"{p.api_url}/api/v1/apps", ci_token) == 200  # and it still works
     assert http_get(p.router_url + "/", host="www.keep.test")[1] == "hello from v3\n"
     assert http_get(p.router_url + "/env/GREETING", host="keep.localhost")[1] == "kept"
 
@@ -141,6 +152,13 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
             http_get(f"{p.api_url}/api/v1/health")[0] == 0  # never started half-working
     finally:
         drop_checkout(older)
+
+
+def http_get_auth(url: str, token: str) -> int:
+    result = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                             "-H", f"Authorization: Bearer {token}", url],
+                            capture_output=True, text=True)
+    return int(result.stdout or 0)
 
 
 def _container_id(p: Platform, role: str) -> str:

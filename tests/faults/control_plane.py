@@ -52,7 +52,7 @@ def _alive(pid: int) -> bool:
 def containers(platform: Platform, app: str, **labels: str) -> list:
     wanted = [f"paas.instance={platform.instance}", f"paas.app={app}",
               *(f"paas.{k}={v}" for k, v in labels.items())]
-    return docker.from_env().containers.list(all=True, filters={"label": wanted})
+    return docker.from_env().containers.list(all=True, filters={"label": wanted}, ignore_removed=True)
 
 
 def wait_until(what: str, check, timeout: float = 60, every: float = 0.05):

@@ -131,3 +131,26 @@ def test_the_running_platforms_secrets_are_private(platform):
     assert mode(".") == 0o700
     for name in ("paas.db", "admin-token", "dashboard-secret"):
         assert mode(name) == 0o600, name
+
+
+def test_an_app_token_is_scoped_on_the_running_platform(platform, tmp_path):
+    """The attack, end to end through gunicorn: an app token clones another app's repository,
+    reads its config, and mints itself an admin token."""
+    assert platform.paas("apps:create", "other").returncode == 0
+    made = platform.paas("tokens:create", "quiet-dev", "--app", "quiet")
+    assert made.returncode == 0, made.stderr
+    dev = made.stdout.strip()
+    env = {**platform.env, "PAAS_TOKEN": dev}
+    base = f"http://paas:{dev}@127.0.0.1:{platform.api_port}/git"
+    theirs = subprocess.run(["git", "clone", f"{base}/other.git", str(tmp_path / "x")], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert theirs.returncode != 0 and "no such app: other" in theirs.stderr
+    own = subprocess.run(["git", "ls-remote", f"{base}/quiet.git"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert own.returncode == 0, own.stderr
+    config = subprocess.run([*platform.paas_cmd(), "config", "-a", "other"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert config.returncode == 1 and config.stderr == "paas: no such app: other\n"
+    mint = subprocess.run([*platform.paas_cmd(), "tokens:create", "root", "--admin"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert mint.returncode == 1 and "only an admin token may" in mint.stderr

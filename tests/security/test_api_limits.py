@@ -99,3 +99,69 @@ def test_the_defaults_keep_the_api_private(tmp_path):
     assert (wide.api_listen, wide.api_local, wide.max_push) == \
         ("0.0.0.0:7070", "127.0.0.1:7070", 2 * 1024 ** 3)
     assert Settings.from_env(wide.to_env()) == wide
+
+
+def test_a_silent_operation_stream_lets_go_of_a_client_that_left(tmp_path):
+    """The attack: start `paas run` of a command that prints nothing for an hour, then hang up,
+    many times. Each stream must give its slot (and thread) back, while the command runs on."""
+    import http.client
+    import json
+    import threading
+    import time
+
+    from werkzeug.serving import make_server
+
+    from paas.server.app import create_app
+    from tests.fakes import FakeEngine, fake_services
+
+    gate = threading.Event()
+
+    class SilentEngine(FakeEngine):
+        def run_once(self, spec, on_line, timeout=None):
+            on_line("started")
+            gate.wait(timeout=30)
+            return 0
+
+    services = fake_services(tmp_path / "home", engine=SilentEngine())
+    token = services.tokens.ensure_admin(services.settings.token_file)
+    services.apps.create("hello")
+    services.deployer.deploy_push("hello", "a" * 40, lambda _: None)
+    app = create_app(services.settings, services)
+    limiter = app.wsgi_app
+    while not isinstance(limiter, LongRequests):
+        limiter = limiter.app
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+        conn.request("POST", "/api/v1/apps/hello/run", json.dumps({"command": ["sleep", "9"]}),
+                      {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                       "Accept": "application/x-ndjson"})
+        resp = conn.getresponse()
+        assert json.loads(resp.readline()) == {"line": "started"}
+        assert limiter.active == 1
+        resp.close()
+        conn.close()  # the client hangs up; the command is still running
+        deadline = time.monotonic() + 5
+        while limiter.active and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert limiter.active == 0 and not gate.is_set()
+    finally:
+        gate.set()
+        server.shutdown()
+
+
+def test_the_router_and_health_checks_follow_the_api_bind(tmp_path):
+    """A specific PAAS_API_BIND: gunicorn listens there, and the router's upstream for
+    PAAS_API_HOST and the health checks go there too (not to a loopback nobody listens on)."""
+    from paas.services.router import Router
+    from tests.fakes import FakeProxy
+
+    one = Settings.from_env({"PAAS_HOME": str(tmp_path), "PAAS_API_BIND": "10.1.2.3",
+                             "PAAS_API_HOST": "paas.example.com", "PAAS_API_PORT": "7171"})
+    assert (one.api_listen, one.api_url) == ("10.1.2.3:7171", "http://10.1.2.3:7171")
+    six = Settings.from_env({"PAAS_HOME": str(tmp_path), "PAAS_API_BIND": "::1"})
+    assert (six.api_listen, six.api_url) == ("[::1]:7070", "http://[::1]:7070")
+    from paas.adapters.sqlite_store import SqliteStore
+    text = Router(one, FakeProxy(), SqliteStore(tmp_path / "paas.db"), lambda: None).render_control()
+    assert "10.1.2.3:7171" in text and "127.0.0.1:7171" not in text

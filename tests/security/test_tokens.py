@@ -9,7 +9,7 @@ import pytest
 from paas.server.app import create_app
 from tests.fakes import fake_services
 
-FILL = {"version": "v1", "domain": "www.example.com", "build_id": "1"}
+FILL = {"version": "v1", "domain": "www.example.com", "build_id": "1", "volume": "data"}
 
 
 @pytest.fixture
@@ -38,7 +38,8 @@ def operations(api):
 
 
 def url(path: str, app: str) -> str:
-    return "/api/v1" + re.sub(r"\{(\w+)\}", lambda m: app if m[1] == "name" else FILL[m[1]], path)
+    return "/api/v1" + re.sub(r"\{(\w+)\}", lambda m: app if m[1] == "name" else FILL.get(m[1], "x1"),
+                             path)
 
 
 def test_the_document_lists_the_app_routes(api):
@@ -156,3 +157,80 @@ def test_the_dashboard_hides_other_apps_from_an_app_token(api):
 
 def _token(api) -> str:
     return api.dev["Authorization"].removeprefix("Bearer ")
+
+
+def test_every_dashboard_page_of_another_app_is_404_for_an_app_token(api):
+    """The same rule over the dashboard's own routes, walked from its URL map."""
+    import re as _re
+
+    from tests.unit.test_dashboard import csrf_of, sign_in
+
+    sign_in(api, _token(api))
+    csrf = csrf_of(api.get("/apps/mine"))
+    seen = 0
+    for rule in api.application.url_map.iter_rules():
+        if rule.rule.startswith("/api/") or "<name>" not in rule.rule:
+            continue
+        path = _re.sub(r"<(?:int:)?(\w+)>", lambda m: "theirs" if m[1] == "name" else "1",
+                       rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            resp = api.open(path, method=method, data={"csrf_token": csrf, "key": "A",
+                                                      "value": "1", "confirm": "theirs"})
+            assert resp.status_code == 404, (method, rule.rule, resp.status_code)
+            seen += 1
+    assert seen >= 10
+    assert api.services.store.get_app("theirs") is not None
+    assert api.services.store.get_config("theirs") == {"SECRET": "theirs-secret"}
+
+
+def test_the_cli_makes_and_lists_scoped_tokens(tmp_path, capsys):
+    import httpx
+
+    from paas.cli.main import main
+
+    services = fake_services(tmp_path / "home")
+    admin = services.tokens.ensure_admin(services.settings.token_file)
+    services.apps.create("mine")
+    services.apps.create("theirs")
+    app = create_app(services.settings, services)
+
+    def paas(*argv, token=admin):
+        env = {"HOME": str(tmp_path / "user"), "PAAS_API_URL": "http://paas.test",
+               "PAAS_TOKEN": token, "PATH": "/usr/bin:/bin"}
+        code = main(list(argv), env=env, transport=httpx.WSGITransport(app=app))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, _ = paas("tokens:create", "dev", "--app", "mine")
+    assert code == 0
+    dev = out.strip()
+    listed = paas("tokens")[1]
+    assert any(line.split()[:3] == ["dev", "app", "mine"] for line in listed.splitlines())
+    listed_apps = paas("apps", token=dev)[1]
+    assert "mine" in listed_apps and "theirs" not in listed_apps
+    code, _, err = paas("config", "-a", "theirs", token=dev)
+    assert code == 1 and err == "paas: no such app: theirs\n"
+    code, _, err = paas("tokens:create", "more", "--admin", token=dev)
+    assert code == 1 and "only an admin token may" in err
+
+
+def test_tokens_made_before_roles_stay_admin_tokens(tmp_path):
+    """Upgrading must not lock the operator out: every token of older state could do
+    everything, and stays an admin token (revoke the ones that should not)."""
+    import sqlite3
+
+    from paas.adapters.migrations import MIGRATIONS, migrate
+    from paas.adapters.sqlite_store import SqliteStore
+    from paas.services.auth import Tokens, digest
+
+    home = tmp_path / "home"
+    home.mkdir()
+    step = next(i for i, m in enumerate(MIGRATIONS) if m.name.startswith("token roles"))
+    migrate(home / "paas.db", migrations=MIGRATIONS[:step])
+    db = sqlite3.connect(home / "paas.db")
+    db.execute("INSERT INTO tokens VALUES ('ci', ?, 1.0)", (digest("old-ci-token"),))
+    db.commit()
+    db.close()
+    tokens = Tokens(SqliteStore(home / "paas.db"))
+    who = tokens.authenticate("old-ci-token")
+    assert who is not None and who.admin and who.name == "ci"

@@ -107,3 +107,19 @@ def test_an_app_page_holds_the_summary_and_the_newest_of_each_list(services):
     assert [r.version for r in page.releases] == [2]
     assert [b.commit for b in page.builds] == [SHA2]
     assert [(p.name, p.release) for p in page.processes] == [("web.1", 2)]
+
+
+def test_every_apps_summary_comes_from_one_docker_listing(tmp_path):
+    """Issue 14 (scale): the dashboard's apps list asks Docker once, not once an app."""
+    services = fake_services(tmp_path)
+    for name in ("one", "two", "three"):
+        services.apps.create(name)
+        services.deployer.deploy_push(name, SHA1, lambda _: None)
+    engine = services.deployer.scheduler.engine
+    listings = []
+    real = engine.list_containers
+    engine.list_containers = lambda labels: (listings.append(labels), real(labels))[1]
+    summaries = services.status.all()
+    assert len(listings) == 1
+    assert {s.name: (s.state, s.processes) for s in summaries} == {
+        name: ("running", {"web": (1, 1)}) for name in ("one", "two", "three")}

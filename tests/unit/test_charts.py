@@ -13,6 +13,7 @@ M = 1_764_000_000 - 1_764_000_000 % 60
 
 
 def test_a_chart_is_exact_svg_with_gaps_markers_and_a_round_axis():
+    # minutes drawn at their middle; the marker at its exact time, within the minute it fell in
     svg = chart("Requests", "per minute", [M, M + 60, M + 120, M + 180],
                 [Line("all", [0, 3, None, 4], "s-total")], [{"version": 7, "at": M + 90}])
     assert svg.splitlines() == [
@@ -26,12 +27,12 @@ def test_a_chart_is_exact_svg_with_gaps_markers_and_a_round_axis():
         f'<text class="c-tick" x="48.0" y="146" text-anchor="start">'
         f'{time.strftime("%H:%M", time.gmtime(M))}</text>',
         f'<text class="c-tick" x="632.0" y="146" text-anchor="end">'
-        f'{time.strftime("%H:%M", time.gmtime(M + 180))}</text>',
-        '<g class="c-marker"><line x1="340.0" y1="18" x2="340.0" y2="130"/>'
-        '<text x="342.0" y="27">v7</text></g>',
-        '<polyline class="c-line s-total" points="48.0,130.0 242.7,62.8"><title>all</title>'
+        f'{time.strftime("%H:%M", time.gmtime(M + 240))} UTC</text>',
+        '<g class="c-marker"><line x1="267.0" y1="18" x2="267.0" y2="130"/>'
+        '<text x="269.0" y="27">v7</text></g>',
+        '<polyline class="c-line s-total" points="121.0,130.0 267.0,62.8"><title>all</title>'
         '</polyline>',
-        '<polyline class="c-line s-total" points="632.0,40.4"><title>all</title></polyline>',
+        '<circle class="c-dot s-total" cx="559.0" cy="40.4" r="2"><title>all</title></circle>',
         '<text class="c-legend s-total" x="632" y="12" text-anchor="end">all</text>',
         '</svg>',
     ]

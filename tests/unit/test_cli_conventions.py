@@ -195,7 +195,7 @@ def test_help_lists_topics_then_a_topics_commands(api, capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["nope"], "paas: No such command 'nope'. Did you mean 'open'? (see 'paas help')\n"),
+    (["opne"], "paas: No such command 'opne'. Did you mean 'open'? (see 'paas help')\n"),
     (["apps:create"], "paas: Missing argument 'NAME'. (see 'paas apps:create --help')\n"),
     (["logs", "-n", "0", "-a", "x"], "paas: Invalid value for '-n' / '--num': 0 is not in the range "
                                      "1<=x<=10000. (see 'paas logs --help')\n"),

@@ -41,7 +41,8 @@ def test_metrics_json_counts_every_request_of_the_minute(api, capsys):  # noqa: 
 def test_metrics_text_has_aligned_columns_and_sparklines(api, capsys):  # noqa: F811
     _, _, services = api
     services.apps.create("shop")
-    write_log(services, "shop", [(time.time() - 1, 200, 0.02)])
+    # In the current minute whatever the clock says (time.time() - 1 is the previous one at :00).
+    write_log(services, "shop", [(time.time() // 60 * 60, 200, 0.02)])
     services.metrics.collect_once()
     code, out, _ = run(api, ["metrics", "-a", "shop", "--since", "5m"], capsys)
     lines = out.splitlines()

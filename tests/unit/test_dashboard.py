@@ -295,7 +295,7 @@ def test_log_stream_sends_lines_as_events_and_resumes_after_the_last_id(dash, mo
         ("2030-01-01T00:00:01Z", "first <b>"), ("2030-01-01T00:00:02Z", "second")]
     dash.flask_app.config["PAAS_LOG_STREAM_SECONDS"] = 0.05
     resp = dash.get("/apps/hello/logs/stream")
-    assert resp.mimetype == "text/event-stream" and resp.headers["Cache-Control"] == "no-cache"
+    assert resp.mimetype == "text/event-stream" and resp.headers["Cache-Control"] == "no-store"
     body = resp.get_data(as_text=True)
     assert body.startswith("retry: 2000\n\n")
     assert ("id: 2030-01-01T00:00:01.000000+00:00\n"

@@ -596,3 +596,22 @@ def test_a_container_dying_in_the_settle_brings_the_old_route_back(world, monkey
     with pytest.raises(DeployFailed, match="crashed on boot"):
         world.deployer.deploy_push("hello", SHA2, lambda _: None)
     assert world.proxy.files["hello"] == before and old.status == "running"
+
+
+def test_a_converged_pass_lists_the_platforms_containers_once(world):
+    """Issue 14 (scale): with several apps, a pass with nothing to do makes one Docker listing;
+    an app with something to do is listed again, under its lock, before anything changes."""
+    for name in ("second", "third"):
+        world.apps.create(name)
+    for name in ("hello", "second", "third"):
+        world.deployer.deploy_push(name, SHA1, lambda _: None)
+    listings = []
+    real = world.engine.list_containers
+    world.engine.list_containers = lambda labels: (listings.append(dict(labels)), real(labels))[1]
+    assert world.converger.once() == [] and len(listings) == 1
+    assert "paas.app" not in listings[0]
+    [web] = [c for c in world.engine.running() if c.labels["paas.app"] == "second"]
+    web.status = "exited"
+    listings.clear()
+    assert world.converger.once() == ["second: started 1, retired 0"]
+    assert listings[1] == {"paas.instance": "t1", "paas.app": "second", "paas.kind": "process"}

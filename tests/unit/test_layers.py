@@ -18,11 +18,12 @@ FORBIDDEN = {
                     "paas.bootstrap"),
 }
 ONLY_IN = {"docker": ("paas.adapters.docker_engine", "paas.adapters.supervisor",
-                      "paas.adapters.docker_data"),
+                      "paas.adapters.docker_data", "paas.adapters.swarm_engine"),
            "dulwich": ("paas.adapters.git_server",),
            # the store, and the schema's history it runs before it opens
            "sqlite3": ("paas.adapters.sqlite_store", "paas.adapters.migrations",
-                       "paas.adapters.metrics_store")}  # the metrics tables (issue 15)
+                       "paas.adapters.metrics_store",  # the metrics tables (issue 15)
+                       "paas.adapters.sqlite_tokens")}  # tokens and sessions (issue 9)
 
 
 def modules():

@@ -63,7 +63,7 @@ def test_router_and_api_specs():
                     "/srv/p/certs": {"bind": "/srv/p/certs", "mode": "ro"}},
     }
     api = render.api_spec("i1", "paas-i1/api:def", "def", mounts, {"PAAS_HOME": "/srv/p"},
-                          7070, "/srv/p/logs")
+                          "127.0.0.1:7070", "/srv/p/logs", 80)
     assert api["volumes"] == {
         "/srv/p": {"bind": "/srv/p", "mode": "rw"},
         "/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "rw"},
@@ -71,13 +71,15 @@ def test_router_and_api_specs():
     assert api["environment"] == {"PAAS_HOME": "/srv/p", "PAAS_NGINX": "nginx",
                                   "PAAS_SUPERVISE": "1",
                                   "DOCKER_HOST": "unix:///var/run/docker.sock"}
-    assert api["command"][:3] == ["gunicorn", "--bind", "0.0.0.0:7070"]
+    assert api["command"][:3] == ["gunicorn", "--bind", "127.0.0.1:7070"]
+    assert api["command"][api["command"].index("--threads") + 1] == "80"
     assert api["restart_policy"] == {"Name": "unless-stopped"} and api["name"] == "paas-i1-api"
     # Another setting, another spec: make up replaces the container; the same one leaves it.
     again = render.api_spec("i1", "paas-i1/api:def", "def", mounts, {"PAAS_HOME": "/srv/p"},
-                            7070, "/srv/p/logs")
+                            "127.0.0.1:7070", "/srv/p/logs", 80)
     other = render.api_spec("i1", "paas-i1/api:def", "def", mounts,
-                            {"PAAS_HOME": "/srv/p", "PAAS_DRAIN_SECONDS": "3"}, 7070, "/srv/p/logs")
+                            {"PAAS_HOME": "/srv/p", "PAAS_DRAIN_SECONDS": "3"}, "127.0.0.1:7070",
+                            "/srv/p/logs", 80)
     assert again["labels"]["paas.spec"] == api["labels"]["paas.spec"]
     assert other["labels"]["paas.spec"] != api["labels"]["paas.spec"]
     assert spec_hash != api["labels"]["paas.spec"]
@@ -95,3 +97,14 @@ def test_input_hashes_change_only_with_their_inputs():
 def test_requirements_from_pyproject():
     text = '[build-system]\nrequires = ["setuptools>=68"]\n[project]\ndependencies = ["flask>=3"]\n'
     assert render.requirements(text) == "flask>=3\nsetuptools>=68\n"
+
+
+def test_uninstall_refuses_a_directory_that_is_not_a_state(tmp_path, monkeypatch):
+    home = tmp_path / "not-paas"
+    home.mkdir()
+    (home / "precious.txt").write_text("keep me")
+    monkeypatch.setenv("PAAS_HOME", str(home))
+    monkeypatch.setenv("CONFIRM", "yes")
+    with pytest.raises(SystemExit, match="not a paas state directory"):
+        control.main(["uninstall"])
+    assert (home / "precious.txt").read_text() == "keep me"

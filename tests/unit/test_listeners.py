@@ -25,3 +25,11 @@ def test_hints():
         "it listens on port 8000, not on $PORT (5000): bind 0.0.0.0:$PORT"
     assert why_not_answering({("0.0.0.0", 5000)}, 5000) is None
     assert why_not_answering(set(), 5000) is None
+
+
+def test_dockers_embedded_dns_is_not_the_apps_listener():
+    # Before the app binds, only the daemon's resolver (127.0.0.11, a random port) listens in an
+    # app network's container: that is no reason to fail the deploy, the app may still be booting.
+    assert why_not_answering({("127.0.0.11", 42967)}, 5000) is None
+    assert why_not_answering({("127.0.0.11", 42967), ("0.0.0.0", 8080)}, 5000) == (
+        "it listens on port 8080, not on $PORT (5000): bind 0.0.0.0:$PORT")

@@ -204,6 +204,15 @@ def test_minutes_older_than_a_day_and_rows_of_destroyed_apps_are_dropped(store, 
     collector(store, logs, T0 + 86_400 + 61, "shop").collect_once()
     assert list(store.requests("shop", 0)) == [T0 + 86_400]
     assert store.request_totals(0) == {"shop": (1, 0)}
+    # "gone" created again under the same name starts from nothing
+    assert not logs.path("gone").exists() and logs.path("shop").exists()
+    collector(store, logs, T0 + 86_400 + 70, "shop", "gone").collect_once()
+    assert store.request_totals(0) == {"shop": (1, 0)}
+
+
+def test_an_app_answering_odd_status_codes_counts_as_requests_of_no_class():
+    row = aggregate([line(T0, 999), line(T0, 42), line(T0, 204)])[T0]
+    assert row.requests == 3 and sum(row.status.values()) == 1
 
 
 def test_a_day_of_busy_minutes_stays_small(store):
@@ -246,3 +255,58 @@ def test_a_renamed_log_is_read_until_old_workers_are_done_with_it(tmp_path):
     assert later.lines == [line(T0 + 2)]  # the new file waits: the old one was written just now
     os.utime(rotated, (T0, T0))
     assert logs.read("shop", later.position).lines == [line(T0 + 3)]
+
+
+def test_container_figures_from_docker_stats_documents():
+    from paas.domain.stats import Sample, cpu_percent, memory, process_minutes
+    doc = {"cpu_stats": {"cpu_usage": {"total_usage": 3_000_000}, "system_cpu_usage": 20_000_000,
+                         "online_cpus": 2},
+           "precpu_stats": {"cpu_usage": {"total_usage": 1_000_000},
+                            "system_cpu_usage": 10_000_000},
+           "memory_stats": {"usage": 50 << 20, "limit": 128 << 20,
+                            "stats": {"inactive_file": 10 << 20}}}
+    assert cpu_percent(doc) == 40.0  # 2 ms of 10 ms system time over 2 cores
+    assert cpu_percent({"cpu_stats": {}, "precpu_stats": {}}) is None  # a stream's first
+    assert memory(doc) == (40 << 20, 128 << 20)
+    samples = [Sample("shop", "web", 10.0, 40.0, 40 << 20, 128 << 20),
+               Sample("shop", "web", 10.0, 20.0, 30 << 20, 128 << 20),  # web.2, same instant
+               Sample("shop", "web", 20.0, 10.0, 80 << 20, 128 << 20),
+               Sample("shop", "worker", 10.0, None, 5 << 20, 64 << 20)]
+    rows = process_minutes(samples, {("shop", "web"): 1}, {("shop", "worker"): 2}, minute=T0)
+    web, worker = rows
+    assert (web.cpu_sum, web.samples, web.mem_max, web.mem_limit, web.restarts) == \
+        (70.0, 2, 80 << 20, 256 << 20, 1)
+    assert (worker.samples, worker.mem_max, worker.oom_kills) == (0, 5 << 20, 2)
+
+
+def test_restarts_count_only_a_start_after_a_death_and_ooms_count_each():
+    from paas.adapters.docker_stats import DockerStats
+    stats = DockerStats(type("Client", (), {"api": None})(), "t1")
+    stats._events = type("Alive", (), {"is_alive": lambda self: True})()  # no stream here
+    attrs = {"paas.app": "shop", "paas.process": "web"}
+    for cid, action in (("a", "start"), ("a", "oom"), ("a", "die"), ("a", "start"),
+                        ("b", "die"), ("b", "destroy"), ("b", "start")):
+        stats._count({"id": cid, "Action": action, "Actor": {"Attributes": attrs}})
+    assert stats.events() == ({("shop", "web"): 1}, {("shop", "web"): 1})
+    assert stats.events() == ({}, {})
+
+
+def test_figures_from_several_hosts_add_up():
+    from paas.domain.stats import Sample
+    from paas.services.metrics import CombinedStats
+
+    class Node:
+        def __init__(self, sample, restarts):
+            self.sample, self.restarts = sample, restarts
+
+        def samples(self):
+            return [self.sample]
+
+        def events(self):
+            return self.restarts, {}
+
+    a = Sample("shop", "web", 1.0, 5.0, 10, 100)
+    b = Sample("shop", "web", 1.0, 7.0, 20, 100)
+    both = CombinedStats([Node(a, {("shop", "web"): 1}), Node(b, {("shop", "web"): 2})])
+    assert both.samples() == [a, b]
+    assert both.events() == ({("shop", "web"): 3}, {})

@@ -92,3 +92,13 @@ def test_an_app_being_deployed_by_another_process_is_left_alone(world):
 
 def test_nothing_to_recover_says_nothing(world):
     assert world.s.recovery.run() == []
+
+
+def test_the_config_of_an_interrupted_config_set_gives_way_to_the_running_one(world):
+    current = world.store.current_release("hello")
+    world.store.create_release("hello", image=current.image, processes=current.processes,
+                               commit=current.commit, description="Set A", created_by="admin",
+                               config={**current.config, "A": "1"})
+    assert world.store.get_config("hello")["A"] == "1"
+    world.s.recovery.run()
+    assert world.store.get_config("hello") == current.config

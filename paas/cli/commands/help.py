@@ -19,6 +19,7 @@ TOPICS = {
     "login": "save the API URL and token",
     "logs": "an app's logs, with the platform's events",
     "metrics": "requests, errors, latency, CPU and memory per minute",
+    "nodes": "the swarm's hosts: list, join, drain, activate, remove",
     "open": "print an app's URL",
     "ps": "processes: list, scale, restart",
     "releases": "releases: list, inspect, roll back",

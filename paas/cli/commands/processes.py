@@ -41,6 +41,7 @@ def register(cli: click.Group) -> None:
         header(f"{app} Processes ({formation or 'none'})")
         table([[p["name"], p["state"], f"v{p['release']}", f"up {_age(p['uptime_seconds'])}",
                 f"restarts {p['restarts']}", "OOM-killed" if p["oom_killed"] else ""]
+               + ([f"on {p['node']}"] if p.get("node") else [])
                for p in found["processes"]])
 
     @cli.command("ps:scale")

@@ -39,3 +39,4 @@ def logs(name: str):
                         headers={"X-Accel-Buffering": "no"})
     return Response("".join(line + "\n" for line in services().logs.recent(name, lines)),
                     mimetype="text/plain")
+

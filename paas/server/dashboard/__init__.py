@@ -51,7 +51,7 @@ def register(app: Flask, settings: Settings) -> None:
     app.config.setdefault("PAAS_SESSION_IDLE_SECONDS", session.IDLE_SECONDS)
     app.config.setdefault("PAAS_LOG_STREAM_SECONDS", logs.STREAM_SECONDS)
     app.config.setdefault("PAAS_LOG_HEARTBEAT_SECONDS", logs.HEARTBEAT_SECONDS)
-    app.extensions["paas.signed_out"] = session.SignedOut()
+    app.session_interface = session.CookieOverHttps()
     csrf.init_app(app)
     app.jinja_env.filters["ago"] = ago_iso
     app.jinja_env.globals["flashed"] = flashed
@@ -82,6 +82,9 @@ def guard():
 
 def secure(response):
     response.headers.update(SECURITY_HEADERS)
+    # Pages show config values and log lines: no cache (browser or proxy) keeps them.
+    if request.endpoint != "dashboard.static":
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

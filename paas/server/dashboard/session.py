@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 import time
 from pathlib import Path
 
 from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
+
+from flask.sessions import SecureCookieSessionInterface
 
 from paas.server.dashboard.common import services
 
@@ -22,6 +23,14 @@ SECRET_FILE = "dashboard-secret"
 OPEN = {"dashboard.static", "dashboard.session.sign_in"}
 
 bp = Blueprint("session", __name__)
+
+
+class CookieOverHttps(SecureCookieSessionInterface):
+    """The session cookie is `Secure` whenever the dashboard is served over HTTPS (through the
+    router at PAAS_API_HOST; ProxyFix makes request.is_secure say so), and plain on loopback."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return request.is_secure or super().get_cookie_secure(app)
 
 
 def secret_key(home: Path) -> str:
@@ -38,25 +47,6 @@ def secret_key(home: Path) -> str:
     return key
 
 
-class SignedOut:
-    """Ids of sessions signed out before their idle end. A copy of a signed cookie stays
-    valid until it expires, so sign-out must be remembered here (in the one API process)."""
-
-    def __init__(self) -> None:
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def add(self, sid: str, until: float) -> None:
-        with self._lock:
-            now = time.time()
-            self._until = {s: t for s, t in self._until.items() if t > now}
-            self._until[sid] = until
-
-    def __contains__(self, sid: object) -> bool:
-        with self._lock:
-            return sid in self._until
-
-
 def passive(view):
     """Marks a view that the page calls by itself (live parts, log stream): it does not count
     as use, so an open tab alone does not keep a session alive."""
@@ -68,7 +58,8 @@ def _problem() -> str | None:
     """Why the current session may not be used ('' when there simply is none), or None."""
     if "token" not in session:
         return ""
-    if session.get("sid") in current_app.extensions["paas.signed_out"]:
+    # A copy of a signed cookie stays valid until it expires, so sign-outs are stored.
+    if services().tokens.session_ended(session.get("sid")):
         return "This session was signed out."
     idle = current_app.config["PAAS_SESSION_IDLE_SECONDS"]
     if time.time() - session.get("seen", 0) > idle:
@@ -105,8 +96,11 @@ def check():
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never an open redirect to another host.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Only a path on this site: never an open redirect to another host. Browsers drop tabs and
+    # newlines from URLs and read '\\' as '/', so `/\t/evil.example` would be `//evil.example`:
+    # no whitespace or control characters at all, no '\\', no '//' start.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and all(" " < ch < "\x7f" for ch in target):
         return target
     return url_for("dashboard.apps.index")
 
@@ -117,7 +111,8 @@ def sign_in():
         if "token" in session and _problem() is None:
             return redirect(_safe_next(request.args.get("next")))
         return render_template("sign_in.html", next=request.args.get("next", ""))
-    name = services().tokens.identify(request.form.get("token", "").strip())
+    who = services().tokens.authenticate(request.form.get("token", "").strip())  # a use too
+    name = who.name if who is not None else None
     if name is None:
         flash("That token is not valid.", "error")
         return render_template("sign_in.html", next=request.form.get("next", "")), 401
@@ -131,7 +126,7 @@ def sign_in():
 @bp.post("/sign-out")
 def sign_out():
     idle = current_app.config["PAAS_SESSION_IDLE_SECONDS"]
-    current_app.extensions["paas.signed_out"].add(session["sid"], session["seen"] + idle)
+    services().tokens.end_session(session["sid"], session["seen"] + idle)
     session.clear()
     flash("Signed out.", "ok")
     return redirect(url_for("dashboard.session.sign_in"), 303)

@@ -1,0 +1,74 @@
+"""Swarm service specs, decided here and run by `paas.adapters.swarm_engine`: pure functions.
+
+A process of a release is one Swarm service of one replica, made from the same container spec
+as on one host (`paas.render.container.process_spec`), so the hardening is the same. A spec is
+the Engine API's ServiceSpec as JSON, so tests assert it exactly.
+
+Publishing, as found on this kind of machine (no IPVS): endpoint mode `dnsrr` and a port
+published in `host` mode, which Docker picks on the task's node; the router goes to the node's
+address and that port. A service per process (and per release) is swapped by the deploy
+algorithm, never rolled by Swarm: Swarm's own rolling update SIGTERMs a task before the router
+has moved away from it.
+"""
+from __future__ import annotations
+
+STOP_GRACE_NS = 30 * 1_000_000_000  # SIGTERM, then SIGKILL after this, as on one host
+RESTART_DELAY_NS = 1_000_000_000
+
+
+def service_spec(container: dict, *, port: int | None) -> dict:
+    """The ServiceSpec of a process container spec; `port`: the web port to publish, if any.
+
+    no-new-privileges has no ServiceSpec field on Engine API 1.41 (Docker 20.10): the task
+    still runs as a non-root user with every capability dropped."""
+    spec: dict = {
+        "Image": container["image"],
+        "Env": [f"{k}={v}" for k, v in sorted(container["environment"].items())],
+        "Labels": dict(container["labels"]),
+        "User": container["user"],
+        "Hostname": container["hostname"],
+        "Init": True,
+        "CapabilityDrop": ["ALL"],
+        "StopGracePeriod": STOP_GRACE_NS,
+    }
+    if container.get("command"):
+        spec["Args"] = list(container["command"])  # CMD: the image's ENTRYPOINT stays
+    if container.get("working_dir"):
+        spec["Dir"] = container["working_dir"]
+    if "pids_limit" in container:
+        spec["PidsLimit"] = container["pids_limit"]
+    limits = {}
+    if "mem_limit" in container:
+        limits["MemoryBytes"] = memory_bytes(container["mem_limit"])
+    if "nano_cpus" in container:
+        limits["NanoCPUs"] = container["nano_cpus"]
+    log = container["log_config"]
+    endpoint: dict = {"Mode": "dnsrr"}
+    if port is not None:
+        endpoint["Ports"] = [{"Protocol": "tcp", "TargetPort": port, "PublishMode": "host"}]
+    return {
+        "Name": container["name"].replace(".", "-"),  # service names take no dots
+        "Labels": dict(container["labels"]),
+        "TaskTemplate": {
+            "ContainerSpec": spec,
+            "Resources": {"Limits": limits} if limits else {},
+            # Restarted in place when it crashes, as `unless-stopped` does on one host.
+            "RestartPolicy": {"Condition": "any", "Delay": RESTART_DELAY_NS},
+            "Networks": [{"Target": container["network"]}],
+            "LogDriver": {"Name": log["type"], "Options": dict(log["config"])},
+        },
+        "Mode": {"Replicated": {"Replicas": 1}},
+        "EndpointSpec": endpoint,
+    }
+
+
+def memory_bytes(value: str | int) -> int:
+    """Docker's memory notation (512m, 1g, 1048576) in bytes."""
+    if isinstance(value, int):
+        return value
+    text = value.strip().lower().removesuffix("b")
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+

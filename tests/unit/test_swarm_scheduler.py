@@ -1,0 +1,171 @@
+"""The swarm scheduler's decisions against a Swarm that answers from memory: which addresses
+are routed, when a start counts as failed; and the nodes use case's refusals."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from paas.errors import Conflict, DeployFailed, InvalidInput, NotFound
+from paas.services.nodes import Nodes
+from paas.services.swarm_scheduler import Placed, SwarmScheduler
+from paas.settings import Settings
+from tests.fakes import FakeEngine
+
+
+@dataclass
+class Task:
+    id: str
+    service_id: str
+    node_id: str
+    state: str
+    desired: str = "running"
+    error: str = ""
+    exit_code: int = 0
+    published_port: int | None = None
+    container_id: str = ""
+    timestamp: str = "2026-01-01T00:00:00Z"
+
+
+@dataclass
+class Node:
+    id: str
+    addr: str
+    state: str = "ready"
+    availability: str = "active"
+    hostname: str = "host"
+    role: str = "worker"
+    leader: bool = False
+    memory: int = 0
+    cpus: float = 1.0
+
+
+class FakeSwarm:
+    def __init__(self, nodes, tasks):
+        self._nodes, self._tasks = nodes, tasks
+        self.availability: list[tuple[str, str]] = []
+
+    def nodes(self):
+        return self._nodes
+
+    def tasks(self, ids):
+        return [t for t in self._tasks if t.service_id in ids]
+
+    def services(self, labels):
+        return [Service("s1", 1), Service("s2", 2)]
+
+    def service_logs(self, sid, since=None, tail=None):
+        return [("t", "Traceback: boom")]
+
+    def set_availability(self, node_id, availability):
+        self.availability.append((node_id, availability))
+
+
+class Probe:
+    listening: set[str] = set()  # host:port
+
+    def connects(self, address, timeout=0.5):
+        return address in self.listening
+
+    def http_get(self, address, path="/", timeout=2.0):
+        return (200, "ok") if address in self.listening else None
+
+
+def scheduler(tmp_path, nodes, tasks):
+    return SwarmScheduler(Settings(home=tmp_path), FakeEngine(), FakeSwarm(nodes, tasks), Probe())
+
+
+NODES = [Node("n1", "10.0.0.1"), Node("n2", "10.0.0.2")]
+LABELS = {"paas.process": "web", "paas.release": "3"}
+
+
+@dataclass
+class Service:
+    id: str
+    index: int
+    name: str = "svc"
+    created: str = "2026-01-01T00:00:00Z"
+
+    @property
+    def labels(self):
+        return {**LABELS, "paas.index": str(self.index)}
+
+
+def addresses(sched) -> list[str]:
+    return sorted(a for a in sched.web_addresses(sched.running("hello")))
+
+
+def test_routes_running_tasks_at_their_node_address(tmp_path):
+    tasks = [Task("t1", "s1", "n1", "running", published_port=30001),
+             Task("t0", "s1", "n2", "failed", desired="shutdown", published_port=30009),
+             Task("t2", "s2", "n2", "running", published_port=30002)]
+    Probe.listening = {"10.0.0.1:30001", "10.0.0.2:30002"}
+    assert sorted(r.address for r in scheduler(tmp_path, NODES, tasks).running("hello")) == [
+        "10.0.0.1:30001", "10.0.0.2:30002"]
+
+
+def test_ps_says_which_node_each_process_is_on(tmp_path):
+    tasks = [Task("t1", "s1", "n1", "running", published_port=30001),
+             Task("t2", "s2", "n2", "running", published_port=30002)]
+    found = scheduler(tmp_path, NODES, tasks).processes("hello")
+    assert [(p.name, p.state, p.node) for p in found] == [
+        ("web.1", "running", "10.0.0.1"), ("web.2", "running", "10.0.0.2")]
+
+
+def test_a_down_node_or_a_silent_address_leaves_the_route(tmp_path):
+    tasks = [Task("t1", "s1", "n1", "running", published_port=30001),
+             Task("t2", "s2", "n2", "running", published_port=30002)]
+    Probe.listening = {"10.0.0.1:30001"}
+    assert addresses(scheduler(tmp_path, NODES, tasks)) == ["10.0.0.1:30001"]
+    down = [NODES[0], Node("n2", "10.0.0.2", state="down")]
+    Probe.listening = {"10.0.0.1:30001", "10.0.0.2:30002"}
+    assert addresses(scheduler(tmp_path, down, tasks)) == ["10.0.0.1:30001"]
+
+
+def test_when_nothing_accepts_connections_the_route_stays(tmp_path):
+    tasks = [Task("t1", "s1", "n1", "running", published_port=30001)]
+    Probe.listening = set()
+    assert addresses(scheduler(tmp_path, NODES, tasks)) == ["10.0.0.1:30001"]
+
+
+def test_a_rejected_task_fails_the_start_with_swarms_reason(tmp_path):
+    tasks = [Task("t1", "s1", "n2", "rejected", desired="shutdown",
+                  error="No such image: 10.0.0.1:5000/paas/hello@sha256:abc")]
+    placed = [Placed("s1", "web", 1, None, 0.0, 5000)]
+    with pytest.raises(DeployFailed, match="web.1 crashed on boot .*No such image") as err:
+        scheduler(tmp_path, NODES, tasks).wait_healthy(placed)
+    assert "Traceback: boom" in err.value.detail
+
+
+class Store:
+    def list_apps(self):
+        return []
+
+
+def nodes(tmp_path, listed):
+    swarm = FakeSwarm(listed, [])
+    return Nodes(Settings(home=tmp_path), Store(), swarm, None, None), swarm
+
+
+def test_drain_refuses_the_last_active_node(tmp_path):
+    use, swarm = nodes(tmp_path, [Node("abc1", "10.0.0.1"), Node("abc2", "10.0.0.2", availability="drain")])
+    with pytest.raises(Conflict, match="only active node"):
+        use.drain("abc1", print)
+    assert swarm.availability == []
+
+
+def test_nodes_are_named_by_id_or_unique_prefix(tmp_path):
+    use, _ = nodes(tmp_path, [Node("abc1", "10.0.0.1"), Node("abc2", "10.0.0.2")])
+    assert use.find("abc2").addr == "10.0.0.2"
+    with pytest.raises(InvalidInput, match="names 2 nodes"):
+        use.find("abc")
+    with pytest.raises(NotFound, match="no such node: zzz"):
+        use.find("zzz")
+    with pytest.raises(InvalidInput, match="invalid node"):
+        use.find("../x y")
+
+
+def test_without_swarm_nodes_say_how_to_get_one(tmp_path):
+    use = Nodes(Settings(home=tmp_path), Store(), None, None, None)
+    with pytest.raises(Conflict, match="PAAS_SCHEDULER=swarm"):
+        use.list()
