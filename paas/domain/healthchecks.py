@@ -46,10 +46,12 @@ def parse_app_json(text: str | None) -> dict[str, list[Check]]:
         raise InvalidInput("app.json: healthchecks must be an object of process type -> list of checks")
     checks: dict[str, list[Check]] = {}
     for process, items in section.items():
+        # A key from the push may hold newlines: the error stays one line.
+        shown = process if process.isprintable() else repr(process)
         if not isinstance(items, list):
-            raise InvalidInput(f"app.json: healthchecks.{process} must be a list")
+            raise InvalidInput(f"app.json: healthchecks.{shown} must be a list")
         for n, raw in enumerate(items):
-            where = f"healthchecks.{process}[{n}]"
+            where = f"healthchecks.{shown}[{n}]"
             if not isinstance(raw, dict):
                 raise InvalidInput(f"app.json: {where} must be an object")
             if raw.get("type", "startup") != "startup":

@@ -194,6 +194,9 @@ OPERATIONS = [
     Op("post", "/services/{service}/backups/{backup_id}/restore", "Restore a backup; what it "
        "replaces is backed up first", body=_obj(), optional_body=True, streams=True),
     Op("get", "/services/{service}/backups/{backup_id}", "Download a backup (services:export)"),
+    Op("put", "/services/{service}/backups/upload", "Upload a backup (services:import): the "
+       "file as application/octet-stream; kept as one more backup to restore", 201,
+       errors=("415",)),
     Op("get", "/nodes", "The swarm's nodes: address, role, state, availability, processes, "
        "memory (PAAS_SCHEDULER=swarm)", errors=("409",)),
     Op("get", "/nodes/join-command", "What to run on a new host: trust the registry's CA, "

@@ -26,6 +26,8 @@ from paas.settings import Settings
 MAX_BACKUP = 50 * 1024**3
 ID_RE = re.compile(r"(\d{8}T\d{6}(?:\.\d{3})?Z)-(manual|scheduled|final|pre-restore|import)")
 PARTIAL = ".partial"
+MAGIC = {"postgres": b"PGDMP", "redis": b"REDIS"}
+DESCRIBE = {"postgres": "pg_dump -Fc file", "redis": "Redis RDB file"}
 
 
 @dataclass(frozen=True)
@@ -162,13 +164,20 @@ class Backups:
         backup_id = f"{_stamp()}-import"
         target = self.directory(name) / f"{backup_id}.{r.KINDS[ds.kind].backup_ext}"
 
+        magic = MAGIC[ds.kind]
+
         def fill(out: BinaryIO) -> None:
             total = 0
             while chunk := stream.read(1 << 16):
+                if total == 0 and not chunk.startswith(magic[:len(chunk)]):
+                    raise InvalidInput(f"that is not a {ds.kind} backup (a {DESCRIBE[ds.kind]} "
+                                       f"starts with {magic.decode()})")
                 total += len(chunk)
                 if total > limit:
                     raise InvalidInput(f"the backup is over {limit} bytes")
                 out.write(chunk)
+            if total < len(magic):
+                raise InvalidInput(f"that is not a {ds.kind} backup: it is empty or truncated")
         self._write_new(target, fill)
         st = target.stat()
         return Backup(backup_id, "import", st.st_size, st.st_mtime, target)

@@ -175,15 +175,17 @@ class Datastores:
         ds = self.get(name)
         links = self.store.list_links(datastore=name)
         state = self.engine.inspect(self.container(ds))
-        size = None
-        if state is not None and state.status == "running":
-            code, out = self.data.exec_status(self.container(ds), ["du", "-sb", r.DATA_DIR],
-                                              r.KINDS[ds.kind].user)
-            size = int(out.split()[0]) if code == 0 and out.split()[:1] != [] and \
-                out.split()[0].isdigit() else None
+        size = self._size(ds) if state is not None and state.status == "running" else None
         url = r.url(self.settings.instance, ds.name, ds.kind, ds.password) \
             if credentials_visible(allowed_apps, links) else None
         return DatastoreInfo(ds, state.status if state else "missing", links, size, url)
+
+    def _size(self, ds: Datastore) -> int | None:
+        """Bytes of its data directory, as `du` in the server's container counts them."""
+        code, out = self.data.exec_status(self.container(ds), ["du", "-sb", r.DATA_DIR],
+                                          r.KINDS[ds.kind].user)
+        first = out.split()[0] if code == 0 and out.split() else ""
+        return int(first) if first.isdigit() else None
 
     def list(self, allowed_apps: set[str] | None = None) -> list[DatastoreInfo]:
         return [self.info(ds.name, allowed_apps) for ds in self.store.list_datastores()]

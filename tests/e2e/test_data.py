@@ -5,11 +5,12 @@ rows; another app cannot reach the service; bad input is refused with one line."
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import urllib.error
 import urllib.request
 
-from tests.support import commit_all
+from tests.support import PAAS, commit_all, copy_app
 
 
 def call(platform, app, method, path, body=None):
@@ -84,6 +85,18 @@ def test_volumes_services_and_backups_through_the_real_flow(platform, tmp_path):
     listed = json.loads(ok(platform.paas("services:backups", "kdb", "--json")))
     assert {b["id"] for b in listed} >= {backup_id} and len(listed) == 2
 
+    # A backup moves out and in: export, import, restore the imported one.
+    exported = subprocess.run([PAAS, "services:export", "kdb", backup_id], env=platform.env,
+                              capture_output=True, timeout=120)
+    assert exported.returncode == 0 and exported.stdout[:5] == b"PGDMP", exported.stderr
+    imported = subprocess.run([PAAS, "services:import", "kdb"], input=exported.stdout,
+                              env=platform.env, capture_output=True, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    imported_id = imported.stdout.decode().split("done, ")[1].split(" ")[0]
+    assert call(platform, app, "DELETE", "/rows")[1] == "dropped\n"
+    ok(platform.paas("services:restore", "kdb", imported_id))
+    assert call(platform, app, "GET", "/rows")[1] == "3 ssl=True\n"
+
     # Isolation: the service answers on its app's network only.
     host = f"paas-{platform.instance}-db-kdb"
     assert call(platform, app, "GET", f"/reach?host={host}&port=5432")[1] == "open\n"
@@ -121,3 +134,27 @@ def test_bad_data_input_is_one_line_and_changes_nothing(platform, tmp_path):
     assert next(s for s in after if s["name"] == "bcache")["links"] == []  # kept, unlinked
     out = ok(platform.paas("services:destroy", "bcache", "--confirm", "bcache"))
     assert "final backup" in out
+
+
+def test_a_django_apps_rows_survive_pushes_config_restarts_scaling_and_rollback(platform, tmp_path):
+    """dj-database-url reads the DATABASE_URL a link sets; `release: manage.py migrate` makes
+    the schema before traffic moves."""
+    app = "notes"
+    ok(platform.paas("services:create", "postgres", "notesdb"))
+    ok(platform.paas("apps:create", app))
+    assert "saved for notes's first deploy" in ok(platform.paas("services:link", "notesdb", "-a", app))
+    repo = copy_app("django-postgres", tmp_path / app, platform.env)
+    ok(platform.paas("git:remote", "-a", app, cwd=repo))
+    pushed = platform.push(repo)
+    assert "Running release command: python manage.py migrate --noinput" in pushed.stderr
+    for n, body in enumerate((b"a", b"b", b"c"), start=1):
+        assert call(platform, app, "POST", "/notes", body) == (200, f"{n} notes\n")
+    (repo / "mysite" / "urls.py").write_text(
+        (repo / "mysite" / "urls.py").read_text().replace('"v1"', '"v2"'))
+    commit_all(repo, platform.env, "v2")
+    platform.push(repo)
+    assert platform.wait_for(app, "notes v2")
+    for argv in (["config:set", "GREETING=hi"], ["ps:restart"], ["ps:scale", "web=2"],
+                 ["releases:rollback"]):
+        ok(platform.paas(*argv, "-a", app))
+        assert call(platform, app, "GET", "/notes") == (200, "3 notes\n"), argv

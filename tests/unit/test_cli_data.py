@@ -118,3 +118,23 @@ def test_apps_destroy_says_which_services_remain(api, capsys):
     assert code == 0 and out.splitlines()[-1] == (
         "Unlinked services that remain: cache (paas services:destroy NAME removes one)")
     assert run(api, ["services:info", "cache", "--json"], capsys)[0] == 0
+
+
+def test_services_import_keeps_a_backup_and_refuses_what_is_not_one(api, capsys, monkeypatch):
+    import io
+    import sys
+    _, _, services = api
+    services.datastores.create("postgres", "db", quiet)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"PGDMP" + b"x" * 200_000)))
+    code, out, err = run(api, ["services:import", "db"], capsys)
+    assert code == 0, err
+    [made] = services.backups.list("db")
+    assert made.reason == "import" and made.size == 200_005
+    assert out == (f"Importing into db... done, {made.id} (195.3 KB); restore it with: "
+                   f"paas services:restore db {made.id}\n")
+    for data in (b"<html>", b""):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+        code, _, err = run(api, ["services:import", "db"], capsys)
+        assert code == 1 and "that is not a postgres backup" in err
+    assert len(services.backups.list("db")) == 1
+    assert not list(made.path.parent.glob("*.partial"))

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from paas.errors import InvalidInput, PaasError
+from paas.errors import InvalidInput, PaasError, UnsupportedMediaType
 from paas.server.api.inputs import json_body, query_int
 from paas.server.api.progress import respond
 from paas.server.auth import principal, require_token, services
 from paas.server.serialize import iso, release_json
-from paas.services.backups import Backup, Backups
+from paas.services.backups import MAX_BACKUP, Backup, Backups
 from paas.services.datastores import DatastoreInfo, Datastores
 
 bp = Blueprint("datastores", __name__)
@@ -158,3 +158,14 @@ def download(service: str, backup_id: str):
     saver.get(service, backup_id)
     return Response(saver.export(service, backup_id), mimetype="application/octet-stream",
                     headers={"Content-Disposition": f"attachment; filename={backup_id}"})
+
+
+@bp.put("/services/<service>/backups/upload")
+def upload(service: str):
+    """Body: a backup file (application/octet-stream), kept as one more backup to restore."""
+    saver = backups()
+    datastores().get(service)
+    if request.mimetype != "application/octet-stream":
+        raise UnsupportedMediaType("send the backup as application/octet-stream")
+    request.max_content_length = MAX_BACKUP  # the API's 1 MiB is for JSON bodies
+    return jsonify(backup_json(saver.import_(service, request.stream))), 201
