@@ -60,7 +60,16 @@ def remove_docker_objects(instance: str) -> None:
     for volume in client.volumes.list(filters={"label": label}):
         volume.remove(force=True)
     for network in client.networks.list(filters={"label": label}):
-        network.remove()
+        for attempt in range(3):
+            try:
+                network.remove()
+                break
+            except docker.errors.APIError:  # a container started meanwhile (a shutting-down API)
+                if attempt == 2:
+                    raise
+                network.reload()
+                for cid in network.attrs.get("Containers") or {}:
+                    client.containers.get(cid).remove(force=True, v=True)
     for volume in client.volumes.list():
         if volume.name.startswith(f"paas-{instance}-"):
             volume.remove(force=True)
