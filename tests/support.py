@@ -120,8 +120,9 @@ class Platform:
     def token(self) -> str:
         return (self.home / "admin-token").read_text().strip()
 
-    def control(self, verb: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "paas.server.control", verb], env=self.env,
+    def control(self, verb: str, **extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "paas.server.control", verb],
+                              env={**self.env, **extra},
                               capture_output=True, text=True, timeout=120, cwd=ROOT)
 
     def paas_cmd(self) -> list[str]:
@@ -179,7 +180,10 @@ def start_platform(base: Path, name: str, keep_releases: int = 10,
 
 
 def stop_platform(platform: Platform) -> None:
-    platform.control("uninstall")  # down, and its firewall chain goes too
+    # down, and its firewall chain goes too; without CONFIRM it refuses (no terminal here) and
+    # the platform's API would go on running, and converging, after the test.
+    done = platform.control("uninstall", CONFIRM="yes")
+    assert done.returncode == 0, done.stdout + done.stderr
     remove_docker_objects(platform.instance)
 
 
