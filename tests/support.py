@@ -70,7 +70,16 @@ def remove_docker_objects(instance: str) -> None:
     for volume in client.volumes.list(filters={"label": label}):
         volume.remove(force=True)
     for network in client.networks.list(filters={"label": label}):
-        network.remove()
+        for attempt in range(3):
+            try:
+                network.remove()
+                break
+            except docker.errors.APIError:  # a container started meanwhile (a shutting-down API)
+                if attempt == 2:
+                    raise
+                network.reload()
+                for cid in network.attrs.get("Containers") or {}:
+                    client.containers.get(cid).remove(force=True, v=True)
     for volume in client.volumes.list():
         if volume.name.startswith(f"paas-{instance}-"):
             volume.remove(force=True)
@@ -181,8 +190,8 @@ def start_platform(base: Path, name: str, keep_releases: int = 10,
 
 
 def stop_platform(platform: Platform) -> None:
-    # Down, and everything it made goes: containers, images, its firewall chain, PAAS_HOME. Without CONFIRM=yes (and no terminal) uninstall
-    # refuses and stops nothing: every test platform's API and nginx were left running.
+    # Down, and everything it made goes: containers, images, its firewall chain, PAAS_HOME.
+    # Without CONFIRM=yes (and no terminal) uninstall refuses and stops nothing.
     try:
         result = platform.control("uninstall", CONFIRM="yes")
         assert result.returncode == 0, result.stdout + result.stderr
