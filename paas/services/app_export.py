@@ -1,0 +1,135 @@
+"""Moving an app between platforms (`apps:export` / `apps:import`): the app's recorded state.
+
+Owns turning one app's rows (config, domains, formation, resources, mounts, release history and
+which services it links) into an archive (paas.render.app_archive), and recreating them under a
+new name from a verified archive. The archive is hostile: it is fully verified and every value
+checked before the first row is written, and a failure part-way removes the new app again.
+Bulk parts (git bundle, images, volume data, service backups) travel as extra members that
+callers add on export and read back on import; see `extra` below.
+"""
+from __future__ import annotations
+
+import json
+
+from paas.domain.names import validate_app_name
+from paas.errors import Conflict, InvalidInput, NotFound
+from paas.ports import Store
+from paas.render import app_archive
+
+STATE = "app.json"
+_STATUSES = {"pending", "succeeded", "failed"}
+
+
+def state(store: Store, app: str) -> dict:
+    """Everything recorded about `app` that a move carries, as JSON-ready data."""
+    if store.get_app(app) is None:
+        raise NotFound(f"app {app!r} not found")
+    releases = sorted(store.list_releases(app), key=lambda r: r.version)
+    return {
+        "app": app,
+        "config": store.get_config(app),
+        "domains": sorted(store.list_domains(app)),
+        "formation": store.get_formation(app),
+        "resources": store.get_resources(app),
+        "mounts": store.get_mounts(app),
+        "links": sorted(({"service": link.datastore, "as": link.var}
+                         for link in store.list_links(app=app)), key=lambda x: x["service"]),
+        "releases": [{"version": r.version, "image": r.image, "config": r.config,
+                      "processes": r.processes, "commit": r.commit,
+                      "description": r.description, "status": r.status,
+                      "created_by": r.created_by, "healthchecks": r.healthchecks,
+                      "mounts": r.mounts} for r in releases],
+    }
+
+
+def export(store: Store, app: str, extra: dict[str, bytes] | None = None) -> bytes:
+    """The archive of `app`: its state as app.json plus `extra` members (bundle, images...)."""
+    current = store.current_release(app) if store.get_app(app) else None
+    body = json.dumps(state(store, app), indent=2, sort_keys=True).encode()
+    meta = {"app": app, "current_release": current.version if current else None}
+    return app_archive.write(meta, {STATE: body, **(extra or {})})
+
+
+def parse(data: bytes) -> tuple[dict, dict[str, bytes]]:
+    """The checked state and the other members of an archive, or InvalidInput."""
+    archive = app_archive.read(data)
+    if STATE not in archive.members:
+        raise InvalidInput(f"archive has no {STATE}")
+    try:
+        doc = json.loads(archive.members[STATE])
+    except ValueError:
+        raise InvalidInput(f"{STATE} is not valid JSON") from None
+    _check_state(doc)
+    others = {n: b for n, b in archive.members.items() if n != STATE}
+    return doc, others
+
+
+def restore(store: Store, name: str, doc: dict) -> int | None:
+    """Recreate the app recorded in `doc` as `name`; the current release's version, if any.
+    Nothing is left behind when it fails."""
+    validate_app_name(name)
+    if store.get_app(name) is not None:
+        raise Conflict(f"app {name!r} already exists; import needs an unused name")
+    for domain in doc["domains"]:
+        owner = store.domain_owner(domain)
+        if owner is not None:
+            raise Conflict(f"domain {domain!r} already belongs to app {owner!r}")
+    store.add_app(name)
+    try:
+        current = None
+        for rel in doc["releases"]:
+            made = store.create_release(
+                name, image=rel["image"], processes=rel["processes"], commit=rel["commit"],
+                description=rel["description"], created_by=rel["created_by"],
+                config=rel["config"], healthchecks=rel["healthchecks"], mounts=rel["mounts"])
+            store.set_release_status(name, made.version, rel["status"])
+            if rel["status"] == "succeeded":
+                current = made.version
+        store.replace_config(name, doc["config"])
+        store.replace_mounts(name, doc["mounts"])
+        store.set_formation(name, doc["formation"])
+        for process, values in doc["resources"].items():
+            store.set_resources(name, process, values)
+        for domain in doc["domains"]:
+            store.add_domain(name, domain)
+        return current
+    except BaseException:
+        store.delete_app(name)
+        raise
+
+
+def _check_state(doc: object) -> None:
+    def fail(what: str) -> None:
+        raise InvalidInput(f"{STATE}: {what}")
+
+    if not isinstance(doc, dict):
+        fail("not an object")
+    for key, kind in (("config", dict), ("domains", list), ("formation", dict),
+                      ("resources", dict), ("mounts", dict), ("releases", list)):
+        if not isinstance(doc.get(key), kind):
+            fail(f"{key!r} is missing or not a {kind.__name__}")
+    if not _str_map(doc["config"]) or not _str_map(doc["mounts"]):
+        fail("config and mounts must map strings to strings")
+    if not all(isinstance(d, str) for d in doc["domains"]):
+        fail("domains must be strings")
+    if not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+               for k, v in doc["formation"].items()):
+        fail("formation must map process names to counts")
+    if not all(isinstance(v, dict) and _str_map(v) for v in doc["resources"].values()):
+        fail("resources must map processes to string settings")
+    for rel in doc["releases"]:
+        if not isinstance(rel, dict):
+            fail("a release is not an object")
+        for key in ("image", "commit", "description", "created_by"):
+            if not isinstance(rel.get(key), str):
+                fail(f"a release's {key!r} is not a string")
+        if rel.get("status") not in _STATUSES:
+            fail("a release's status is not pending, succeeded or failed")
+        if not _str_map(rel.get("config")) or not _str_map(rel.get("processes")) \
+                or not _str_map(rel.get("mounts")) or not isinstance(rel.get("healthchecks"), dict):
+            fail("a release's config, processes, mounts or healthchecks are malformed")
+
+
+def _str_map(value: object) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                           for k, v in value.items())
