@@ -38,10 +38,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from paas.server.api import storage as storage_api
     from paas.server.api import datastores as datastores_api
     from paas.server.api import nodes as nodes_api
+    from paas.server.api import app_moves as app_moves_api
 
     for module in (meta_api, apps_api, releases_api, processes_api, logs_api, domains_api,
                    builds_api, tokens_api, certs_api, storage_api, metrics_api, datastores_api,
-                   nodes_api):
+                   nodes_api, app_moves_api):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
 
     from paas.server.dashboard import register as register_dashboard

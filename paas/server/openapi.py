@@ -197,6 +197,11 @@ OPERATIONS = [
     Op("put", "/services/{service}/backups/upload", "Upload a backup (services:import): the "
        "file as application/octet-stream; kept as one more backup to restore", 201,
        errors=("415",)),
+    Op("get", "/apps/{name}/export", "The app as one archive (apps:export): manifest with "
+       "sha256s, config, domains, formation, resources, mounts, links, release history"),
+    Op("put", "/app-imports/{target}", "Recreate an exported app under an unused name "
+       "(apps:import): the archive as application/x-tar, verified whole first", 201,
+       errors=("409", "415", "422")),
     Op("get", "/nodes", "The swarm's nodes: address, role, state, availability, processes, "
        "memory (PAAS_SCHEDULER=swarm)", errors=("409",)),
     Op("get", "/nodes/join-command", "What to run on a new host: trust the registry's CA, "
