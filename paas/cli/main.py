@@ -12,7 +12,7 @@ import click
 import httpx
 from click.shell_completion import shell_complete
 
-from paas.cli.commands import (apps, auth, builds, certs, completion, domains, git, help, logs,
+from paas.cli.commands import (app_moves, apps, auth, builds, certs, completion, domains, git, help, logs,
                                metrics, nodes, processes, releases, services, storage,
                                tokens, version)
 from paas.cli.context import Context
@@ -35,7 +35,7 @@ def cli(ctx: click.Context) -> None:
 
 
 for topic in (auth, apps, git, releases, processes, logs, domains, certs, builds, tokens, help,
-              completion, version, storage, metrics, services, nodes):
+              completion, version, storage, metrics, services, nodes, app_moves):
     topic.register(cli)
 
 

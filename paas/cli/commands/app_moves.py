@@ -1,0 +1,80 @@
+"""apps:export and apps:import: move an app between platforms as one archive.
+
+`paas apps:export -a APP > app.tar` (or `-o FILE`, written to a temporary name and renamed, so
+an interrupted export leaves no partial file) and `paas apps:import NAME < app.tar`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+
+import click
+import httpx
+
+from paas.cli.client import _answer, seg
+from paas.cli.context import Context, app_option
+from paas.cli.output import CliError
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("apps:export")
+    @app_option
+    @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE")
+    @click.pass_obj
+    def apps_export(ctx: Context, app_name, output: str | None) -> None:
+        """Write the app as one archive: paas apps:export -a APP > app.tar."""
+        app = ctx.app(app_name)
+        tmp = None
+        try:
+            with ctx.client.http.stream("GET", f"/apps/{seg(app)}/export") as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    _answer(resp)
+                if output:
+                    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(output)),
+                                               prefix=".paas-export-")
+                    out = os.fdopen(fd, "wb")
+                else:
+                    out = sys.stdout.buffer
+                for chunk in resp.iter_bytes():
+                    out.write(chunk)
+                out.flush()
+                if output:
+                    out.close()
+                    os.replace(tmp, output)
+                    tmp = None
+        except httpx.HTTPError as exc:
+            raise CliError(f"lost the paas API: {exc}") from None
+        finally:
+            if tmp is not None:
+                os.unlink(tmp)
+        click.echo(f"Exported {app}", err=True)
+
+    @cli.command("apps:import")
+    @click.argument("name")
+    @click.argument("archive", required=False, type=click.File("rb"))
+    @click.pass_obj
+    def apps_import(ctx: Context, name: str, archive) -> None:
+        """Recreate an exported app under NAME: paas apps:import NAME < app.tar."""
+        source = archive or sys.stdin.buffer
+        # Spooled first: the upload carries its length, and a pipe has none.
+        with tempfile.SpooledTemporaryFile(max_size=1 << 24) as spool:
+            shutil.copyfileobj(source, spool)
+            size = spool.tell()
+            spool.seek(0)
+
+            def chunks():
+                while chunk := spool.read(1 << 16):
+                    yield chunk
+
+            try:
+                resp = ctx.client.http.put(
+                    f"/app-imports/{seg(name)}", content=chunks(),
+                    headers={"Content-Type": "application/x-tar", "Content-Length": str(size)})
+            except httpx.HTTPError as exc:
+                raise CliError(f"cannot reach the paas API: {exc}") from None
+        made = _answer(resp)
+        current = made["current_release"] or "no release yet"
+        click.echo(f"Importing {name}... done, {made['releases']} releases, current {current}")
