@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: up down uninstall test test-unit setup deps dockerd stack venv bench services
+.PHONY: up down uninstall test test-unit setup deps dockerd stack venv bench services backup restore
 
 up: setup
 	$(PY) -m paas.server.control up
@@ -47,3 +47,12 @@ test-unit: venv
 
 bench: setup
 	$(PY) -m bench.run
+
+# The whole platform's state in one 0600 archive (online SQLite copy, repos, certs, service
+# backups): make backup FILE=paas-backup.tar; make restore FILE=... into a fresh PAAS_HOME.
+FILE ?= paas-backup.tar
+backup: venv
+	$(PY) -m paas.server.platform_backup backup $(FILE)
+
+restore: venv
+	$(PY) -m paas.server.platform_backup restore $(FILE)

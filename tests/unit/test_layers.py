@@ -23,7 +23,8 @@ ONLY_IN = {"docker": ("paas.adapters.docker_engine", "paas.adapters.supervisor",
            # the store, and the schema's history it runs before it opens
            "sqlite3": ("paas.adapters.sqlite_store", "paas.adapters.migrations",
                        "paas.adapters.metrics_store",  # the metrics tables (issue 15)
-                       "paas.adapters.sqlite_tokens")}  # tokens and sessions (issue 9)
+                       "paas.adapters.sqlite_tokens",  # tokens and sessions (issue 9)
+                       "paas.adapters.sqlite_backup")}  # platform backups (issue 12)
 
 
 def modules():
