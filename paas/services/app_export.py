@@ -10,6 +10,8 @@ callers add on export and read back on import; see `extra` below.
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 from paas.domain.names import validate_app_name
 from paas.errors import Conflict, InvalidInput, NotFound
@@ -61,6 +63,9 @@ def parse(data: bytes) -> tuple[dict, dict[str, bytes]]:
         raise InvalidInput(f"{STATE} is not valid JSON") from None
     _check_state(doc)
     others = {n: b for n, b in archive.members.items() if n != STATE}
+    for name in others:  # checked before anything is created, not first at restore_repo
+        if not (name.startswith("repo/") and _repo_data(name.removeprefix("repo/"))):
+            raise InvalidInput(f"archive member {name!r} is not part of an app export")
     return doc, others
 
 
@@ -133,3 +138,56 @@ def _check_state(doc: object) -> None:
 def _str_map(value: object) -> bool:
     return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str)
                                            for k, v in value.items())
+
+
+# Only a repository's data travels: never its config or hooks, which a hostile archive could
+# use to run commands on the host.
+_REPO_PARTS = ("objects/", "refs/")
+_REPO_FILES = ("packed-refs",)
+
+
+def repo_members(repo: Path) -> dict[str, bytes]:
+    """The bare repository's objects and refs as `repo/...` members (links skipped)."""
+    found: dict[str, bytes] = {}
+    if not repo.is_dir():
+        return found
+    for dirpath, _dirs, files in os.walk(repo):
+        for filename in files:
+            path = Path(dirpath) / filename
+            rel = path.relative_to(repo).as_posix()
+            if path.is_symlink() or not path.is_file() or not _repo_data(rel):
+                continue
+            try:
+                app_archive.check_name(f"repo/{rel}")
+            except InvalidInput:
+                continue
+            found[f"repo/{rel}"] = path.read_bytes()
+    return found
+
+
+def restore_repo(repo: Path, members: dict[str, bytes]) -> int:
+    """Write the `repo/...` members into a freshly initialised bare repository."""
+    count = 0
+    for name, body in sorted(members.items()):
+        if not name.startswith("repo/"):
+            continue
+        rel = name.removeprefix("repo/")
+        if not _repo_data(rel):
+            raise InvalidInput(f"archive member {name!r} is not repository data")
+        parts = rel.split("/")
+        current = repo
+        for part in parts[:-1]:
+            current = current / part
+            if current.is_symlink():
+                raise InvalidInput(f"{name!r} would be written through a link")
+            current.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(current / parts[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                     0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(body)
+        count += 1
+    return count
+
+
+def _repo_data(rel: str) -> bool:
+    return rel in _REPO_FILES or rel.startswith(_REPO_PARTS)

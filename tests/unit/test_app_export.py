@@ -29,10 +29,10 @@ def source(tmp_path):
 
 
 def test_export_then_import_recreates_the_app(source, tmp_path):
-    data = app_export.export(source, "web", {"repo.bundle": b"bundle"})
+    data = app_export.export(source, "web", {"repo/refs/heads/main": b"0" * 40})
     target = SqliteStore(tmp_path / "b.db")
     doc, others = app_export.parse(data)
-    assert others == {"repo.bundle": b"bundle"}
+    assert others == {"repo/refs/heads/main": b"0" * 40}
     assert app_export.restore(target, "moved", doc) == 2
     assert target.get_config("moved") == {"GREETING": "two"}
     assert target.list_domains("moved") == ["web.example.com"]
@@ -105,3 +105,51 @@ def test_malformed_state_is_refused(source, mutate):
 def test_archive_without_state_is_refused():
     with pytest.raises(InvalidInput, match="no app.json"):
         app_export.parse(app_archive.write({}, {"other": b"x"}))
+
+
+def _bare_with_commit(path):
+    from dulwich.objects import Blob, Commit, Tree
+    from dulwich.repo import Repo
+    repo = Repo.init_bare(str(path), mkdir=True, default_branch=b"main")
+    blob = Blob.from_string(b"hello\n")
+    tree = Tree()
+    tree.add(b"README", 0o100644, blob.id)
+    commit = Commit()
+    commit.tree = tree.id
+    commit.author = commit.committer = b"t <t@example.com>"
+    commit.author_time = commit.commit_time = 0
+    commit.author_timezone = commit.commit_timezone = 0
+    commit.message = b"one\n"
+    for obj in (blob, tree, commit):
+        repo.object_store.add_object(obj)
+    repo.refs[b"refs/heads/main"] = commit.id
+    repo.close()
+    return commit.id
+
+
+def test_repository_objects_and_refs_travel_but_not_hooks_or_config(tmp_path):
+    from dulwich.repo import Repo
+    sha = _bare_with_commit(tmp_path / "a.git")
+    (tmp_path / "a.git" / "hooks" / "post-receive").write_text("#!/bin/sh\nrm -rf /\n")
+    members = app_export.repo_members(tmp_path / "a.git")
+    assert members and all(n.startswith(("repo/objects/", "repo/refs/")) for n in members)
+    Repo.init_bare(str(tmp_path / "b.git"), mkdir=True, default_branch=b"main").close()
+    assert app_export.restore_repo(tmp_path / "b.git", members) == len(members)
+    restored = Repo(str(tmp_path / "b.git"))
+    assert restored.refs[b"refs/heads/main"] == sha
+    assert restored[restored[sha].tree][b"README"][1]
+
+
+@pytest.mark.parametrize("name", ["repo/hooks/post-receive", "repo/config", "repo/HEAD"])
+def test_repository_config_and_hooks_from_an_archive_are_refused(tmp_path, name):
+    (tmp_path / "b.git").mkdir()
+    with pytest.raises(InvalidInput, match="is not repository data"):
+        app_export.restore_repo(tmp_path / "b.git", {name: b"x"})
+    assert list((tmp_path / "b.git").iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["repo/hooks/post-receive", "repo/config", "volumes/x"])
+def test_parse_refuses_members_an_export_does_not_make(source, name):
+    data = app_export.export(source, "web", {name: b"x"})
+    with pytest.raises(InvalidInput, match="is not part of an app export"):
+        app_export.parse(data)

@@ -26,7 +26,8 @@ def _admin_only() -> None:
 def export_app(name: str):
     _admin_only()
     services().apps.get(name)
-    data = app_export.export(services().store, name)
+    repo = services().settings.repos_dir / f"{name}.git"
+    data = app_export.export(services().store, name, app_export.repo_members(repo))
     return Response(data, mimetype="application/x-tar",
                     headers={"Content-Disposition": f"attachment; filename={name}.tar"})
 
@@ -39,6 +40,13 @@ def import_app(target: str):
         raise UnsupportedMediaType("send the archive as application/x-tar")
     request.max_content_length = MAX_TOTAL_BYTES  # the API's 1 MiB is for JSON bodies
     doc, _others = app_export.parse(request.get_data())
-    current = app_export.restore(services().store, target, doc)
+    found = services()
+    current = app_export.restore(found.store, target, doc)
+    try:
+        app_export.restore_repo(found.repos.init(target), _others)
+    except BaseException:
+        found.repos.remove(target)
+        found.store.delete_app(target)
+        raise
     return jsonify({"app": target, "releases": len(doc["releases"]),
                     "current_release": f"v{current}" if current else None}), 201
