@@ -217,7 +217,9 @@ LISTS = {("get", "/apps"): OBJ, ("get", "/apps/{name}/releases"): OBJ,
          ("get", "/apps/{name}/domains"): {"type": "string"},
          ("post", "/apps/{name}/domains"): {"type": "string"},
          ("get", "/control-plane/certs"): OBJ, ("get", "/tokens"): OBJ,
-         ("delete", "/apps/{name}/certs/auto"): OBJ, ("get", "/apps/{name}/storage"): OBJ}
+         ("delete", "/apps/{name}/certs/auto"): OBJ, ("get", "/apps/{name}/storage"): OBJ,
+         ("get", "/services"): OBJ, ("get", "/services/{service}/backups"): OBJ,
+         ("get", "/nodes"): OBJ}
 
 
 def _responses(op: Op) -> dict:
