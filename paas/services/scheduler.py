@@ -31,6 +31,7 @@ POLL_SECONDS = 0.02
 HINT_AFTER = 2.0  # seconds of silence before looking at what the container listens on
 KILL_AFTER = 30  # seconds between SIGTERM and SIGKILL when a container is stopped
 NETWORK_ATTEMPTS = 5
+FAILED_STOP_SECONDS = 2  # a failed deploy's container gets no drain: it never served
 
 
 @dataclass(frozen=True)
@@ -396,6 +397,12 @@ class Scheduler:
     def wait_retired(self, timeout: float | None = None) -> None:
         for thread in list(self._retiring):
             thread.join(timeout)
+
+    def keep_stopped(self, container_ids: list[str]) -> None:
+        """Stop (explicitly, so Docker's restart policy leaves them down) the containers of a
+        failed deploy without removing them: their logs stay readable by release."""
+        for cid in container_ids:
+            self.engine.stop(cid, timeout=FAILED_STOP_SECONDS)
 
     def remove(self, container_ids: list[str]) -> None:
         for cid in container_ids:
