@@ -23,10 +23,12 @@ def delay(crashes: int) -> float:
 
 @dataclass(frozen=True)
 class Run:
-    """One run of a slot: when it started and exited (epoch seconds) and its exit status."""
+    """One container of a slot: when its last run started and exited (epoch seconds), its
+    exit status, and how many crashes it stands for (1 + Docker's restarts of it)."""
     started: float
     finished: float
     exit_code: int
+    crashes: int = 1
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ def crash_loop(runs: list[Run]) -> CrashLoop | None:
     for run in sorted(runs, key=lambda r: r.finished, reverse=True):
         if run.finished - run.started >= RESET_AFTER:
             break
-        crashes += 1
+        crashes += max(1, run.crashes)
     if not crashes:
         return None
     last = max(runs, key=lambda r: r.finished)

@@ -21,3 +21,7 @@ def test_a_long_run_forgives_the_earlier_crashes():
     assert crash_loop(runs) == CrashLoop(crashes=1, last_exit=137, next_try=702)
     assert crash_loop([Run(0, 600, 0)]) is None and crash_loop([]) is None
     assert due(None, 0)
+
+
+def test_docker_restarts_of_one_container_count_as_crashes():
+    assert crash_loop([Run(10, 11, 1, crashes=4)]) == CrashLoop(4, 1, 11 + 8)
