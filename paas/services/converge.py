@@ -17,6 +17,7 @@ import threading
 from collections import defaultdict
 from datetime import datetime, timezone
 
+from paas.errors import DeployFailed
 from paas.ports import Engine, Proxy, Store
 from paas.render.plan import plan
 from paas.services.deploy import Deployer
@@ -53,6 +54,12 @@ class Converger:
                 continue
             try:
                 actions += self._app(app.name, seen[app.name])
+            except DeployFailed as exc:
+                # A crash-looping slot started again after its backoff that crashes once more:
+                # kept stopped (its next, longer wait follows), and the other apps of this pass
+                # still get their turn.
+                self.deployer.events.write(app.name, "converge", f"restart failed: {exc}"[:500])
+                actions.append(f"{app.name}: restart failed")
             finally:
                 lock.release()
         return actions

@@ -60,3 +60,13 @@ def test_the_delay_is_capped_at_five_minutes(world):
     assert world.engine.running() == [] and world.ps("hello")[0].state == "crashed"
     web.finished_at = _ago(301)
     assert world.converger.once() == ["hello: started 1, retired 0"]
+
+
+def test_a_slot_that_crashes_again_is_reported_and_waits_longer(world):
+    [web] = world.engine.running()
+    _crash(web, restarts=3, finished_ago=9)
+    world.engine.crash_processes.add("web")
+    assert world.converger.once() == ["hello: restart failed"]
+    assert world.engine.running() == []
+    [shown] = world.ps("hello")
+    assert (shown.state, shown.restarts) == ("crashed", 5)  # 4 + the one that failed again
