@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from paas.domain.backoff import CrashLoop, Run, crash_loop
+from paas.domain.backoff import RESET_AFTER, CrashLoop, Run, crash_loop
 from paas.domain.models import Release
 from paas.errors import DeployFailed
 from paas.ports import ContainerState, Engine, LineWriter, Probe
@@ -178,8 +178,11 @@ class Scheduler:
     def crash_looping(containers: list[ContainerState]) -> list[str]:
         """Containers Docker keeps restarting (CRASH_RESTARTS or more): convergence stops them,
         so that the platform's longer backoff (up to 5 min) takes over from Docker's."""
+        # Docker's restart count never goes back down, so the last run must be short too: a
+        # process that crashes once a day is no loop.
         return [c.id for c in containers
-                if c.status == "restarting" and c.restart_count >= CRASH_RESTARTS]
+                if c.status == "restarting" and c.restart_count >= CRASH_RESTARTS
+                and _epoch(getattr(c, "finished_at", "")) - _epoch(c.started_at) < RESET_AFTER]
 
     @staticmethod
     def web_addresses(containers: list[Running]) -> list[str]:

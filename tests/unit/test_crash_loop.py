@@ -70,3 +70,11 @@ def test_a_slot_that_crashes_again_is_reported_and_waits_longer(world):
     assert world.engine.running() == []
     [shown] = world.ps("hello")
     assert (shown.state, shown.restarts) == ("crashed", 5)  # 4 + the one that failed again
+
+
+def test_a_process_that_ran_long_before_it_crashed_is_left_to_docker(world):
+    [web] = world.engine.running()
+    _crash(web, restarts=5)
+    web.started_at = _ago(3600)  # its last run lasted an hour
+    world.converger.once()
+    assert web.status == "restarting"
