@@ -248,17 +248,7 @@ class DockerEngine:
     def create_network(self, name: str, labels: dict[str, str], subnet: str) -> bool:
         """False when the subnet was taken meanwhile (pick another); True when the network
         exists now, made by us or by a concurrent call."""
-        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
-        try:
-            self.client.networks.create(name, driver="bridge", labels=labels, ipam=ipam,
-                                        check_duplicate=True)
-        except APIError as exc:
-            if exc.status_code == 409 and self.network_exists(name):
-                return True
-            if "overlap" in str(exc.explanation or exc).lower():
-                return False
-            raise
-        return True
+        return create_network(self.client, name, labels, subnet, driver="bridge")
 
     def remove_network(self, name: str) -> None:
         for network in self.client.networks.list(names=[name]):
@@ -418,3 +408,17 @@ def _stream_lines(chunks: Iterable[bytes], on_line: Callable[[str], None]) -> No
         on_line(pending.decode("utf-8", "replace"))
 
 
+def create_network(client, name: str, labels: dict[str, str], subnet: str, **options) -> bool:
+    """A network on `subnet`: False when the subnet was taken meanwhile (pick another), True
+    when the network exists now, made by us or by a concurrent call. `options` name the driver
+    and its kind (bridge, internal, overlay)."""
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
+    try:
+        client.networks.create(name, labels=labels, ipam=ipam, check_duplicate=True, **options)
+    except APIError as exc:
+        if exc.status_code == 409 and client.networks.list(names=[name]):
+            return True
+        if "overlap" in str(exc.explanation or exc).lower():
+            return False
+        raise
+    return True

@@ -263,10 +263,14 @@ class Scheduler:
             if subnet is None:
                 raise DeployFailed(f"no free /{size} subnet left in PAAS_NETWORK_POOL={pool} for "
                                    f"the network of {app}: give paas a larger pool")
-            if self.engine.create_network(name, labels(self.settings.instance, app), subnet):
+            if self._make_network(name, labels(self.settings.instance, app), subnet):
                 return
         raise DeployFailed(f"could not create the network of {app}: its subnet was taken "
                            f"{NETWORK_ATTEMPTS} times in a row")
+
+    def _make_network(self, name: str, labels: dict[str, str], subnet: str) -> bool:
+        """A bridge on this host; False when the subnet was taken meanwhile."""
+        return self.engine.create_network(name, labels, subnet)
 
     def wait_healthy(self, started: list[Started], checks: dict[str, list[Check]] | None = None) -> None:
         """Every web container must pass its declared checks (app.json), or by default answer
