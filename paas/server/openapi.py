@@ -116,8 +116,11 @@ OPERATIONS = [
        body=_obj(("limits",), process=NULLABLE_STR,
                  limits={"type": "object", "additionalProperties": {"type": "string"}}),
        example={"process": None, "limits": {"memory": "512m"}}, streams=True),
-    Op("get", "/apps/{name}/logs", "Logs; with tail=1 a live text/plain stream", text=True,
+    Op("get", "/apps/{name}/logs", "Logs; with tail=1 a live text/plain stream; with release=N "
+                                   "only that release's containers (kept stopped ones too)",
+       text=True,
        query={"lines": {"type": "integer", "minimum": 1, "maximum": 10000},
+              "release": {"type": "integer", "minimum": 1, "maximum": 10**9},
               "tail": {"type": "string", "enum": ["0", "1", "true", "false"]}}),
     Op("get", "/apps/{name}/metrics", "Per-minute requests, responses by status class, "
                                       "p50/p95/p99 latency (total and upstream, ms), per process "
