@@ -285,8 +285,16 @@ class DockerEngine:
             return None
 
     def list_containers(self, labels: dict[str, str]) -> list[ContainerInfo]:
-        found = self.client.containers.list(all=True, filters={"label": _label_filter(labels)})
-        return [_info(c) for c in found]
+        # docker-py's containers.list() inspects each listed container and fails whole with
+        # NotFound when one goes between the listing and its inspection (another app's build
+        # or one-off container ending during ten deploys at once): skip those instead.
+        found = []
+        for row in self.client.api.containers(all=True, filters={"label": _label_filter(labels)}):
+            try:
+                found.append(_info(self.client.containers.get(row["Id"])))
+            except NotFound:
+                continue
+        return found
 
     def exec_output(self, container_id: str, argv: list[str]) -> str:
         try:
