@@ -145,5 +145,5 @@ def lines(result: dict) -> list[str]:
 
 
 if __name__ == "__main__":
-    with tempfile.TemporaryDirectory(prefix="paas-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="paas-bench-", ignore_cleanup_errors=True) as tmp:
         print("\n".join(lines(bench_router_limit(Path(tmp)))))

@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--apps", type=int, default=scale.APPS, help="apps of the scale bench")
     args = parser.parse_args()
     stack = os.environ.get("PAAS_STACK_IMAGE", "paas/stack:trixie")
-    with tempfile.TemporaryDirectory(prefix="paas-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="paas-bench-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         push, warm_parts = deploys.bench_push(work, stack, args.rounds)
         rollback, rollback_parts = deploys.bench_rollback(work, args.rounds * 2)

@@ -110,7 +110,7 @@ def lines(r: dict) -> list[str]:
 
 
 if __name__ == "__main__":
-    with tempfile.TemporaryDirectory(prefix="paas-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="paas-bench-", ignore_cleanup_errors=True) as tmp:
         result = bench_scale(Path(tmp), int(os.environ.get("APPS", APPS)))
         print(json.dumps(result))
         print("\n".join(lines(result)))

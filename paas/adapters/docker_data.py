@@ -9,6 +9,7 @@ from typing import BinaryIO, Callable
 import docker
 from docker.errors import APIError, NotFound
 
+from paas.adapters.docker_engine import create_network
 from paas.errors import PaasError
 
 
@@ -79,17 +80,7 @@ class DockerData:
     # datastore networks
     def create_internal_network(self, name: str, labels: dict[str, str], subnet: str) -> bool:
         """Like DockerEngine.create_network, but without a way out: the server needs none."""
-        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
-        try:
-            self.client.networks.create(name, driver="bridge", labels=labels, ipam=ipam,
-                                        internal=True, check_duplicate=True)
-        except APIError as exc:
-            if exc.status_code == 409:
-                return True
-            if "overlap" in str(exc.explanation or exc).lower():
-                return False
-            raise
-        return True
+        return create_network(self.client, name, labels, subnet, driver="bridge", internal=True)
 
     def connect(self, network: str, container: str) -> None:
         try:

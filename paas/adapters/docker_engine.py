@@ -248,17 +248,7 @@ class DockerEngine:
     def create_network(self, name: str, labels: dict[str, str], subnet: str) -> bool:
         """False when the subnet was taken meanwhile (pick another); True when the network
         exists now, made by us or by a concurrent call."""
-        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
-        try:
-            self.client.networks.create(name, driver="bridge", labels=labels, ipam=ipam,
-                                        check_duplicate=True)
-        except APIError as exc:
-            if exc.status_code == 409 and self.network_exists(name):
-                return True
-            if "overlap" in str(exc.explanation or exc).lower():
-                return False
-            raise
-        return True
+        return create_network(self.client, name, labels, subnet, driver="bridge")
 
     def remove_network(self, name: str) -> None:
         for network in self.client.networks.list(names=[name]):
@@ -295,8 +285,16 @@ class DockerEngine:
             return None
 
     def list_containers(self, labels: dict[str, str]) -> list[ContainerInfo]:
-        found = self.client.containers.list(all=True, filters={"label": _label_filter(labels)})
-        return [_info(c) for c in found]
+        # docker-py's containers.list() inspects each listed container and fails whole with
+        # NotFound when one goes between the listing and its inspection (another app's build
+        # or one-off container ending during ten deploys at once): skip those instead.
+        found = []
+        for row in self.client.api.containers(all=True, filters={"label": _label_filter(labels)}):
+            try:
+                found.append(_info(self.client.containers.get(row["Id"])))
+            except NotFound:
+                continue
+        return found
 
     def exec_output(self, container_id: str, argv: list[str]) -> str:
         try:
@@ -418,3 +416,17 @@ def _stream_lines(chunks: Iterable[bytes], on_line: Callable[[str], None]) -> No
         on_line(pending.decode("utf-8", "replace"))
 
 
+def create_network(client, name: str, labels: dict[str, str], subnet: str, **options) -> bool:
+    """A network on `subnet`: False when the subnet was taken meanwhile (pick another), True
+    when the network exists now, made by us or by a concurrent call. `options` name the driver
+    and its kind (bridge, internal, overlay)."""
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
+    try:
+        client.networks.create(name, labels=labels, ipam=ipam, check_duplicate=True, **options)
+    except APIError as exc:
+        if exc.status_code == 409 and client.networks.list(names=[name]):
+            return True
+        if "overlap" in str(exc.explanation or exc).lower():
+            return False
+        raise
+    return True

@@ -153,7 +153,7 @@ class Supervisor:
         # The API first: its convergence loop would start the app containers removed under it.
         api = {"label": [label, "paas.role=control-api"]}
         for filters in (api, {"label": label}, {"label": label}):
-            for container in self.client.containers.list(all=True, filters=filters):
+            for container in self.client.containers.list(all=True, filters=filters, sparse=True):
                 try:
                     container.remove(force=True, v=True)
                     counts["containers"] += 1

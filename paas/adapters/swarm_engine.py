@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import docker
 from docker.errors import APIError, DockerException, NotFound
 
-from paas.adapters.docker_engine import ContainerInfo, DockerEngine
+from paas.adapters.docker_engine import ContainerInfo, DockerEngine, create_network
 from paas.errors import PaasError
 
 
@@ -212,17 +212,8 @@ class SwarmEngine(DockerEngine):
         """False when the subnet was taken meanwhile; True when the network exists now.
         Attachable, so a one-off container (`paas run`, release phase) on the manager joins it.
         Not encrypted: this machine's kernel has no ESP transform for IPsec (tried here)."""
-        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)])
-        try:
-            self.client.networks.create(name, driver="overlay", attachable=True, labels=labels,
-                                        ipam=ipam, check_duplicate=True, scope="swarm")
-        except APIError as exc:
-            if exc.status_code == 409:
-                return True
-            if "overlap" in str(exc.explanation or exc).lower():
-                return False
-            raise
-        return True
+        return create_network(self.client, name, labels, subnet, driver="overlay",
+                              attachable=True, scope="swarm")
 
 
 def _node(n: dict) -> NodeInfo:

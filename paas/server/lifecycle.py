@@ -199,7 +199,20 @@ def uninstall(settings: Settings, confirmed: bool, stop_host_processes, host_cle
     host_cleanup(settings)
     home = "nothing on disk (no state directory)"
     if settings.home.exists():
-        shutil.rmtree(settings.home)
+        _remove_home(settings.home)
         home = str(settings.home)
     print(f"Removed {removed['containers']} containers, {removed['images']} images, "
           f"{removed['networks']} networks, {removed['volumes']} volumes and {home}.")
+
+
+def _remove_home(home) -> None:
+    """PAAS_HOME and all in it; when it is a mount point (its own disk, a tmpfs) only what is in
+    it: the mount itself is the operator's."""
+    if not os.path.ismount(home):
+        shutil.rmtree(home)
+        return
+    for entry in home.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()

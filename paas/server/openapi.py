@@ -116,8 +116,11 @@ OPERATIONS = [
        body=_obj(("limits",), process=NULLABLE_STR,
                  limits={"type": "object", "additionalProperties": {"type": "string"}}),
        example={"process": None, "limits": {"memory": "512m"}}, streams=True),
-    Op("get", "/apps/{name}/logs", "Logs; with tail=1 a live text/plain stream", text=True,
+    Op("get", "/apps/{name}/logs", "Logs; with tail=1 a live text/plain stream; with release=N "
+                                   "only that release's containers (kept stopped ones too)",
+       text=True,
        query={"lines": {"type": "integer", "minimum": 1, "maximum": 10000},
+              "release": {"type": "integer", "minimum": 1, "maximum": 10**9},
               "tail": {"type": "string", "enum": ["0", "1", "true", "false"]}}),
     Op("get", "/apps/{name}/metrics", "Per-minute requests, responses by status class, "
                                       "p50/p95/p99 latency (total and upstream, ms), per process "
@@ -222,7 +225,9 @@ LISTS = {("get", "/apps"): OBJ, ("get", "/apps/{name}/releases"): OBJ,
          ("get", "/apps/{name}/domains"): {"type": "string"},
          ("post", "/apps/{name}/domains"): {"type": "string"},
          ("get", "/control-plane/certs"): OBJ, ("get", "/tokens"): OBJ,
-         ("delete", "/apps/{name}/certs/auto"): OBJ, ("get", "/apps/{name}/storage"): OBJ}
+         ("delete", "/apps/{name}/certs/auto"): OBJ, ("get", "/apps/{name}/storage"): OBJ,
+         ("get", "/services"): OBJ, ("get", "/services/{service}/backups"): OBJ,
+         ("get", "/nodes"): OBJ}
 
 
 def _responses(op: Op) -> dict:

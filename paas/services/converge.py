@@ -4,7 +4,9 @@ Every few seconds: nginx must be running; every app's formation must run its cur
 (containers that died are replaced, extras retired); nginx must point at the containers' current
 addresses on their app networks (they can change when dockerd restarts them); stopped containers
 older than an hour go. An app whose lock is held (a deploy is running) is left alone until the
-next pass. A pass lists the platform's containers once; an app is listed again, under its lock,
+next pass. A process that keeps crashing is stopped once Docker has restarted it
+CRASH_RESTARTS times, and its slot is started again only when paas/domain/backoff.py says
+(1 s doubling to 5 min). A pass lists the platform's containers once; an app is listed again, under its lock,
 only when that first look says something must change (with 100 apps, one Docker listing every
 two seconds instead of a hundred).
 """
@@ -15,6 +17,7 @@ import threading
 from collections import defaultdict
 from datetime import datetime, timezone
 
+from paas.errors import DeployFailed
 from paas.ports import Engine, Proxy, Store
 from paas.render.plan import plan
 from paas.services.deploy import Deployer
@@ -51,6 +54,12 @@ class Converger:
                 continue
             try:
                 actions += self._app(app.name, seen[app.name])
+            except DeployFailed as exc:
+                # A crash-looping slot started again after its backoff that crashes once more:
+                # kept stopped (its next, longer wait follows), and the other apps of this pass
+                # still get their turn.
+                self.deployer.events.write(app.name, "converge", f"restart failed: {exc}"[:500])
+                actions.append(f"{app.name}: restart failed")
             finally:
                 lock.release()
         return actions
@@ -62,6 +71,8 @@ class Converger:
         if any(c.status == "exited" and now - _finished(c) > KEEP_STOPPED_SECONDS for c in seen):
             return True
         if any(c.status == "paused" and self.scheduler.standby_due(c.id) for c in seen):
+            return True
+        if self.scheduler.crash_looping(seen):
             return True
         wanted = plan(release.version, release.processes, self.store.get_formation(app),
                       self.scheduler.running(app, seen), same=self.deployer.same_as(release))
@@ -75,6 +86,12 @@ class Converger:
         containers = self.scheduler.processes_of(app)  # fresh, under the app's lock
         self._remove_old_stopped(app, containers)
         self.scheduler.expire_standby(app, containers=containers)
+        looping = self.scheduler.crash_looping(containers)
+        if looping:  # stopped, so Docker's restarts end; the slot then waits its backoff
+            self.scheduler.keep_stopped(looping)
+            self.deployer.events.write(app, "converge", f"stopped {len(looping)} crash-looping "
+                                       "container(s); restarting them with backoff")
+            containers = self.scheduler.processes_of(app)
         wanted = plan(release.version, release.processes, self.store.get_formation(app),
                       self.scheduler.running(app, containers), same=self.deployer.same_as(release))
         if wanted.changes:

@@ -195,7 +195,13 @@ class Deployer:
                 self.router.route(app, addresses)
                 at.append(time.monotonic())
         except Exception as exc:
-            self.scheduler.remove([s.container_id for s in resumed + started])
+            self.scheduler.remove([s.container_id for s in resumed])
+            if isinstance(exc, DeployFailed):
+                # Kept stopped, so `paas logs --release vN` shows why it failed (dokku#3241);
+                # convergence removes them after KEEP_STOPPED_SECONDS.
+                self.scheduler.keep_stopped([s.container_id for s in started])
+            else:
+                self.scheduler.remove([s.container_id for s in started])
             if isinstance(exc, DeployFailed) and exc.detail:
                 for line in exc.detail.splitlines():
                     on_line(f"       {line}")

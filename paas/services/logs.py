@@ -1,5 +1,7 @@
 """`paas logs`: every container of the app (retired ones too, while they are kept) and the
-platform's events, merged in time order as Heroku prints them: `<time> app[web.1]: line`."""
+platform's events, merged in time order as Heroku prints them: `<time> app[web.1]: line`.
+`paas logs --release vN`: only the containers of that release, including the stopped ones a
+failed deploy kept (their lines say why it failed), without the events."""
 from __future__ import annotations
 
 import time
@@ -30,10 +32,14 @@ class Logs:
         self.scheduler = scheduler
         self.events = events
 
-    def _entries(self, app: str, since: dict[str, float], tail: int | None) -> list[tuple[float, str]]:
-        """(time, formatted line) of everything newer than `since` (per source), updating it."""
+    def _entries(self, app: str, since: dict[str, float], tail: int | None,
+                 release: int | None = None) -> list[tuple[float, str]]:
+        """(time, formatted line) of everything newer than `since` (per source), updating it;
+        with `release`, only that release's containers."""
         entries = []
         for c in self.scheduler.processes_of(app):
+            if release is not None and c.labels.get("paas.release") != str(release):
+                continue
             name = f"{c.labels.get('paas.process')}.{c.labels.get('paas.index')}"
             last = since.get(c.id)
             for stamp, text in self.engine.log_lines(c.id, since=last, tail=tail):
@@ -42,13 +48,14 @@ class Logs:
                     continue
                 entries.append((when, f"{_iso(when)} app[{name}]: {text}"))
                 since[c.id] = max(since.get(c.id, 0.0), when)
-        for when, source, message in self.events.read(app, since.get("events", 0.0)):
+        for when, source, message in ([] if release is not None else
+                                      self.events.read(app, since.get("events", 0.0))):
             entries.append((when, f"{_iso(when)} paas[{source}]: {message}"))
             since["events"] = max(since.get("events", 0.0), when)
         return sorted(entries)
 
-    def recent(self, app: str, lines: int = 100) -> list[str]:
-        return [text for _, text in self._entries(app, {}, tail=lines)][-lines:]
+    def recent(self, app: str, lines: int = 100, release: int | None = None) -> list[str]:
+        return [text for _, text in self._entries(app, {}, tail=lines, release=release)][-lines:]
 
     def follow(self, app: str, lines: int = 100) -> Iterator[str]:
         for batch in self.polls(app, lines):

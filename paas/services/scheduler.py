@@ -9,9 +9,10 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable
 
+from paas.domain.backoff import RESET_AFTER, CrashLoop, Run, crash_loop
 from paas.domain.models import Release
 from paas.errors import DeployFailed
 from paas.ports import ContainerState, Engine, LineWriter, Probe
@@ -31,6 +32,10 @@ POLL_SECONDS = 0.02
 HINT_AFTER = 2.0  # seconds of silence before looking at what the container listens on
 KILL_AFTER = 30  # seconds between SIGTERM and SIGKILL when a container is stopped
 NETWORK_ATTEMPTS = 5
+CRASH_RESTARTS = 3  # Docker's own quick restarts (0.1 s, 0.2 s, 0.4 s) before backoff takes over
+# Exit statuses of a container the platform stopped (SIGTERM through the init): not a crash.
+STOPPED_STATUSES = (0, 143)
+FAILED_STOP_SECONDS = 2  # a failed deploy's container gets no drain: it never served
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class Process:
     restarts: int
     oom_killed: bool
     node: str = ""  # the swarm node's address it runs on (PAAS_SCHEDULER=swarm)
+    exit_status: int | None = None  # of the last crash, when state is "crashed"
+    next_try: str = ""  # ISO time of the next start of a "crashed" slot
 
 
 @dataclass(frozen=True)
@@ -110,18 +117,72 @@ class Scheduler:
                 uptime_seconds=_uptime(c.started_at) if c.status == "running" else None,
                 restarts=c.restart_count, oom_killed=c.oom_killed,
             ))
+        listed = self.processes_of(app) if containers is None else containers
+        for (process, index), (release, loop, last) in self.crash_loops(listed).items():
+            found.append(Process(
+                name=f"{process}.{index}", process=process, index=index, state="crashed",
+                release=release, started_at=last.started_at, uptime_seconds=None,
+                restarts=loop.crashes, oom_killed=last.oom_killed, exit_status=loop.last_exit,
+                next_try=datetime.fromtimestamp(loop.next_try, timezone.utc).isoformat(
+                    timespec="seconds")))
         return sorted(found, key=lambda p: (p.process != "web", p.process, p.index, p.release))
+
+    def crash_loops(self, containers: list[ContainerState], now: float | None = None
+                    ) -> dict[tuple[str, int], tuple[int, CrashLoop, ContainerState]]:
+        """Slots with no live container whose newest release's runs crashed, and whose next
+        try (paas/domain/backoff.py) is still ahead: (release, the loop, its last container).
+        Convergence leaves these slots empty until then; `ps` shows them "crashed"."""
+        now = time.time() if now is None else now
+        live = {(c.labels.get("paas.process"), c.labels.get("paas.index"))
+                for c in containers if c.status in ("running", "restarting", "paused")}
+        runs: dict[tuple[str, int], dict[int, list[tuple[Run, ContainerState]]]] = {}
+        for c in containers:
+            slot = (c.labels.get("paas.process"), c.labels.get("paas.index"))
+            if c.status != "exited" or slot in live or not slot[1]:
+                continue
+            run = Run(_epoch(c.started_at), _epoch(getattr(c, "finished_at", "")), c.exit_code,
+                      crashes=1 + c.restart_count)
+            runs.setdefault((slot[0], int(slot[1])), {}).setdefault(
+                int(c.labels["paas.release"]), []).append((run, c))
+        found = {}
+        for slot, by_release in runs.items():
+            release = max(by_release)
+            history = sorted(by_release[release], key=lambda rc: rc[0].finished)
+            crashes = []
+            for run, c in reversed(history):  # newest first, up to the last clean stop
+                if run.exit_code in STOPPED_STATUSES and not c.oom_killed:
+                    break
+                crashes.append(run)
+            loop = crash_loop(crashes) if crashes else None
+            if loop is not None and loop.next_try > now:
+                found[slot] = (release, loop, history[-1][1])
+        return found
 
     def running(self, app: str, containers: list[ContainerState] | None = None) -> list[Running]:
         """The app's live processes; from `containers` when the caller has listed them."""
         network = network_name(self.settings.instance, app)
+        listed = self.processes_of(app) if containers is None else containers
+        # A crash-looping slot waiting for its next try counts as taken (by its last, stopped
+        # container, with no address), so no plan starts it before its backoff has passed.
+        held = [Running(c.id, process, index, release, None)
+                for (process, index), (release, _, c) in self.crash_loops(listed).items()]
         return [
             Running(c.id, c.labels["paas.process"], int(c.labels["paas.index"]),
                     int(c.labels["paas.release"]),
                     _address(c, network) if c.labels["paas.process"] == "web" else None)
-            for c in (self.processes_of(app) if containers is None else containers)
+            for c in listed
             if c.status in ("running", "restarting") and c.id not in self._draining
-        ]
+        ] + held
+
+    @staticmethod
+    def crash_looping(containers: list[ContainerState]) -> list[str]:
+        """Containers Docker keeps restarting (CRASH_RESTARTS or more): convergence stops them,
+        so that the platform's longer backoff (up to 5 min) takes over from Docker's."""
+        # Docker's restart count never goes back down, so the last run must be short too: a
+        # process that crashes once a day is no loop.
+        return [c.id for c in containers
+                if c.status == "restarting" and c.restart_count >= CRASH_RESTARTS
+                and _epoch(getattr(c, "finished_at", "")) - _epoch(c.started_at) < RESET_AFTER]
 
     @staticmethod
     def web_addresses(containers: list[Running]) -> list[str]:
@@ -202,10 +263,14 @@ class Scheduler:
             if subnet is None:
                 raise DeployFailed(f"no free /{size} subnet left in PAAS_NETWORK_POOL={pool} for "
                                    f"the network of {app}: give paas a larger pool")
-            if self.engine.create_network(name, labels(self.settings.instance, app), subnet):
+            if self._make_network(name, labels(self.settings.instance, app), subnet):
                 return
         raise DeployFailed(f"could not create the network of {app}: its subnet was taken "
                            f"{NETWORK_ATTEMPTS} times in a row")
+
+    def _make_network(self, name: str, labels: dict[str, str], subnet: str) -> bool:
+        """A bridge on this host; False when the subnet was taken meanwhile."""
+        return self.engine.create_network(name, labels, subnet)
 
     def wait_healthy(self, started: list[Started], checks: dict[str, list[Check]] | None = None) -> None:
         """Every web container must pass its declared checks (app.json), or by default answer
@@ -397,6 +462,12 @@ class Scheduler:
         for thread in list(self._retiring):
             thread.join(timeout)
 
+    def keep_stopped(self, container_ids: list[str]) -> None:
+        """Stop (explicitly, so Docker's restart policy leaves them down) the containers of a
+        failed deploy without removing them: their logs stay readable by release."""
+        for cid in container_ids:
+            self.engine.stop(cid, timeout=FAILED_STOP_SECONDS)
+
     def remove(self, container_ids: list[str]) -> None:
         for cid in container_ids:
             self.engine.remove_container(cid)
@@ -409,6 +480,13 @@ def _address(container: ContainerState, network: str) -> str | None:
     if ip is None and len(container.addresses) == 1:
         ip = next(iter(container.addresses.values()))
     return f"{ip}:{container.port}" if ip and container.port else None
+
+
+def _epoch(stamp: str) -> float:
+    try:
+        return datetime.fromisoformat(stamp[:26].rstrip("Z") + "+00:00").timestamp()
+    except ValueError:
+        return 0.0
 
 
 def _uptime(started_at: str) -> float | None:

@@ -16,13 +16,12 @@ from dataclasses import dataclass, field, replace
 from paas.domain.address import Address
 from paas.domain.healthchecks import Check
 from paas.domain.models import Release
-from paas.domain.networks import free_subnet
 from paas.errors import DeployFailed
 from paas.ports import Engine, LineWriter, Probe, Swarm
-from paas.render.container import labels, network_name, process_spec
+from paas.render.container import labels, process_spec
 from paas.render.plan import Running
 from paas.render.swarm import service_spec
-from paas.services.scheduler import (BOOT_TIMEOUT, NETWORK_ATTEMPTS, POLL_SECONDS, Process,
+from paas.services.scheduler import (BOOT_TIMEOUT, POLL_SECONDS, Process,
                                      Scheduler)
 from paas.settings import Settings
 
@@ -197,21 +196,9 @@ class SwarmScheduler(Scheduler):
     def _listen_hint(self, item) -> str | None:
         return None  # the task may be on another node: no exec into it from here
 
-    def ensure_network(self, app: str) -> None:
-        """The app's own overlay network, across the nodes, on a free subnet of the pool."""
-        name = network_name(self.settings.instance, app)
-        if self.engine.network_exists(name):
-            return
-        pool, size = self.settings.network_pool, self.settings.network_size
-        for _ in range(NETWORK_ATTEMPTS):
-            subnet = free_subnet(pool, size, self.engine.subnets_in_use())
-            if subnet is None:
-                raise DeployFailed(f"no free /{size} subnet left in PAAS_NETWORK_POOL={pool} for "
-                                   f"the network of {app}: give paas a larger pool")
-            if self.swarm.create_overlay(name, labels(self.settings.instance, app), subnet):
-                return
-        raise DeployFailed(f"could not create the network of {app}: its subnet was taken "
-                           f"{NETWORK_ATTEMPTS} times in a row")
+    def _make_network(self, name: str, labels: dict[str, str], subnet: str) -> bool:
+        """The app's own overlay network, across the nodes (the pool and retries as on one host)."""
+        return self.swarm.create_overlay(name, labels, subnet)
 
     def _stop_all(self, ids: list[str]) -> None:
         # Removing the service stops its task: SIGTERM, SIGKILL after its stop grace period.

@@ -48,7 +48,7 @@ def ok(platform, *argv, cwd=None):
 
 
 def test_destroy_removes_everything_the_app_had(platform, tmp_path):
-    keeper = "keeper"
+    keeper = "bystander"
     platform.deploy(keeper, "flask-hello", tmp_path)
     app = "doomed"
     repo = platform.deploy(app, "flask-worker", tmp_path)                     # v1

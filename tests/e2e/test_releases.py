@@ -80,10 +80,17 @@ def test_config_releases_and_rollback(platform, tmp_path):
 def test_bad_config_and_rollback_input_changes_nothing(platform, tmp_path):
     app = "strict"
     repo = platform.deploy(app, "flask-hello", tmp_path)  # v1
-    (repo / "Procfile").write_text("web: python -c 'raise SystemExit(3)'\n")
+    (repo / "Procfile").write_text(
+        "web: python -c 'print(\"v2 dies here\", flush=True); raise SystemExit(3)'\n")
     commit_all(repo, platform.env, "crashes")
     failed = platform.git("push", "paas", "main", cwd=repo)                      # v2 fails
     assert failed.returncode != 0 and "crashed on boot (exit status 3)" in failed.stderr
+    # The failed deploy's container is kept stopped: its lines stay readable by release.
+    v2_logs = platform.paas("logs", "--release", "v2", cwd=repo)
+    assert v2_logs.returncode == 0 and "app[web.1]: v2 dies here" in v2_logs.stdout, v2_logs
+    v1_logs = platform.paas("logs", "--release", "v1", cwd=repo)
+    assert v1_logs.returncode == 0 and "v2 dies here" not in v1_logs.stdout
+    assert "paas[deploy]" not in v1_logs.stdout + v2_logs.stdout
     before = releases(platform, app)
     assert [r["status"] for r in before] == ["failed", "succeeded"]
 

@@ -94,14 +94,17 @@ def test_crash_on_boot_fails_the_release_shows_logs_and_keeps_the_old_one(world)
     assert world.store.list_releases("hello")[0].status == "failed"
     assert world.proxy.files["hello"] == routed
     assert [c.labels["paas.release"] for c in world.engine.running()] == ["1"]
-    assert len(world.engine.list_containers({"paas.kind": "process"})) == 1
+    # the failed container is kept stopped for its logs (paas logs --release v2)
+    assert sorted((c.labels["paas.release"], c.status) for c in
+                  world.engine.list_containers({"paas.kind": "process"})) == [
+        ("1", "running"), ("2", "exited")]
 
 
 def test_web_that_never_answers_fails_with_the_bind_hint(world):
     world.probe.status = None
     with pytest.raises(DeployFailed, match="listen on 0.0.0.0:\\$PORT"):
         world.deployer.deploy_push("hello", SHA1, lambda _: None)
-    assert world.engine.list_containers({"paas.kind": "process"}) == []
+    assert [c.status for c in world.engine.list_containers({"paas.kind": "process"})] == ["exited"]
     assert "hello" not in world.proxy.files
 
 

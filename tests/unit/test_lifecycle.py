@@ -108,3 +108,20 @@ def test_uninstall_refuses_a_directory_that_is_not_a_state(tmp_path, monkeypatch
     with pytest.raises(SystemExit, match="not a paas state directory"):
         control.main(["uninstall"])
     assert (home / "precious.txt").read_text() == "keep me"
+
+
+def test_uninstall_empties_a_paas_home_that_is_a_mount_point_and_leaves_the_mount(tmp_path, monkeypatch):
+    from paas.server import lifecycle
+
+    home = tmp_path / "home"
+    (home / "repos" / "a.git").mkdir(parents=True)
+    (home / "paas.db").write_text("x")
+    (home / "link").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.setattr(lifecycle.os.path, "ismount", lambda p: p == home)
+    lifecycle._remove_home(home)
+    assert home.is_dir() and list(home.iterdir()) == []
+    assert (tmp_path / "elsewhere").is_dir()  # a link in it is removed, not followed
+    monkeypatch.setattr(lifecycle.os.path, "ismount", lambda p: False)
+    lifecycle._remove_home(home)
+    assert not home.exists()

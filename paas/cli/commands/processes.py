@@ -39,7 +39,9 @@ def register(cli: click.Group) -> None:
             return as_json(found)
         formation = " ".join(f"{k}={v}" for k, v in sorted(found["formation"].items()))
         header(f"{app} Processes ({formation or 'none'})")
-        table([[p["name"], p["state"], f"v{p['release']}", f"up {_age(p['uptime_seconds'])}",
+        table([[p["name"], p["state"], f"v{p['release']}",
+                f"exit status {p.get('exit_status')}, next try {p.get('next_try')}"
+                if p["state"] == "crashed" else f"up {_age(p['uptime_seconds'])}",
                 f"restarts {p['restarts']}", "OOM-killed" if p["oom_killed"] else ""]
                + ([f"on {p['node']}"] if p.get("node") else [])
                for p in found["processes"]])
