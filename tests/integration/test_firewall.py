@@ -1,6 +1,8 @@
 """The host firewall on the real kernel (issue 9): a container on a network of the platform's
 pool reaches the router's port on the host and no other host port, on any host address; after
-`remove_all` the chain and its jump are gone."""
+`remove_all` the chain and its jump are gone. Two instances side by side on one pool let a
+container reach both routers' ports and neither API's (the router ports live in the shared chain
+PAAS-ROUTERS, so one instance's REJECT does not shut another's router off)."""
 from __future__ import annotations
 
 import ipaddress
@@ -15,8 +17,8 @@ from paas.adapters.iptables import Iptables
 from paas.render.firewall import plan
 from tests.support import remove_docker_objects
 
-INSTANCE = "tfw1"
-POOL = "10.231.7.0/24"  # a pool of this test's own: the rules touch no other container
+INSTANCE, OTHER = "tfw1", "tfw2"
+POOL = "10.236.7.0/24"  # a pool of this test's own: the rules touch no other container
 
 
 class Listener:
@@ -108,7 +110,36 @@ def test_apply_is_idempotent_and_remove_all_takes_everything_out(walled):
     iptables.apply(plan(INSTANCE, [POOL], [router.port]))
     assert iptables.listing(INSTANCE) == first
     assert sum(l.startswith("-A INPUT") for l in first) == 1
+    assert sum(l.startswith("-A PAAS-ROUTERS") for l in first) == 1
     iptables.remove_all(INSTANCE)
     assert iptables.listing(INSTANCE) == []
+    assert "paas tfw1" not in subprocess.run(["iptables", "-w", "-S"], capture_output=True,
+                                             text=True).stdout
     gateway = host_addresses(network)[0]
     assert probe(client, network, gateway, api.port) == {str(api.port): "ok"}
+
+
+def test_two_instances_side_by_side_each_let_through_the_others_router(walled):
+    client, network, router, api, iptables = walled
+    other_router, other_api = Listener(), Listener()
+    try:
+        # The other platform's chain is traversed first (its jump is inserted at the top).
+        iptables.apply(plan(OTHER, [POOL], [other_router.port]))
+        ours = iptables.listing(INSTANCE)
+        ports = (router.port, other_router.port, api.port, other_api.port)
+        for address in host_addresses(network):
+            got = probe(client, network, address, *ports)
+            assert got == {str(router.port): "ok", str(other_router.port): "ok",
+                           str(api.port): "ConnectionRefusedError",
+                           str(other_api.port): "ConnectionRefusedError"}, address
+        # Each removes only its own: ours stays whole and still walls the other's ports off.
+        iptables.remove_all(OTHER)
+        assert iptables.listing(OTHER) == []
+        assert iptables.listing(INSTANCE) == ours
+        gateway = host_addresses(network)[0]
+        assert probe(client, network, gateway, router.port, other_router.port) == {
+            str(router.port): "ok", str(other_router.port): "ConnectionRefusedError"}
+    finally:
+        iptables.remove_all(OTHER)
+        other_router.close()
+        other_api.close()
