@@ -42,6 +42,14 @@ def http_get(url: str, host: str | None = None, timeout: float = 5) -> tuple[int
         return 0, f"{type(err).__name__}: {err}"
 
 
+def remove_host_rules(instance: str) -> None:
+    """The instance's firewall chain and its PAAS-ROUTERS rules (`up` made them as root; `down`
+    keeps them for the apps), for platforms a test stops with `down` instead of `uninstall`."""
+    from paas.adapters.iptables import Iptables
+
+    Iptables().remove_all(instance)
+
+
 def remove_docker_objects(instance: str) -> None:
     """Remove every container, image, volume and network labelled with this instance."""
     import docker
@@ -51,7 +59,7 @@ def remove_docker_objects(instance: str) -> None:
     # A control plane that is still stopping may start one more container after a pass (its
     # convergence replaces what went): pass again until none is left.
     for _ in range(5):
-        found = client.containers.list(all=True, filters={"label": label})
+        found = client.containers.list(all=True, filters={"label": label}, sparse=True)
         if not found:
             break
         for container in found:

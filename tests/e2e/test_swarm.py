@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.load import Load
-from tests.support import commit_all, start_platform
+from tests.support import commit_all, remove_host_rules, start_platform
 from tests.swarm_cluster import Cluster
 
 STACK = "paas/stack:trixie"
@@ -38,6 +38,7 @@ def swarm(tmp_path_factory):
             except ProcessLookupError:
                 pass
         shutil.rmtree(CERTS_D / f"{cluster.host_addr}:{registry_port}", ignore_errors=True)
+        remove_host_rules(platform.instance)
         cluster.stop()
 
 

@@ -20,7 +20,7 @@ import pytest
 from paas.adapters.migrations import code_version
 from tests.load import Load
 from tests.support import (ROOT, Platform, commit_all, free_port, http_get,
-                           remove_docker_objects)
+                           remove_docker_objects, remove_host_rules)
 
 BEFORE_MIGRATIONS = "c09d8e2"
 FIRST_MIGRATIONS = "4c95208"
@@ -67,6 +67,7 @@ def old(tmp_path):
     control(p, "down", code)
     control(p, "down", **SUPERVISED)
     remove_docker_objects(p.instance)
+    remove_host_rules(p.instance)
     drop_checkout(code)
 
 

@@ -19,7 +19,8 @@ import docker
 import pytest
 
 from tests.load import Load
-from tests.support import ROOT, Platform, free_port, http_get, remove_docker_objects, start_platform
+from tests.support import (ROOT, Platform, free_port, http_get, remove_docker_objects,
+                           remove_host_rules, start_platform)
 
 API_GOAL = 10.0  # seconds: the API answers again after kill -9 (issue 13)
 SUPERVISED = {"PAAS_SUPERVISE": "1", "PAAS_ACME_DIRECTORY": ""}
@@ -53,6 +54,7 @@ def sup(tmp_path_factory):
     yield p
     control(p, "down")
     remove_docker_objects(p.instance)
+    remove_host_rules(p.instance)
 
 
 def healthy(p: Platform) -> bool:
