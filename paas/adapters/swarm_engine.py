@@ -173,6 +173,21 @@ class SwarmEngine(DockerEngine):
         created = self.api._result(self.api._post_json(url, data=spec, headers=headers), True)
         return created["ID"]
 
+    def label_nodes(self, node_ids: list[str], key: str, value: str | None) -> None:
+        """Set a label on these nodes; value None: remove it from every node having it."""
+        for listed in self.api.nodes():
+            has = key in ((listed.get("Spec") or {}).get("Labels") or {})
+            if (value is None and not has) or (value is not None and listed["ID"] not in node_ids):
+                continue
+            try:
+                node = self.api.inspect_node(listed["ID"])
+                labels = {k: v for k, v in (node["Spec"].get("Labels") or {}).items() if k != key}
+                if value is not None:
+                    labels[key] = value
+                self.api.update_node(node["ID"], node["Version"]["Index"], dict(node["Spec"], Labels=labels))
+            except NotFound:
+                pass
+
     def services(self, labels: dict[str, str]) -> list[ServiceInfo]:
         found = self.api.services(filters={"label": [f"{k}={v}" for k, v in labels.items()]})
         return [ServiceInfo(s["ID"], s["Spec"]["Name"], s["Spec"].get("Labels") or {},

@@ -16,8 +16,28 @@ STOP_GRACE_NS = 30 * 1_000_000_000  # SIGTERM, then SIGKILL after this, as on on
 RESTART_DELAY_NS = 1_000_000_000
 
 
-def service_spec(container: dict, *, port: int | None) -> dict:
-    """The ServiceSpec of a process container spec; `port`: the web port to publish, if any.
+def spread_node(eligible: list[str], holding: list[str]) -> str | None:
+    """The node for the next slot of a process type: of the `eligible` nodes (ready, active, in
+    order), the one holding fewest of the type's tasks (`holding`: a node id per running or
+    placed task), the first on a tie. None with fewer than two eligible nodes: Swarm picks.
+
+    Swarm's own spread counts a service's tasks, and a process slot is a service of one
+    replica, so the scheduler spreads a process type's slots itself."""
+    if len(eligible) < 2:
+        return None
+    return min(eligible, key=lambda node: (holding.count(node), eligible.index(node)))
+
+
+def avoid_label(service_name: str) -> str:
+    """The node label that keeps a new service's task off the nodes it is set on (to "1"):
+    removed from them once the task runs, so that Swarm may still move it anywhere when its
+    node drains or dies (Swarm 20.10 crashes updating a service's constraints instead)."""
+    return f"paas.avoid.{service_name}"
+
+
+def service_spec(container: dict, *, port: int | None, avoid: str | None = None) -> dict:
+    """The ServiceSpec of a process container spec; `port`: the web port to publish, if any;
+    `avoid`: a node label (`avoid_label`) the task is placed only on nodes without.
 
     no-new-privileges has no ServiceSpec field on Engine API 1.41 (Docker 20.10): the task
     still runs as a non-root user with every capability dropped."""
@@ -46,17 +66,20 @@ def service_spec(container: dict, *, port: int | None) -> dict:
     endpoint: dict = {"Mode": "dnsrr"}
     if port is not None:
         endpoint["Ports"] = [{"Protocol": "tcp", "TargetPort": port, "PublishMode": "host"}]
+    template: dict = {
+        "ContainerSpec": spec,
+        "Resources": {"Limits": limits} if limits else {},
+        # Restarted in place when it crashes, as `unless-stopped` does on one host.
+        "RestartPolicy": {"Condition": "any", "Delay": RESTART_DELAY_NS},
+        "Networks": [{"Target": container["network"]}],
+        "LogDriver": {"Name": log["type"], "Options": dict(log["config"])},
+    }
+    if avoid:
+        template["Placement"] = {"Constraints": [f"node.labels.{avoid}!=1"]}
     return {
         "Name": container["name"].replace(".", "-"),  # service names take no dots
         "Labels": dict(container["labels"]),
-        "TaskTemplate": {
-            "ContainerSpec": spec,
-            "Resources": {"Limits": limits} if limits else {},
-            # Restarted in place when it crashes, as `unless-stopped` does on one host.
-            "RestartPolicy": {"Condition": "any", "Delay": RESTART_DELAY_NS},
-            "Networks": [{"Target": container["network"]}],
-            "LogDriver": {"Name": log["type"], "Options": dict(log["config"])},
-        },
+        "TaskTemplate": template,
         "Mode": {"Replicated": {"Replicas": 1}},
         "EndpointSpec": endpoint,
     }

@@ -20,7 +20,7 @@ from paas.errors import DeployFailed
 from paas.ports import Engine, LineWriter, Probe, Swarm
 from paas.render.container import labels, process_spec
 from paas.render.plan import Running
-from paas.render.swarm import service_spec
+from paas.render.swarm import avoid_label, service_spec, spread_node
 from paas.services.scheduler import (BOOT_TIMEOUT, POLL_SECONDS, Process,
                                      Scheduler)
 from paas.settings import Settings
@@ -44,6 +44,7 @@ class Placed:
     at: float
     port: int
     restarts: int = 0
+    avoid: str = ""  # the node label keeping it off the other nodes, removed once it runs
 
 
 @dataclass(frozen=True)
@@ -143,20 +144,52 @@ class SwarmScheduler(Scheduler):
         facts = self.facts(release)
         image = self.swarm.publish(release.image)
         nonce = secrets.token_hex(3)
+        eligible, holding = self._spread_facts(release.app)
         try:
             for process, index in slots:
+                node = spread_node(eligible, holding.setdefault(process, []))
+                if node:
+                    holding[process].append(node)
                 container = process_spec(instance=self.settings.instance, release=release,
                                          process=process, index=index, nonce=nonce,
                                          resources=self.resources(limits, process), facts=facts)
                 container["image"] = image
-                spec = service_spec(container, port=facts.port if process == "web" else None)
-                sid = self.swarm.create_service(spec)
-                placed.append(Placed(sid, process, index, None, time.monotonic(), facts.port))
+                avoid = avoid_label(container["name"].replace(".", "-")) if node else ""
+                if avoid:
+                    self.swarm.label_nodes([n for n in eligible if n != node], avoid, "1")
+                spec = service_spec(container, port=facts.port if process == "web" else None,
+                                    avoid=avoid or None)
+                try:
+                    sid = self.swarm.create_service(spec)
+                except Exception:
+                    if avoid:
+                        self.swarm.label_nodes([], avoid, None)
+                    raise
+                placed.append(Placed(sid, process, index, None, time.monotonic(), facts.port,
+                                     avoid=avoid))
                 on_line(f"       starting {process}.{index}")
         except Exception:
             self.remove([p.container_id for p in placed])
+            for p in placed:
+                if p.avoid:
+                    self.swarm.label_nodes([], p.avoid, None)
             raise
         return placed
+
+    def _spread_facts(self, app: str) -> tuple[list[str], dict[str, list[str]]]:
+        """The nodes a new task may go to (ready, active), and per process type the node of
+        each of the app's tasks Swarm wants running: `start` spreads a type's slots over them."""
+        eligible = [n.id for n in self.swarm.nodes() if n.state == "ready" and n.availability == "active"]
+        if len(eligible) < 2:
+            return eligible, {}
+        # Not the services being stopped (scaled down, replaced): they are going away.
+        services = [s for s in self._services(app) if s.id not in self._draining]
+        kind = {s.id: s.labels.get("paas.process", "") for s in services}
+        holding: dict[str, list[str]] = {}
+        for sid, tasks in self._live_tasks(list(kind)).items() if kind else ():
+            if tasks and tasks[0].node_id:
+                holding.setdefault(kind.get(sid, ""), []).append(tasks[0].node_id)
+        return eligible, holding
 
     def wait_answering(self, started: list, checks: dict[str, list[Check]] | None = None) -> None:
         """Every task running first (its address known), then the single-host checks."""
@@ -166,7 +199,11 @@ class SwarmScheduler(Scheduler):
             for sid, address in self._addresses(list(waiting)).items():
                 if address or waiting[sid].process != "web":
                     if self._task_running(sid):
-                        waiting.pop(sid).address = address
+                        item = waiting.pop(sid)
+                        item.address = address
+                        if item.avoid:  # free to move when its node drains or dies
+                            self.swarm.label_nodes([], item.avoid, None)
+                            item.avoid = ""
             for item in waiting.values():
                 self._require_running(item, starting=True)
             if waiting and time.monotonic() > deadline:

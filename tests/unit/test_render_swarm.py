@@ -2,7 +2,7 @@ import pytest
 
 from paas.domain.address import Address, upstream
 from paas.render.container import process_spec
-from paas.render.swarm import memory_bytes, service_spec
+from paas.render.swarm import memory_bytes, service_spec, spread_node
 from tests.unit.test_render_container import RELEASE
 
 LAUNCH = ["/bin/bash", "-c",
@@ -72,3 +72,20 @@ def test_upstreams_are_loopback_ports_or_node_addresses():
     assert upstream(31000, "127.0.0.1") == "127.0.0.1:31000"
     assert upstream(Address("10.0.0.2", 30001), "127.0.0.1") == "10.0.0.2:30001"
     assert upstream(Address("fd00::2", 30001), "127.0.0.1") == "[fd00::2]:30001"
+
+
+def test_a_slot_goes_to_the_eligible_node_holding_fewest_of_its_type():
+    assert spread_node(["m", "w"], ["m"]) == "w"  # web.2 after web.1 on the manager
+    assert spread_node(["m", "w"], ["w", "w", "m"]) == "m"
+    assert spread_node(["m", "w"], []) == "m"  # a tie: the first
+    assert spread_node(["m", "w"], ["x", "x"]) == "m"  # a drained node's tasks do not count
+    assert spread_node(["m"], ["m"]) is None  # one node: Swarm picks, no constraint
+    assert spread_node([], []) is None
+
+
+def test_a_spread_slot_is_kept_off_the_nodes_labelled_to_avoid():
+    container = process_spec(instance="p1", release=RELEASE, process="web", index=2, nonce="abc123")
+    container["image"] = "img"
+    spec = service_spec(container, port=5000, avoid="paas.avoid.x")
+    assert spec["TaskTemplate"]["Placement"] == {"Constraints": ["node.labels.paas.avoid.x!=1"]}
+    assert "Placement" not in service_spec(container, port=5000)["TaskTemplate"]

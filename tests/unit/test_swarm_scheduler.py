@@ -60,6 +60,22 @@ class FakeSwarm:
     def set_availability(self, node_id, availability):
         self.availability.append((node_id, availability))
 
+    created: list = []
+    labelled: list = []
+
+    def publish(self, ref):
+        return ref
+
+    def create_overlay(self, name, labels, subnet):
+        return True
+
+    def create_service(self, spec):
+        self.created = self.created + [spec]
+        return f"new{len(self.created)}"
+
+    def label_nodes(self, node_ids, key, value):
+        self.labelled = self.labelled + [(node_ids, key, value)]
+
 
 class Probe:
     listening: set[str] = set()  # host:port
@@ -138,6 +154,40 @@ def test_a_rejected_task_fails_the_start_with_swarms_reason(tmp_path):
     with pytest.raises(DeployFailed, match="web.1 crashed on boot .*No such image") as err:
         scheduler(tmp_path, NODES, tasks).wait_healthy(placed)
     assert "Traceback: boom" in err.value.detail
+
+
+def test_start_spreads_a_process_types_slots_over_the_active_nodes(tmp_path):
+    """web.1 runs on n1 (s2 has no task yet): web.2 and web.3 go to n2, then n1 (kept off the
+    other active node by a label); a drained node takes none; once a slot runs, the label goes
+    so that Swarm may move it."""
+    from tests.unit.test_render_container import RELEASE
+    nodes = NODES + [Node("n3", "10.0.0.3", availability="drain")]
+    sched = scheduler(tmp_path, nodes, [Task("t1", "s1", "n1", "running", published_port=30001)])
+    placed = sched.start(RELEASE, (("web", 2), ("web", 3)), lambda line: None)
+    keys = [f"paas.avoid.{s['Name']}" for s in sched.swarm.created]
+    assert [s["TaskTemplate"]["Placement"] for s in sched.swarm.created] == [
+        {"Constraints": [f"node.labels.{key}!=1"]} for key in keys]
+    assert sched.swarm.labelled == [(["n1"], keys[0], "1"), (["n2"], keys[1], "1")]
+    assert [p.avoid for p in placed] == keys
+    sched.swarm._tasks.append(Task("t2", "new1", "n2", "running", published_port=30002))
+    sched.swarm._tasks.append(Task("t3", "new2", "n1", "running", published_port=30003))
+    sched.swarm.services = lambda labels: []
+    import paas.services.scheduler as base
+    base_wait = base.Scheduler.wait_answering
+    base.Scheduler.wait_answering = lambda self, started, checks=None: None
+    try:
+        sched.wait_answering(placed)
+    finally:
+        base.Scheduler.wait_answering = base_wait
+    assert sched.swarm.labelled[2:] == [([], keys[0], None), ([], keys[1], None)]
+    assert not any(p.avoid for p in placed)
+
+
+def test_one_active_node_starts_unconstrained(tmp_path):
+    from tests.unit.test_render_container import RELEASE
+    sched = scheduler(tmp_path, [NODES[0], Node("n2", "10.0.0.2", state="down")], [])
+    placed = sched.start(RELEASE, (("web", 1),), lambda line: None)
+    assert "Placement" not in sched.swarm.created[0]["TaskTemplate"] and not placed[0].avoid
 
 
 class Store:
