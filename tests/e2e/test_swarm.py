@@ -178,7 +178,10 @@ def test_drain_moves_processes_with_zero_failed_requests(swarm, spread):
     # Back on both nodes: web.2 starts again where there is least.
     ok(platform, spread, "ps:scale", "web=1")
     ok(platform, spread, "ps:scale", "web=2")
-    assert len(set(web_tasks(cluster, "spread").values())) == 2
+    # ps:scale returns while the retired web.2 still drains (its task runs on until then, and
+    # web_tasks keys by index): poll until only the new slots' tasks are left.
+    wait_until(lambda: len(set(web_tasks(cluster, "spread").values())) == 2, 30,
+               "web.1 and web.2 on both nodes again")
 
 
 def test_a_node_stops_no_request_fails_and_the_router_follows(swarm, spread):
