@@ -67,6 +67,7 @@ class Op:
     query: dict = field(default_factory=dict)  # name -> schema
     errors: tuple[str, ...] = ()
     text: bool = False            # answers text/plain
+    binary: str = ""              # answers a file of this media type (an archive, a backup)
 
 
 def _obj(required: tuple[str, ...] = (), **props) -> dict:
@@ -196,12 +197,14 @@ OPERATIONS = [
        _obj(), optional_body=True),
     Op("post", "/services/{service}/backups/{backup_id}/restore", "Restore a backup; what it "
        "replaces is backed up first", body=_obj(), optional_body=True, streams=True),
-    Op("get", "/services/{service}/backups/{backup_id}", "Download a backup (services:export)"),
+    Op("get", "/services/{service}/backups/{backup_id}", "Download a backup (services:export)",
+       binary="application/octet-stream"),
     Op("put", "/services/{service}/backups/upload", "Upload a backup (services:import): the "
        "file as application/octet-stream; kept as one more backup to restore", 201,
        errors=("415",)),
     Op("get", "/apps/{name}/export", "The app as one archive (apps:export): manifest with "
-       "sha256s, config, domains, formation, resources, mounts, links, release history"),
+       "sha256s, config, domains, formation, resources, mounts, links, release history",
+       binary="application/x-tar"),
     Op("put", "/app-imports/{target}", "Recreate an exported app under an unused name "
        "(apps:import): the archive as application/x-tar, verified whole first", 201,
        errors=("409", "415", "422")),
@@ -234,6 +237,7 @@ def _responses(op: Op) -> dict:
     items = LISTS.get((op.method, op.path))
     body = OBJ if items is None else {"type": "array", "items": items}
     success = {"text/plain": {"schema": {"type": "string"}}} if op.text else \
+        {op.binary: {"schema": {"type": "string", "format": "binary"}}} if op.binary else \
         {"application/json": {"schema": body}}
     out: dict = {str(op.status): {"description": "success", "content": success}}
     if op.streams:
