@@ -10,7 +10,7 @@ from tests.support import commit_all
 
 
 def test_a_crash_looping_worker_backs_off_and_its_neighbour_serves(platform, tmp_path):
-    app = "loopy"
+    app = "crashy"
     repo = platform.deploy(app, "flask-hello", tmp_path)
     procfile = (repo / "Procfile").read_text()
     (repo / "Procfile").write_text(procfile + "worker: python -c 'import time; time.sleep(1); "

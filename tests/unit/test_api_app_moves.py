@@ -18,9 +18,9 @@ def client(tmp_path):
     return c
 
 
-def _tar(client, body, target="moved", mimetype="application/x-tar"):
-    return client.put(f"/api/v1/app-imports/{target}", data=body, headers=client.auth,
-                      content_type=mimetype)
+def _tar(client, body, target="moved", mimetype="application/x-tar", headers=None):
+    return client.put(f"/api/v1/app-imports/{target}", data=body,
+                      headers=client.auth if headers is None else headers, content_type=mimetype)
 
 
 def test_export_then_import_under_a_new_name(client):
@@ -48,12 +48,15 @@ def test_hostile_bodies_are_refused_with_nothing_created(client):
     assert client.store.list_apps() == []
 
 
-def test_app_tokens_may_not_export(client):
+def test_an_app_token_exports_its_own_app_only_and_imports_nothing(client):
     client.store.add_app("web")
     token = client.put("/api/v1/tokens/ci", json={"apps": ["web"]}, headers=client.auth)
     if token.status_code >= 400:
         token = client.post("/api/v1/tokens", json={"name": "ci", "apps": ["web"]},
                             headers=client.auth)
     secret = token.get_json().get("token")
-    resp = client.get("/api/v1/apps/web/export", headers={"Authorization": f"Bearer {secret}"})
-    assert resp.status_code == 403
+    mine = {"Authorization": f"Bearer {secret}"}
+    client.store.add_app("other")
+    assert client.get("/api/v1/apps/web/export", headers=mine).status_code == 200
+    assert client.get("/api/v1/apps/other/export", headers=mine).status_code == 404
+    assert _tar(client, b"x", headers=mine).status_code == 403
