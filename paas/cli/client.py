@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from typing import Callable
 from urllib.parse import quote
 
@@ -92,6 +94,26 @@ class Client:
                 yield from resp.iter_lines()
         except httpx.HTTPError as exc:
             raise CliError(f"lost the paas API at {self.api_url}: {exc}") from None
+
+    def upload(self, path: str, source, content_type: str):
+        """PUT a file (a binary stream: a pipe too) as the body; its JSON answer. Spooled
+        first: the upload carries its length (a chunked body is not every WSGI server's), and a
+        pipe has none."""
+        with tempfile.SpooledTemporaryFile(max_size=1 << 24) as spool:
+            shutil.copyfileobj(source, spool)
+            size = spool.tell()
+            spool.seek(0)
+
+            def chunks():
+                while chunk := spool.read(1 << 16):
+                    yield chunk
+
+            try:
+                resp = self.http.put(path, content=chunks(), headers={
+                    "Content-Type": content_type, "Content-Length": str(size)})
+            except httpx.HTTPError as exc:
+                raise CliError(f"cannot reach the paas API: {exc}") from None
+        return _answer(resp)
 
     def get(self, path: str):
         return self.call("GET", path)

@@ -6,7 +6,6 @@ an interrupted export leaves no partial file) and `paas apps:import NAME < app.t
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import tempfile
 
@@ -58,23 +57,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def apps_import(ctx: Context, name: str, archive) -> None:
         """Recreate an exported app under NAME: paas apps:import NAME < app.tar."""
-        source = archive or sys.stdin.buffer
-        # Spooled first: the upload carries its length, and a pipe has none.
-        with tempfile.SpooledTemporaryFile(max_size=1 << 24) as spool:
-            shutil.copyfileobj(source, spool)
-            size = spool.tell()
-            spool.seek(0)
-
-            def chunks():
-                while chunk := spool.read(1 << 16):
-                    yield chunk
-
-            try:
-                resp = ctx.client.http.put(
-                    f"/app-imports/{seg(name)}", content=chunks(),
-                    headers={"Content-Type": "application/x-tar", "Content-Length": str(size)})
-            except httpx.HTTPError as exc:
-                raise CliError(f"cannot reach the paas API: {exc}") from None
-        made = _answer(resp)
+        made = ctx.client.upload(f"/app-imports/{seg(name)}", archive or sys.stdin.buffer,
+                                 "application/x-tar")
         current = made["current_release"] or "no release yet"
         click.echo(f"Importing {name}... done, {made['releases']} releases, current {current}")

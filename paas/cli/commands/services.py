@@ -2,9 +2,7 @@
 Postgres and Redis datastores, their links to apps, their backups."""
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 
 import click
 import httpx
@@ -179,25 +177,8 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def services_import(ctx: Context, name: str) -> None:
         """Read a backup from stdin and keep it: paas services:import NAME < FILE."""
-        # Spooled first: the upload carries its length (a chunked body is not every WSGI
-        # server's), and a pipe has none.
-        with tempfile.SpooledTemporaryFile(max_size=1 << 24) as spool:
-            shutil.copyfileobj(sys.stdin.buffer, spool)
-            size = spool.tell()
-            spool.seek(0)
-
-            def chunks():
-                while chunk := spool.read(1 << 16):
-                    yield chunk
-
-            try:
-                resp = ctx.client.http.put(
-                    f"/services/{seg(name)}/backups/upload", content=chunks(),
-                    headers={"Content-Type": "application/octet-stream",
-                             "Content-Length": str(size)})
-            except httpx.HTTPError as exc:
-                raise CliError(f"cannot reach the paas API: {exc}") from None
-        made = _answer(resp)
+        made = ctx.client.upload(f"/services/{seg(name)}/backups/upload", sys.stdin.buffer,
+                                 "application/octet-stream")
         click.echo(f"Importing into {name}... done, {made['id']} ({_size(made['size_bytes'])}); "
                    f"restore it with: paas services:restore {name} {made['id']}")
 
