@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform as host
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -19,13 +18,6 @@ from paas.services.scheduler import SETTLE_SECONDS
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def table(rows: list[tuple[str, float, float]]) -> list[str]:
-    out = ["| what | paas | baseline | ratio |", "| --- | ---: | ---: | ---: |"]
-    for name, ours, base in rows:
-        out.append(f"| {name} | {ours:.2f} s | {base:.2f} s | {ours / base:.2f}× |")
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -34,7 +26,7 @@ def main() -> None:
     stack = os.environ.get("PAAS_STACK_IMAGE", "paas/stack:trixie")
     with tempfile.TemporaryDirectory(prefix="paas-bench-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
-        push, warm_parts = deploys.bench_push(work, stack, args.rounds)
+        push, push_parts = deploys.bench_push(work, stack, args.rounds)
         rollback, rollback_parts = deploys.bench_rollback(work, args.rounds * 2)
         latency = router.bench_deploy_latency(work)
         overhead = router.bench_router_overhead(work)
@@ -45,11 +37,7 @@ def main() -> None:
         backups = datastores.bench_backups(work)
     reload_500, reload_1 = router.bench_reload()
     access_log, collector = metrics.bench_access_log(), metrics.bench_collector()
-    subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
-                   capture_output=True)
-    subprocess.run(["bash", "-c", f"docker images -q --filter label={deploys.LABEL} | xargs -r docker rmi -f"],
-                   capture_output=True)
-    subprocess.run(["docker", "network", "rm", deploys.NETWORK], capture_output=True)
+    deploys.cleanup()
     lines = [
         "# Benchmarks",
         "",
@@ -57,38 +45,7 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {host.system()} {host.release()}.",
         "Medians; each paas figure is set against a baseline measured in the same run.",
         "",
-        "## Deploys (issues 2 and 5)",
-        "",
-        "Baseline: an equivalent Dockerfile built with `docker build` (`--no-cache` for cold, the",
-        "layer cache warm for a code-only change), `docker run`, first 200 from the container's port.",
-        "paas: `git push` to the first 200 with the new body through nginx.",
-        "",
-        *table(push),
-        "",
-        "## Rollback (issue 4)",
-        "",
-        "Baseline: `docker run` of the image the rollback brings back, to its first 200.",
-        "paas: `paas releases:rollback vN` to the first response of that version through nginx.",
-        "",
-        *table(rollback),
-        "",
-        "## Where a deploy's time goes (issues 4 and 5)",
-        "",
-        "The command's own time, from its start to its return (a little longer than the time to",
-        "the first new response above), split by the line each deploy prints (`started in …,",
-        "healthy … later, routed in …`); medians over the rounds, the rest taken round by round.",
-        f"Health checks end when the new containers answer; the settle (every new container must",
-        f"still run {SETTLE_SECONDS} s after its start) overlaps nginx's route, with the old",
-        "containers as backups until it ends. nginx's route is its test and reload, until no",
-        "old worker takes new connections (nginx waits 100 ms before it tells them to stop; new",
-        "workers answer before that). The rest: the CLI or git client and its credential helper,",
-        "the API, the build, the bookkeeping.",
-        "",
-        "| what | command | container start | health checks | nginx route | the rest |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-        *[f"| {name} | " + " | ".join(f"{x:.2f} s" for x in figures) + " |"
-          for name, *figures in (warm_parts, rollback_parts)],
-        "",
+        *deploys.lines(push, push_parts, rollback, rollback_parts, SETTLE_SECONDS),
         "## Under load (issue 3)",
         "",
         f"{router.CLIENTS} keep-alive clients on 127.0.0.1 through nginx. Steady: "
