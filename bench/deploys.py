@@ -132,10 +132,23 @@ def push_phases(total: float, first: float, built: float, output: str) -> tuple[
 
 
 def _paas_push(platform, repo: Path, app: str, marker: str, parts: list) -> float:
+    """Seconds from `git push` to the first 200 with the new body through nginx, watched while
+    the push runs (as the baseline's first 200 is): the push's own end comes a little later,
+    after the settle and the release bookkeeping; the breakdown shows that time."""
+    seen: list[float] = []
     started = time.monotonic()
-    parts.append(push_phases(*timed_push(platform, repo)))
-    wait_for_body(platform.router_url, marker, host=f"{app}.localhost")
-    return time.monotonic() - started
+
+    def watch() -> None:
+        wait_for_body(platform.router_url, marker, host=f"{app}.localhost", interval=0.005)
+        seen.append(time.monotonic() - started)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        parts.append(push_phases(*timed_push(platform, repo)))
+    finally:
+        watcher.join()
+    return seen[0]
 
 
 def _add_dependency(repo: Path) -> None:
@@ -277,7 +290,8 @@ def lines(push: list, push_parts: list, rollback: list, rollback_parts: tuple,
         "built with `docker build` (`--no-cache` for cold; its layer cache after the same change",
         f"for a code-only change and for one added dependency, `{ONE_MORE}`), `docker run`, first",
         "200 from the container's port. paas: `git push` to the first 200 with the new body",
-        "through nginx. paas and the baseline alternate which goes first in each round.",
+        "through nginx, watched while the push runs (the push returns a little later: the",
+        "breakdown below). paas and the baseline alternate which goes first in each round.",
         "",
         *table(push),
         "",
