@@ -8,9 +8,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform as host
+import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
+from typing import Callable
 
 from bench import datastores, deploys, direct, metrics, recovery, router, scale, tls
 from paas.services.scheduler import SETTLE_SECONDS
@@ -18,34 +21,10 @@ from paas.services.scheduler import SETTLE_SECONDS
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--apps", type=int, default=scale.APPS, help="apps of the scale bench")
-    args = parser.parse_args()
-    stack = os.environ.get("PAAS_STACK_IMAGE", "paas/stack:trixie")
-    with tempfile.TemporaryDirectory(prefix="paas-bench-", ignore_cleanup_errors=True) as tmp:
-        work = Path(tmp)
-        push, push_parts = deploys.bench_push(work, stack, args.rounds)
-        rollback, rollback_parts = deploys.bench_rollback(work, args.rounds * 2)
-        latency = router.bench_deploy_latency(work)
-        overhead = router.bench_router_overhead(work)
-        limit = direct.bench_router_limit(work)
-        many = scale.bench_scale(work, args.apps)
-        https = tls.bench_https(work)
-        recovered = recovery.bench_recovery(work, args.rounds, stack)
-        backups = datastores.bench_backups(work)
-    reload_500, reload_1 = router.bench_reload()
-    access_log, collector = metrics.bench_access_log(), metrics.bench_collector()
-    deploys.cleanup()
-    lines = [
-        "# Benchmarks",
-        "",
-        f"Produced by `make bench` (`python -m bench.run --rounds {args.rounds}`) on "
-        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {host.system()} {host.release()}.",
-        "Medians; each paas figure is set against a baseline measured in the same run.",
-        "",
-        *deploys.lines(push, push_parts, rollback, rollback_parts, SETTLE_SECONDS),
+def router_lines(latency: dict, overhead: tuple[float, float],
+                 reload: tuple[float, float]) -> list[str]:
+    reload_500, reload_1 = reload
+    return [
         "## Under load (issue 3)",
         "",
         f"{router.CLIENTS} keep-alive clients on 127.0.0.1 through nginx. Steady: "
@@ -69,16 +48,67 @@ def main() -> None:
         f"| nginx -t + reload with 500 app files vs 1 app file | {reload_500:.3f} s | "
         f"{reload_1:.3f} s | {reload_500 / reload_1:.2f}× (goal ≤ 1 s) |",
         "",
-        *direct.lines(limit),
-        *scale.lines(many),
-        *tls.lines(https),
-        *recovery.lines(recovered),
-        *datastores.lines(backups),
-        "",
-        *metrics.lines(access_log, collector),
     ]
-    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
+
+
+def parts(work: Path, stack: str, rounds: int, apps: int) -> list[tuple[str, Callable[[], list[str]]]]:
+    """(name, what measures it and returns its lines), in the order of BENCHMARKS.md."""
+    def push_and_rollback() -> list[str]:
+        push, push_parts = deploys.bench_push(work, stack, rounds)
+        rollback, rollback_parts = deploys.bench_rollback(work, rounds * 2)
+        return deploys.lines(push, push_parts, rollback, rollback_parts, SETTLE_SECONDS)
+
+    return [
+        ("deploys", push_and_rollback),
+        ("router", lambda: router_lines(router.bench_deploy_latency(work),
+                                        router.bench_router_overhead(work), router.bench_reload())),
+        ("direct", lambda: direct.lines(direct.bench_router_limit(work))),
+        ("scale", lambda: scale.lines(scale.bench_scale(work, apps))),
+        ("tls", lambda: tls.lines(tls.bench_https(work))),
+        ("recovery", lambda: recovery.lines(recovery.bench_recovery(work, rounds, stack))),
+        ("datastores", lambda: datastores.lines(datastores.bench_backups(work))),
+        ("metrics", lambda: ["", *metrics.lines(metrics.bench_access_log(), metrics.bench_collector())]),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--apps", type=int, default=scale.APPS, help="apps of the scale bench")
+    parser.add_argument("--only", action="append", help="run only this part (repeatable)")
+    args = parser.parse_args()
+    stack = os.environ.get("PAAS_STACK_IMAGE", "paas/stack:trixie")
+    command = f"python -m bench.run --rounds {args.rounds}" + "".join(
+        f" --only {name}" for name in args.only or [])
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Produced by `make bench` (`{command}`) on "
+        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {host.system()} {host.release()}.",
+        "Medians; each paas figure is set against a baseline measured in the same run.",
+        "",
+    ]
+    failed = []
+    with tempfile.TemporaryDirectory(prefix="paas-bench-", ignore_cleanup_errors=True) as tmp:
+        for name, measure in parts(Path(tmp), stack, args.rounds, args.apps):
+            if args.only and name not in args.only:
+                continue
+            print(f"bench: {name}", file=sys.stderr, flush=True)
+            try:
+                lines += measure()
+            except Exception as exc:  # one broken part must not lose the others' figures
+                traceback.print_exc()
+                failed.append(name)
+                lines += [f"## {name}: failed", "", f"`{type(exc).__name__}: {exc}`"[:500], ""]
+            finally:
+                deploys.cleanup()
+            # Written after every part: a run cut short keeps what it measured. A run of some
+            # parts (--only) prints them and leaves BENCHMARKS.md alone.
+            if not args.only:
+                (ROOT / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    if failed:
+        sys.exit(f"bench: {', '.join(failed)} failed (see above); the other parts are written")
 
 
 if __name__ == "__main__":
