@@ -102,6 +102,28 @@ class Supervisor:
         self.client.containers.run(**spec)
         return "replaced" if current is not None else "started"
 
+    def start_beside(self, spec: dict):
+        """`ensure`, except that a running container of another spec keeps running beside the
+        new one, renamed `<name>-retiring`, and is returned for the caller to retire (the
+        router's handover, paas.server.handover); else None. (status, retiring container)"""
+        current = self.container(spec["name"])
+        if current is None or current.status != "running" \
+                or current.labels.get("paas.spec") == spec["labels"]["paas.spec"]:
+            return self.ensure(spec), None
+        retiring = f"{spec['name']}-retiring"
+        left = self.container(retiring)  # of a handover that was interrupted
+        if left is not None:
+            left.remove(force=True)
+        current.rename(retiring)
+        self.client.containers.run(**spec)
+        return "replaced", current
+
+    def runs(self, spec: dict) -> bool:
+        """The container of `spec` runs, made from this very spec."""
+        current = self.container(spec["name"])
+        return current is not None and current.status == "running" \
+            and current.labels.get("paas.spec") == spec["labels"]["paas.spec"]
+
     def stop(self, name: str) -> bool:
         """docker stop: the restart policy `unless-stopped` then keeps it stopped, across
         dockerd restarts and reboots too."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import sys
 import time
 import urllib.request
@@ -20,6 +19,7 @@ from paas.adapters.migrations import migrate
 from paas.adapters.nginx_proxy import NginxProxy
 from paas.adapters.state_files import create_private
 from paas.render import supervise as render
+from paas.server import handover
 from paas.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the checkout the images are built from
@@ -88,25 +88,23 @@ def up(settings: Settings, stop_host_processes) -> bool:
     built = images(settings, supervisor)  # before anything stops: a slow build costs no uptime
     inst = settings.instance
     proxy = NginxProxy(settings.nginx_dir, settings.http_port, may_start=False)
-    # A platform that ran as host processes (PAAS_SUPERVISE=0, or a version before supervision):
-    # its nginx is retired only once the router container is there, trying to bind the ports
-    # (nginx retries for 2.5 s), so the ports are without a listener for a moment only.
-    router_before = supervisor.container(render.container_name(inst, "router"))
-    host_nginx = proxy.pid() if router_before is None or router_before.status != "running" else None
     stop_host_processes(settings, nginx=False)
     conf_changed = proxy.prepare()
     settings.certs_dir.mkdir(parents=True, exist_ok=True)
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     mounts = _mounts(settings)
-    router = supervisor.ensure(render.router_spec(inst, *built["router"], mounts))
-    if host_nginx is not None:
-        os.kill(host_nginx, signal.SIGQUIT)  # closes its listeners now, finishes its requests
-        if not supervisor.wait_running(render.container_name(inst, "router"), 30):
-            raise SystemExit("paas: the router container did not start: "
-                             + supervisor.logs(render.container_name(inst, "router")))
-        _retire(host_nginx, settings, supervisor)
-    if router == "running" and conf_changed:
-        supervisor.signal(render.container_name(inst, "router"), "HUP")
+    spec = render.router_spec(inst, *built["router"], mounts)
+    # The nginx that serves the ports now: a host process (PAAS_SUPERVISE=0, or a version
+    # before supervision) or a router container of another spec hands them to the new
+    # container with no moment without a listener (paas.server.handover).
+    serving = proxy.pid()
+    if serving is not None and not supervisor.runs(spec):
+        router, moved = handover.take_over(proxy, supervisor, spec, serving)
+        print(f"  router: ports {moved} (from nginx {serving})")
+    else:
+        router = supervisor.ensure(spec)
+        if router == "running" and conf_changed:
+            supervisor.signal(render.container_name(inst, "router"), "HUP")
     api_name = render.container_name(inst, "api")
     # Build containers bind the buildpacks from a host path: the API's copy lives in PAAS_HOME
     # (the same path inside), one directory per API image, so a running build keeps its own.
@@ -129,21 +127,6 @@ def up(settings: Settings, stop_host_processes) -> bool:
         supervisor.remove_images({"paas.instance": inst, "paas.role": f"control-{role}"}, ref)
     print(f"  router: {router}, api: {api} ({built['api'][0]})")
     return router != "running" or api != "running"
-
-
-def _retire(pid: int, settings: Settings, supervisor) -> None:
-    """Wait for the host nginx to finish its requests and exit. Its master deletes the pid file
-    on exit, which by then names the container's nginx: write that pid back (a host pid, as
-    the router shares the host's pid namespace) so the API keeps reloading it."""
-    deadline = time.monotonic() + 35  # nginx's worker_shutdown_timeout is 30 s
-    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-        time.sleep(0.1)
-    router = supervisor.container(render.container_name(settings.instance, "router"))
-    if router is not None and router.attrs["State"]["Pid"]:
-        pid_file = settings.nginx_dir / "nginx.pid"
-        tmp = pid_file.with_name(".nginx.pid.new")
-        tmp.write_text(f"{router.attrs['State']['Pid']}\n")
-        os.replace(tmp, pid_file)
 
 
 def _buildpacks(settings: Settings, inputs: str) -> Path:

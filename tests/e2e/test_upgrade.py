@@ -104,6 +104,10 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
         result = load.stop()
     print(f"upgrade from {BEFORE_MIGRATIONS}: {result.ok} requests served, {result.failed} "
           f"failed (the router moving from a host process into its container)")
+    # The host nginx handed its ports to the router container (both listen with SO_REUSEPORT)
+    # and quit only once the container accepted: not one request failed.
+    assert "router: ports handed over (from nginx" in up.stdout, up.stdout
+    assert result.failed == 0, result.errors[:5]
     assert result.ok > 0
     assert "Migrated the state" in up.stdout and "pre-upgrade-" in up.stdout
 

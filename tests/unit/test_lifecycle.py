@@ -59,6 +59,7 @@ def test_router_and_api_specs():
         "log_config": {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "2"}},
         "command": ["nginx", "-p", "/srv/p/nginx", "-c", "/srv/p/nginx/nginx.conf",
                     "-e", "/srv/p/nginx/logs/error.log", "-g", "daemon off;"],
+        "stop_signal": "SIGQUIT",
         "volumes": {"/srv/p/nginx": {"bind": "/srv/p/nginx", "mode": "rw"},
                     "/srv/p/certs": {"bind": "/srv/p/certs", "mode": "ro"}},
     }
