@@ -132,8 +132,8 @@ def up(settings: Settings) -> None:
 
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     make_private(settings.home)
-    router_port_check(settings)
     lifecycle.migrate_state(settings)  # first: a downgrade is refused before anything changes
+    router_port_check(settings)
     Tokens(SqliteStore(settings.db_path)).ensure_admin(settings.token_file)
     try:
         walled = protect(settings, Iptables())

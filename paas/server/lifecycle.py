@@ -164,12 +164,13 @@ def uninstall(settings: Settings, confirmed: bool, stop_host_processes, host_cle
         # A mistyped PAAS_HOME (/, a home directory) must never be deleted.
         raise SystemExit(f"paas: {home} holds no paas.db, so it is not a paas state directory: "
                          "check PAAS_HOME; nothing was removed")
-    backups = sorted((home / "backups").glob("*")) if home.exists() else []
     print(f"This removes paas instance {settings.instance}: every app, its containers, images, "
           f"networks and volumes (data included), the router and API, and {settings.home}.")
-    if backups:
-        print(f"The last backups are in {settings.home / 'backups'} (newest {backups[-1].name}); "
-              "they are removed with it: copy them elsewhere first to keep them.")
+    kept = last_backups(home)
+    if kept:
+        print("The last backups are removed with it; copy them elsewhere first to keep them:")
+        for line in kept:
+            print(f"  {line}")
     if not confirmed:
         if not sys.stdin.isatty():
             raise SystemExit("paas: uninstall needs a confirmation: run it in a terminal, "
@@ -186,6 +187,22 @@ def uninstall(settings: Settings, confirmed: bool, stop_host_processes, host_cle
         home = str(settings.home)
     print(f"Removed {removed['containers']} containers, {removed['images']} images, "
           f"{removed['networks']} networks, {removed['volumes']} volumes and {home}.")
+
+
+def last_backups(home: Path) -> list[str]:
+    """Where the newest backups are, one line each: every service's (the newest file of its
+    directory under backups/services; the names start with their time) and the state's taken
+    before the last upgrade."""
+    lines = []
+    services = home / "backups" / "services"
+    for folder in sorted(services.iterdir()) if services.is_dir() else ():
+        files = sorted(f.name for f in folder.iterdir()
+                       if f.is_file() and not f.name.endswith(".partial")) if folder.is_dir() else []
+        lines.append(f"service {folder.name}: " + (str(folder / files[-1]) if files else "no backup"))
+    upgrades = sorted((home / "backups").glob("pre-upgrade-*"))
+    if upgrades:
+        lines.append(f"the state before the last upgrade: {upgrades[-1]}")
+    return lines
 
 
 def _remove_home(home) -> None:
