@@ -154,6 +154,18 @@ class Supervisor:
                 pass  # in use by a container, or a parent of another: the next make up retries
         return removed
 
+    def remove_volume(self, name: str) -> bool:
+        """Remove one volume; False when there is none or a container still uses it."""
+        try:
+            self.client.volumes.get(name).remove()
+        except NotFound:
+            return False
+        except APIError as exc:
+            if exc.status_code == 409:  # in use
+                return False
+            raise
+        return True
+
     def wait_running(self, name: str, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

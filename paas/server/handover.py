@@ -29,7 +29,8 @@ def take_over(proxy: NginxProxy, supervisor, spec: dict, old_master: int) -> tup
     moved: 'handed over' with no gap, or why not)."""
     shared = proxy.reload()  # the old master now holds its sockets with SO_REUSEPORT
     status, retiring = supervisor.start_beside(spec)
-    new_master = _wait_serving(supervisor, spec["name"], SERVE_TIMEOUT if shared else 0)
+    new_master = _wait_serving(supervisor, spec["name"], SERVE_TIMEOUT if shared else 0,
+                               beside=True)
     if retiring is not None:
         retiring.update(restart_policy={"Name": "no"})  # its nginx exits now: for good
     os.kill(old_master, signal.SIGQUIT)  # closes its listeners, finishes its requests
@@ -55,14 +56,21 @@ def take_over(proxy: NginxProxy, supervisor, spec: dict, old_master: int) -> tup
     return status, moved
 
 
-def _wait_serving(supervisor, name: str, timeout: float) -> int | None:
-    """The host pid of the container's nginx master once it runs workers, else None."""
+def _wait_serving(supervisor, name: str, timeout: float, beside: bool = False) -> int | None:
+    """The host pid of the container's nginx master once it runs workers, else None at the
+    deadline. `beside` (the old nginx still runs): None as soon as the new one exited (a port it could not bind beside the old one, such
+    as an HTTPS port an old nginx listens on without SO_REUSEPORT: only the old one's exit frees
+    it, so waiting longer would only make the gap that follows longer)."""
     deadline = time.monotonic() + timeout
     while True:
         current = supervisor.container(name)
-        pid = current.attrs["State"]["Pid"] if current is not None else 0
-        if current is not None and current.status == "running" and pid and serving(pid):
-            return pid
+        if current is not None:
+            pid = current.attrs["State"]["Pid"]
+            if current.status == "running" and pid and serving(pid):
+                return pid
+            if beside and (current.status in ("exited", "dead")
+                           or current.attrs.get("RestartCount")):
+                return None
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.05)

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from paas import __version__
-from paas.adapters.migrations import migrate
+from paas.adapters.migrations import Context, migrate
 from paas.adapters.nginx_proxy import NginxProxy
 from paas.adapters.state_files import create_private
 from paas.render import supervise as render
@@ -73,11 +73,21 @@ def migrate_state(settings: Settings) -> None:
     versions and the way back (DowngradeRefused), and nothing is started or stopped."""
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     create_private(settings.db_path)  # 0600 before SQLite creates it
-    ran = migrate(settings.db_path)
+    # Steps that change Docker objects get what they touch (paas.adapters.layout_steps);
+    # Docker is opened only when such a step runs.
+    ctx = Context(home=settings.home, extra={"instance": settings.instance,
+                                             "remove_volume": _remove_volume})
+    ran = migrate(settings.db_path, ctx)
     if ran:
         backups = sorted((settings.home / "backups").glob("pre-upgrade-*"))
         where = f" (state backed up in {backups[-1]})" if backups else ""
         print(f"Migrated the state: {', '.join(ran)}{where}")
+
+
+def _remove_volume(name: str) -> bool:
+    from paas.adapters.supervisor import Supervisor
+
+    return Supervisor().remove_volume(name)
 
 
 def up(settings: Settings, stop_host_processes) -> bool:

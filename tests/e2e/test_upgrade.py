@@ -95,6 +95,8 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
     assert made.returncode == 0, made.stderr
     ci_token = json.loads(made.stdout)["token"]
     releases_before = json.loads(ok(p, "releases", "-a", "keep", "--json"))
+    old_cache = f"paas-{p.instance}-keep-cache"  # where builds kept their cache, as root
+    assert _volume_exists(old_cache)
     assert [r["version"] for r in releases_before][:3] == [3, 2, 1]
 
     with Load(p.http_port, "keep.localhost", clients=10) as load:
@@ -116,6 +118,7 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
     backups = list((p.home / "backups").glob("pre-upgrade-*-v0-to-v*"))
     assert len(backups) == 1 and (backups[0] / "paas.db").exists()
     assert json.loads((backups[0] / "VERSION.json").read_text())["state_version"] == 0
+    assert not _volume_exists(old_cache)  # a layout change is a migration too
 
     # Everything is there: releases, config, domain, token.
     releases = json.loads(ok(p, "releases", "-a", "keep", "--json"))
@@ -221,3 +224,9 @@ def _router_as_before(p: Platform) -> int:
             return pid
         time.sleep(0.1)
     raise AssertionError("the older router container did not serve")
+
+
+def _volume_exists(name: str) -> bool:
+    import docker
+
+    return name in {v.name for v in docker.from_env().volumes.list()}
