@@ -10,6 +10,7 @@ from typing import Callable
 
 from paas.ports import (Acme, AppLock, CertFiles, DataEngine, Engine, Events, Probe, Proxy, Repos,
                         SelfCheck, Store, X509)
+from paas.services.app_moves import AppMoves
 from paas.services.apps import Apps
 from paas.services.auth import Tokens
 from paas.services.builder import Builder
@@ -59,6 +60,7 @@ class Services:
     backups: Backups | None = None
     metrics: Metrics | None = None
     nodes: Nodes | None = None
+    moves: AppMoves | None = None
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
@@ -114,10 +116,12 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
         if hasattr(locks, "discard"):  # cross-process locks keep a file per app
             locks.discard(app)
 
+    apps = Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events,
+                certs.remove_owner, forget_data=forget_data, forgotten=forgotten)
     return Services(
         settings=settings, store=store, tokens=Tokens(store), certs=certs,
-        apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events,
-                  certs.remove_owner, forget_data=forget_data, forgotten=forgotten),
+        apps=apps,
+        moves=AppMoves(settings, store, repos, apps, deployer, data, datastores, backups),
         deployer=deployer, releases=releases,
         processes=processes, status=Status(settings, store, processes, deployer),
         repos=repos, proxy=proxy,

@@ -11,6 +11,8 @@ from docker.errors import APIError, NotFound
 
 from paas.adapters.docker_engine import create_network
 from paas.errors import PaasError
+from paas.render.app_move import VOLUME_ROOT
+from paas.render.image import layered_image
 
 
 class DockerData:
@@ -76,6 +78,64 @@ class DockerData:
         out = self.client.containers.run(image, argv, remove=True, network_mode="none",
                                          user="65534:65534", labels={"paas.kind": "probe"})
         return out.decode("utf-8", "replace").strip()
+
+    # moving apps (paas.services.app_moves)
+    def save_images(self, refs: list[str]) -> bytes:
+        """One `docker save` archive of these images; layers they share are in it once. (The
+        SDK saves one image per call, so the endpoint is called directly.)"""
+        api = self.client.api
+        resp = api._get(api._url("/images/get"), params={"names": refs}, stream=True)
+        api._raise_for_status(resp)
+        return b"".join(api._stream_raw_result(resp, 1 << 20, False))
+
+    def load_images(self, archive: bytes) -> None:
+        self.client.images.load(archive)
+
+    def relabel_image(self, image_id: str, ref: str, labels: dict[str, str]) -> str:
+        """A child of `image_id` tagged `ref` with `labels` added (an empty layer on top, made
+        without running anything); its ID."""
+        base = self.client.images.get(image_id).attrs
+        workdir = (base.get("Config") or {}).get("WorkingDir") or "/"
+        loaded = self.client.images.load(layered_image(base, _EMPTY_TAR, ref=ref, labels=labels,
+                                                       workdir=workdir, env={}))
+        return loaded[0].id if loaded else self.client.images.get(ref).id
+
+    def image_present(self, ref: str) -> bool:
+        try:
+            self.client.images.get(ref)
+            return True
+        except NotFound:
+            return False
+
+    def remove_image(self, ref: str) -> None:
+        try:
+            self.client.images.remove(ref)
+        except (NotFound, APIError):
+            pass
+
+    def read_volume(self, volume: str, image: str, labels: dict[str, str]) -> bytes:
+        """The volume's contents as a tar (top directory `v`), through a container that is
+        created with the volume mounted and never started: nothing of the app runs."""
+        holder = self._holder(volume, image, labels, read_only=True)
+        try:
+            stream, _stat = holder.get_archive(f"/{VOLUME_ROOT}")
+            return b"".join(stream)
+        finally:
+            holder.remove(force=True)
+
+    def fill_volume(self, volume: str, image: str, labels: dict[str, str], archive: bytes) -> None:
+        """Unpack a checked tar (top directory `v`) into the volume, owners and modes kept."""
+        holder = self._holder(volume, image, labels, read_only=False)
+        try:
+            if not holder.put_archive("/", archive):
+                raise DataError(f"could not fill volume {volume}")
+        finally:
+            holder.remove(force=True)
+
+    def _holder(self, volume: str, image: str, labels: dict[str, str], read_only: bool):
+        return self.client.containers.create(
+            image, ["true"], network_mode="none", user="65534:65534", labels=labels,
+            volumes={volume: {"bind": f"/{VOLUME_ROOT}", "mode": "ro" if read_only else "rw"}})
 
     # datastore networks
     def create_internal_network(self, name: str, labels: dict[str, str], subnet: str) -> bool:
@@ -195,3 +255,12 @@ class _TarOfOne(io.RawIOBase):
             if not chunk:
                 return
             yield chunk
+
+
+def _empty_tar() -> bytes:
+    out = io.BytesIO()
+    tarfile.open(fileobj=out, mode="w").close()
+    return out.getvalue()
+
+
+_EMPTY_TAR = _empty_tar()

@@ -218,6 +218,18 @@ class Datastores:
                 raise
         return link, release
 
+    def attach(self, name: str, app: str, var: str) -> None:
+        """apps:import: record a link whose variable the imported releases already carry, and
+        join the app's network, without a release of its own (the import keeps the numbers)."""
+        ds = self.get(name)
+        with self.lock(name):
+            self.store.add_link(Link(name, app, var))
+            self.scheduler.ensure_network(app)
+            self.data.connect(app_network(self.settings.instance, app), self.container(ds))
+
+    def url(self, ds: Datastore) -> str:
+        return r.url(self.settings.instance, ds.name, ds.kind, ds.password)
+
     def _var_for(self, ds: Datastore, app: str, as_var: str | None) -> str:
         taken = set(self.store.get_config(app)) | {l.var for l in self.store.list_links(app=app)}
         if as_var is not None:
