@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import threading
 from typing import BinaryIO, Callable
 
 import docker
@@ -137,6 +138,40 @@ class DockerData:
             image, ["true"], network_mode="none", user="65534:65534", labels=labels,
             volumes={volume: {"bind": f"/{VOLUME_ROOT}", "mode": "ro" if read_only else "rw"}})
 
+    def run_with_input(self, spec: dict, stdin: bytes, on_line: Callable[[str], None],
+                       timeout: float) -> int:
+        """Run a one-off container with `stdin` as its standard input (closed after it), its
+        output streamed line by line; removed at the end; its exit status (124 at `timeout`)."""
+        container = self.client.containers.create(**spec)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            _kill(container)
+        timer = threading.Timer(timeout, kill)
+        try:
+            sock = container.attach_socket(params={"stdin": 1, "stream": 1})
+            container.start()
+            timer.start()
+            raw = getattr(sock, "_sock", sock)
+            try:
+                raw.sendall(stdin)
+            finally:
+                sock.close()  # stdin_once: the program sees the end of its input
+            pending = b""
+            for chunk in container.logs(stream=True, follow=True):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    on_line(line.decode("utf-8", "replace"))
+            if pending:
+                on_line(pending.decode("utf-8", "replace"))
+            code = int(container.wait().get("StatusCode", 1))
+            return 124 if timed_out.is_set() else code
+        finally:
+            timer.cancel()
+            container.remove(force=True)
+
     # datastore networks
     def create_internal_network(self, name: str, labels: dict[str, str], subnet: str) -> bool:
         """Like DockerEngine.create_network, but without a way out: the server needs none."""
@@ -264,3 +299,10 @@ def _empty_tar() -> bytes:
 
 
 _EMPTY_TAR = _empty_tar()
+
+
+def _kill(container) -> None:
+    try:
+        container.kill()
+    except (APIError, NotFound):
+        pass

@@ -187,6 +187,10 @@ OPERATIONS = [
        errors=("409",)),
     Op("get", "/services/{service}/logs", "The server's recent output", text=True,
        query={"lines": {"type": "integer", "minimum": 1, "maximum": 10000}}),
+    Op("post", "/services/{service}/connect", "Run psql / redis-cli on the service's network "
+       "with `input` as its standard input (services:connect): its output, its exit status",
+       200, _obj(("input",), input={"type": "string", "maxLength": 524288}),
+       {"input": "SELECT 1;"}, streams=True),
     Op("post", "/services/{service}/links", "Link an app: joins its network, sets DATABASE_URL "
        "/ REDIS_URL (or `as`) as one release", 201,
        _obj(("app",), app=NAME, **{"as": NULLABLE_STR}), streams=True, errors=("409",)),

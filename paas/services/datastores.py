@@ -27,6 +27,8 @@ from paas.services.scheduler import Scheduler
 from paas.settings import Settings
 
 READY_TIMEOUT = 90.0
+CONNECT_TIMEOUT = 600.0
+MAX_CONNECT_INPUT = 512 * 1024
 VAR_RE = re.compile(r"[A-Z][A-Z0-9_]{0,62}")
 
 
@@ -192,6 +194,18 @@ class Datastores:
 
     def logs(self, name: str, lines: int = 100) -> str:
         return self.engine.logs(self.container(self.get(name)), tail=lines)
+
+    def connect(self, name: str, script: str, on_line: LineWriter,
+                timeout: float = CONNECT_TIMEOUT) -> int:
+        """`services:connect`: run `script` through psql / redis-cli in a one-off container on
+        the service's network (never a host port); its output goes to `on_line`, its exit
+        status is returned."""
+        ds = self.get(name)
+        if not isinstance(script, str) or len(script) > MAX_CONNECT_INPUT:
+            raise InvalidInput(f"input must be text of at most {MAX_CONNECT_INPUT} bytes")
+        spec = r.client_spec(instance=self.settings.instance, name=ds.name, kind=ds.kind,
+                             image=ds.image, password=ds.password, nonce=secrets.token_hex(3))
+        return self.data.run_with_input(spec, script.encode(), on_line, timeout)
 
     # links
     def link(self, name: str, app: str, as_var: str | None, created_by: str,

@@ -1,4 +1,5 @@
-"""apps:export and apps:import: move an app between platforms as one archive.
+"""apps:export and apps:import: move an app between platforms as one archive (its records,
+git repository, release images, volumes and linked services' backups).
 
 `paas apps:export -a APP > app.tar` (or `-o FILE`, written to a temporary name and renamed, so
 an interrupted export leaves no partial file) and `paas apps:import NAME < app.tar`.
@@ -59,5 +60,9 @@ def register(cli: click.Group) -> None:
         """Recreate an exported app under NAME: paas apps:import NAME < app.tar."""
         made = ctx.client.upload(f"/app-imports/{seg(name)}", archive or sys.stdin.buffer,
                                  "application/x-tar")
+        for line in made.get("output") or []:
+            click.echo(line, err=True)  # progress, as other commands print it
         current = made["current_release"] or "no release yet"
-        click.echo(f"Importing {name}... done, {made['releases']} releases, current {current}")
+        extra = "".join(f", {len(made[k])} {k}" for k in ("volumes", "services") if made.get(k))
+        click.echo(f"Importing {name}... done, {made['releases']} releases, current {current}"
+                   f"{extra}")
