@@ -3,12 +3,14 @@ backups). Executes what `paas.render.volumes` and `paas.render.datastores` decid
 from __future__ import annotations
 
 import io
+import socket
 import tarfile
 import threading
 from typing import BinaryIO, Callable
 
 import docker
 from docker.errors import APIError, NotFound
+from docker.models.containers import _create_container_args
 
 from paas.adapters.docker_engine import create_network
 from paas.errors import PaasError
@@ -142,7 +144,7 @@ class DockerData:
                        timeout: float) -> int:
         """Run a one-off container with `stdin` as its standard input (closed after it), its
         output streamed line by line; removed at the end; its exit status (124 at `timeout`)."""
-        container = self.client.containers.create(**spec)
+        container = self._create_stdin_once(spec)
         timed_out = threading.Event()
 
         def kill() -> None:
@@ -156,8 +158,9 @@ class DockerData:
             raw = getattr(sock, "_sock", sock)
             try:
                 raw.sendall(stdin)
+                raw.shutdown(socket.SHUT_WR)  # with StdinOnce: the program's input ends here
             finally:
-                sock.close()  # stdin_once: the program sees the end of its input
+                sock.close()
             pending = b""
             for chunk in container.logs(stream=True, follow=True):
                 pending += chunk
@@ -171,6 +174,17 @@ class DockerData:
         finally:
             timer.cancel()
             container.remove(force=True)
+
+    def _create_stdin_once(self, spec: dict):
+        """containers.create, plus StdinOnce (which the SDK does not pass): the container's
+        stdin closes when the attached client hangs up, so psql sees the end of its input."""
+        api = self.client.api
+        args = _create_container_args({k: v for k, v in spec.items() if k != "stdin_once"}
+                                      | {"version": api._version})
+        name = args.pop("name", None)
+        config = api.create_container_config(**args)
+        config["StdinOnce"] = bool(spec.get("stdin_once"))
+        return self.client.containers.get(api.create_container_from_config(config, name)["Id"])
 
     # datastore networks
     def create_internal_network(self, name: str, labels: dict[str, str], subnet: str) -> bool:
