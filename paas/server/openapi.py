@@ -212,6 +212,12 @@ OPERATIONS = [
     Op("put", "/app-imports/{target}", "Recreate an exported app under an unused name "
        "(apps:import): the archive as application/x-tar, verified whole first", 201,
        errors=("409", "415", "422")),
+    Op("get", "/platform/backup", "The whole platform as one archive (platform:backup): an "
+       "online copy of its state, repositories, certificates, service backups and every app's "
+       "export", binary="application/x-tar"),
+    Op("put", "/platform-restores", "Import every app of a platform backup into this platform "
+       "(which has no apps yet) and deploy it (platform:restore)", 201,
+       errors=("409", "415", "422")),
     Op("get", "/nodes", "The swarm's nodes: address, role, state, availability, processes, "
        "memory (PAAS_SCHEDULER=swarm)", errors=("409",)),
     Op("get", "/nodes/join-command", "What to run on a new host: trust the registry's CA, "

@@ -26,30 +26,7 @@ def register(cli: click.Group) -> None:
     def apps_export(ctx: Context, app_name, output: str | None) -> None:
         """Write the app as one archive: paas apps:export -a APP > app.tar."""
         app = ctx.app(app_name)
-        tmp = None
-        try:
-            with ctx.client.http.stream("GET", f"/apps/{seg(app)}/export") as resp:
-                if resp.status_code >= 400:
-                    resp.read()
-                    _answer(resp)
-                if output:
-                    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(output)),
-                                               prefix=".paas-export-")
-                    out = os.fdopen(fd, "wb")
-                else:
-                    out = sys.stdout.buffer
-                for chunk in resp.iter_bytes():
-                    out.write(chunk)
-                out.flush()
-                if output:
-                    out.close()
-                    os.replace(tmp, output)
-                    tmp = None
-        except httpx.HTTPError as exc:
-            raise CliError(f"lost the paas API: {exc}") from None
-        finally:
-            if tmp is not None:
-                os.unlink(tmp)
+        download(ctx, f"/apps/{seg(app)}/export", output)
         click.echo(f"Exported {app}", err=True)
 
     @cli.command("apps:import")
@@ -66,3 +43,32 @@ def register(cli: click.Group) -> None:
         extra = "".join(f", {len(made[k])} {k}" for k in ("volumes", "services") if made.get(k))
         click.echo(f"Importing {name}... done, {made['releases']} releases, current {current}"
                    f"{extra}")
+
+
+def download(ctx: Context, path: str, output: str | None) -> None:
+    """GET an archive to `output` (a temporary name renamed when complete, so an interrupted
+    download leaves no partial file) or to stdout."""
+    tmp = None
+    try:
+        with ctx.client.http.stream("GET", path) as resp:
+            if resp.status_code >= 400:
+                resp.read()
+                _answer(resp)
+            if output:
+                fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(output)),
+                                           prefix=".paas-export-")
+                out = os.fdopen(fd, "wb")
+            else:
+                out = sys.stdout.buffer
+            for chunk in resp.iter_bytes():
+                out.write(chunk)
+            out.flush()
+            if output:
+                out.close()
+                os.replace(tmp, output)
+                tmp = None
+    except httpx.HTTPError as exc:
+        raise CliError(f"lost the paas API: {exc}") from None
+    finally:
+        if tmp is not None:
+            os.unlink(tmp)
