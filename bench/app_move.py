@@ -1,4 +1,4 @@
-"""Export/import time of an app with a 100 MB volume (issue 12): `apps:export` and
+"""Export/import time of an app with a 100 MiB volume (issue 12): `apps:export` and
 `apps:import` (the use cases, through the Docker API, between two platform instances on one
 daemon) against `tar` of the same volume run by hand in a container, in the same run.
 
@@ -111,7 +111,7 @@ def lines(result: dict) -> list[str]:
         HEADING,
         "",
         "`python -m bench.app_move` (also part of `make bench`), medians of 3 rounds.",
-        f"An app with a {MEGABYTES} MB volume (random data, {MEGABYTES} files) and no release; "
+        f"An app with a {MEGABYTES} MiB volume (random data, {MEGABYTES} files of 1 MiB) and no release; "
         f"its archive is {result['archive'] / 1e6:.0f} MB.",
         "paas: the export and import use cases between two platform instances on one daemon "
         "(the archive",

@@ -121,7 +121,7 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
 
     apps = Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events,
                 certs.remove_owner, forget_data=forget_data, forgotten=forgotten)
-    moves = AppMoves(settings, store, repos, apps, deployer, data, datastores, backups)
+    moves = AppMoves(settings, store, repos, apps, deployer, data, datastores, backups, certs)
     return Services(
         settings=settings, store=store, tokens=Tokens(store), certs=certs,
         apps=apps,

@@ -3,7 +3,8 @@
 Owns the names of the archive's bulk members and the checks and rewrites they need before
 Docker sees them: the images (`images.tar`, one `docker save` of every kept release's image)
 and each volume's contents (`volumes/NAME.tar`, as Docker's archive API gives and takes them).
-A service's backup travels as `services/NAME.backup`.
+A service's backup travels as `services/NAME.backup`, a manual certificate as
+`certs/N.pem` and `certs/N.key` (ACME certificates are ordered again by the new platform).
 
 The archive is hostile. An image archive is loaded by image ID only: its tags are dropped
 before `docker load`, since a tag in it could otherwise point `paas/stack` or another app's
@@ -22,6 +23,7 @@ from paas.errors import InvalidInput
 IMAGES = "images.tar"
 VOLUME_DIR = "volumes/"
 SERVICE_DIR = "services/"
+CERT_DIR = "certs/"
 VOLUME_ROOT = "v"  # where the export and import helpers mount a volume: /v
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 _HEX = re.compile(r"[0-9a-f]{64}")
@@ -35,10 +37,18 @@ def service_member(name: str) -> str:
     return f"{SERVICE_DIR}{name}.backup"
 
 
+def cert_members(index: int) -> tuple[str, str]:
+    """A manual certificate's chain and key (numbered: a wildcard's name is no member name)."""
+    return f"{CERT_DIR}{index}.pem", f"{CERT_DIR}{index}.key"
+
+
 def member_kind(name: str) -> tuple[str, str] | None:
-    """("images"|"volume"|"service", the volume's or service's name) of a bulk member."""
+    """("images"|"volume"|"service"|"cert", the volume's or service's name or the cert's
+    number) of a bulk member."""
     if name == IMAGES:
         return "images", ""
+    if name.startswith(CERT_DIR) and re.fullmatch(r"[0-9]{1,4}\.(pem|key)", name[len(CERT_DIR):]):
+        return "cert", name[len(CERT_DIR):].split(".")[0]
     for prefix, suffix, kind in ((VOLUME_DIR, ".tar", "volume"),
                                  (SERVICE_DIR, ".backup", "service")):
         if name.startswith(prefix) and name.endswith(suffix):

@@ -13,6 +13,7 @@ import json
 import os
 from pathlib import Path
 
+from paas.domain.certs import TlsOptions
 from paas.domain.names import validate_app_name
 from paas.domain.volumes import validate_volume_name
 from paas.errors import Conflict, InvalidInput, NotFound
@@ -39,12 +40,18 @@ def state(store: Store, app: str) -> dict:
                           "kind": _kind(store, link.datastore)}
                          for link in store.list_links(app=app)), key=lambda x: x["service"]),
         "volumes": [name for name, _path, _at in store.list_volumes(app)],
+        "tls": _tls(store, app),
         "releases": [{"version": r.version, "image": r.image, "config": r.config,
                       "processes": r.processes, "commit": r.commit,
                       "description": r.description, "status": r.status,
                       "created_by": r.created_by, "healthchecks": r.healthchecks,
                       "mounts": r.mounts} for r in releases],
     }
+
+
+def _tls(store: Store, app: str) -> dict:
+    options = store.get_tls(app)
+    return {"auto": options.auto, "redirect": options.redirect, "hsts": options.hsts}
 
 
 def _kind(store: Store, name: str) -> str:
@@ -113,6 +120,9 @@ def restore(store: Store, name: str, doc: dict) -> int | None:
             store.set_resources(name, process, values)
         for domain in doc["domains"]:
             store.add_domain(name, domain)
+        tls = doc.get("tls")
+        if tls:
+            store.set_tls(name, TlsOptions(**tls))
         return current
     except BaseException:
         store.delete_app(name)
@@ -134,6 +144,10 @@ def _check_state(doc: object) -> None:
         fail("volumes must be a list of names")
     for volume in volumes:
         validate_volume_name(volume)
+    tls = doc.get("tls", {})
+    if not isinstance(tls, dict) or set(tls) - {"auto", "redirect", "hsts"} or \
+            not all(isinstance(v, bool) for v in tls.values()):
+        fail("tls must map auto, redirect and hsts to true or false")
     links = doc.get("links", [])
     if not isinstance(links, list) or not all(
             isinstance(l, dict) and _str_map(l) and {"service", "as"} <= set(l) for l in links):

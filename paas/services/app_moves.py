@@ -11,6 +11,7 @@ the new host as it did on the old. A failure part-way removes what the import ma
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass, field
 
 from paas.domain.releases import images_to_keep
@@ -22,6 +23,7 @@ from paas.render.volumes import volume_labels, volume_name
 from paas.services import app_export
 from paas.services.apps import Apps
 from paas.services.backups import Backups
+from paas.services.certs import Certs
 from paas.services.datastores import Datastores, validate_kind, validate_name
 from paas.services.deploy import Deployer
 from paas.settings import Settings
@@ -40,7 +42,7 @@ class Imported:
 class AppMoves:
     def __init__(self, settings: Settings, store: Store, repos: Repos, apps: Apps,
                  deployer: Deployer, data: DataEngine | None, datastores: Datastores | None,
-                 backups: Backups | None) -> None:
+                 backups: Backups | None, certs: Certs | None = None) -> None:
         self.settings = settings
         self.store = store
         self.repos = repos
@@ -49,6 +51,7 @@ class AppMoves:
         self.data = data
         self.datastores = datastores
         self.backups = backups
+        self.certs = certs
 
     # export
     def export(self, app: str) -> bytes:
@@ -74,10 +77,28 @@ class AppMoves:
                 out[app_move.volume_member(name)] = self.data.read_volume(
                     docker_name, self.settings.stack_image,
                     labels(self.settings.instance, app, kind="volume-export"))
+        out.update(self._certs(app))
         if self.backups is not None:
             for link in self.store.list_links(app=app):
                 made = self.backups.backup(link.datastore, "export")
                 out[app_move.service_member(link.datastore)] = made.path.read_bytes()
+        return out
+
+    def _certs(self, app: str) -> dict[str, bytes]:
+        """The app's manual certificates (chain, key), read from the platform's own files
+        without following a link."""
+        out: dict[str, bytes] = {}
+        seen: set[tuple[str, str]] = set()
+        for cert in self.store.list_certs(app):
+            if cert.source != "manual" or (cert.cert_path, cert.key_path) in seen:
+                continue
+            seen.add((cert.cert_path, cert.key_path))
+            try:
+                chain, key = _read_private(cert.cert_path), _read_private(cert.key_path)
+            except OSError:
+                continue
+            pem, key_name = app_move.cert_members(len(seen))
+            out[pem], out[key_name] = chain, key
         return out
 
     # import
@@ -101,6 +122,7 @@ class AppMoves:
                     release = self.store.get_release(target, current)
                     on_line(f"-----> Deploying v{current} of {target}")
                     self.deployer.apply(release, on_line, restart=None, replacing=True)
+            self._install_certs(target, others, on_line)
         except BaseException:
             self._undo(target, created, on_line)
             raise
@@ -126,6 +148,10 @@ class AppMoves:
                     raise InvalidInput(f"archive member {name!r} is no volume of the app")
                 app_move.check_volume_tar(body)
                 volumes[kind[1]] = body
+            elif kind[0] == "cert":
+                pem, key = app_move.cert_members(int(kind[1]))
+                if pem not in others or key not in others:
+                    raise InvalidInput(f"archive member {name!r} lacks its certificate or key")
             elif kind[1] not in {l["service"] for l in links}:
                 raise InvalidInput(f"archive member {name!r} is no linked service of the app")
         if (volumes or images or links) and self.data is None:
@@ -195,6 +221,18 @@ class AppMoves:
             self.datastores.attach(link["service"], target, link["as"])
             on_line(f"-----> Linked {link['service']} as {link['as']}")
 
+    def _install_certs(self, target: str, others: dict[str, bytes], on_line: LineWriter) -> None:
+        """After the deploy (installing one reroutes the app, under its lock)."""
+        if self.certs is None:
+            return
+        for name in sorted(others):
+            kind = app_move.member_kind(name)
+            if kind is None or kind[0] != "cert" or not name.endswith(".pem"):
+                continue
+            pem, key = app_move.cert_members(int(kind[1]))
+            domains = self.certs.add_manual(target, others[pem], others[key])
+            on_line(f"-----> Installed the certificate for {', '.join(domains)}")
+
     def _undo(self, target: str, created: list[str], on_line: LineWriter) -> None:
         try:
             self.apps.get(target)
@@ -205,3 +243,9 @@ class AppMoves:
         for name in created:
             assert self.datastores is not None
             self.datastores.destroy(name, name, True, "import", on_line, lambda ds: None)
+
+
+def _read_private(path: str) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as f:
+        return f.read(1 << 20)

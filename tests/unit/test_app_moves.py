@@ -88,3 +88,22 @@ def test_a_failed_deploy_removes_the_app_and_the_services_it_made(source, tmp_pa
         dest.s.moves.import_app("moved", archive, quiet)
     assert dest.store.get_app("moved") is None and dest.store.list_datastores() == []
     assert not [n for n in dest.data.volumes if "moved" in n]
+
+
+def test_a_manual_certificate_and_tls_options_move_with_the_app(source, tmp_path):
+    from tests.fakes import self_signed
+
+    source.s.domains.add("web", "www.web.test")
+    cert, key = self_signed(["www.web.test"])
+    assert source.s.certs.add_manual("web", cert, key) == ["www.web.test"]
+    source.s.certs.set_options("web", hsts=True)
+    archive = source.s.moves.export("web")
+    assert {"certs/1.pem", "certs/1.key"} <= set(app_archive.read(archive).members)
+
+    dest = platform(tmp_path, "two")
+    lines = []
+    dest.s.moves.import_app("moved", archive, lines.append)
+    [installed] = [c for c in dest.store.list_certs("moved") if c.source == "manual"]
+    assert installed.domain == "www.web.test" and installed.state == "valid"
+    assert dest.store.get_tls("moved").hsts is True
+    assert "-----> Installed the certificate for www.web.test" in lines
