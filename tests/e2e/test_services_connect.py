@@ -33,3 +33,33 @@ def test_connect_pipes_sql_and_redis_commands_inside_the_services_network(platfo
     assert left == []
     server = client.containers.get(f"paas-{platform.instance}-db-conndb")
     assert not any(server.attrs["NetworkSettings"]["Ports"].values())
+
+
+def test_a_server_killed_with_sigkill_comes_back_by_itself_with_its_data(platform):
+    import os
+    import signal
+    import time
+
+    ok(platform.paas("services:create", "postgres", "killdb"))
+    made = connect(platform, "killdb", "CREATE TABLE kept (n int); INSERT INTO kept VALUES (7);\n")
+    assert made.returncode == 0, made.stdout + made.stderr
+    client = docker.from_env()
+    server = client.containers.get(f"paas-{platform.instance}-db-killdb")
+    init = server.attrs["State"]["Pid"]  # docker-init; the server is its child
+    children = open(f"/proc/{init}/task/{init}/children").read().split()
+    postmaster = int(children[0])
+    assert open(f"/proc/{postmaster}/comm").read().strip() == "postgres"
+    started = server.attrs["State"]["StartedAt"]
+    os.kill(postmaster, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    got = None
+    while time.monotonic() < deadline:
+        server.reload()
+        if server.attrs["State"]["StartedAt"] != started and server.status == "running":
+            got = connect(platform, "killdb", "SELECT n FROM kept;\n")
+            if got.returncode == 0:
+                break
+        time.sleep(0.5)
+    assert got is not None and got.returncode == 0, got and got.stdout + got.stderr
+    assert " 7\n" in got.stdout
+    assert server.attrs["RestartCount"] >= 1
