@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import datastores, deploys, direct, metrics, recovery, router, scale, tls
+from bench import app_move, datastores, deploys, direct, metrics, recovery, router, scale, tls
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,7 @@ def main() -> None:
         https = tls.bench_https(work)
         recovered = recovery.bench_recovery(work, args.rounds, stack)
         backups = datastores.bench_backups(work)
+        moved = app_move.bench_move(work)
     reload_500, reload_1 = router.bench_reload()
     access_log, collector = metrics.bench_access_log(), metrics.bench_collector()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
@@ -117,6 +118,7 @@ def main() -> None:
         *tls.lines(https),
         *recovery.lines(recovered),
         *datastores.lines(backups),
+        *app_move.lines(moved),
         "",
         *metrics.lines(access_log, collector),
     ]
