@@ -3,7 +3,7 @@
 Every few seconds: nginx must be running; every app's formation must run its current release
 (containers that died are replaced, extras retired); nginx must point at the containers' current
 addresses on their app networks (they can change when dockerd restarts them); stopped containers
-older than an hour go. An app whose lock is held (a deploy is running) is left alone until the
+older than an hour go, their last lines copied to the log archive first (`keep_logs`). An app whose lock is held (a deploy is running) is left alone until the
 next pass. A process that keeps crashing is stopped once Docker has restarted it
 CRASH_RESTARTS times, and its slot is started again only when paas/domain/backoff.py says
 (1 s doubling to 5 min). A pass lists the platform's containers once; an app is listed again, under its lock,
@@ -16,6 +16,7 @@ import logging
 import threading
 from collections import defaultdict
 from datetime import datetime, timezone
+from typing import Callable
 
 from paas.errors import DeployFailed
 from paas.ports import Engine, Proxy, Store
@@ -30,13 +31,15 @@ KEEP_STOPPED_SECONDS = 3600  # logs of retired containers stay readable this lon
 
 class Converger:
     def __init__(self, store: Store, engine: Engine, scheduler: Scheduler, deployer: Deployer,
-                 router: Router, proxy: Proxy) -> None:
+                 router: Router, proxy: Proxy,
+                 keep_logs: Callable[[list], None] = lambda containers: None) -> None:
         self.store = store
         self.engine = engine
         self.scheduler = scheduler
         self.deployer = deployer
         self.router = router
         self.proxy = proxy
+        self.keep_logs = keep_logs
 
     def once(self) -> list[str]:
         actions = []
@@ -106,12 +109,11 @@ class Converger:
 
     def _remove_old_stopped(self, app: str, containers) -> None:
         now = datetime.now(timezone.utc).timestamp()
-        removed = 0
-        for c in containers:
-            if c.status == "exited" and now - _finished(c) > KEEP_STOPPED_SECONDS:
-                self.engine.remove_container(c.id)
-                removed += 1
-        if removed:  # a failed release's image was kept only for its stopped containers' logs
+        old = [c for c in containers if c.status == "exited" and now - _finished(c) > KEEP_STOPPED_SECONDS]
+        self.keep_logs(old)
+        for c in old:
+            self.engine.remove_container(c.id)
+        if old:  # a failed release's image was kept only for its stopped containers' logs
             self.deployer.images.collect(app)
 
     def run_forever(self, stop: threading.Event, interval: float = 2.0) -> None:
