@@ -113,6 +113,7 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
     # Lines of removed containers, by release (issue 13): a file store that touches only PAAS_HOME.
     archive = LogArchive(settings.logs_dir / "releases")
     logs = Logs(engine, scheduler, events, archive)
+    deployer.keep_output = logs.keep_output
 
     def forgotten(app: str) -> None:
         metrics.forget(app)

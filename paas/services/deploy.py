@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from datetime import datetime, timezone
 from typing import Callable
 from dataclasses import replace
 
@@ -29,6 +30,7 @@ from paas.settings import Settings
 
 
 # Printed after the swap; bench/deploys.py reads it back to break a deploy's time down.
+KEPT_OUTPUT = 1500  # lines of a release phase kept for `paas logs --release vN`
 TIMINGS = "started in {:.2f}s, healthy {:.2f}s later, routed in {:.2f}s"
 
 
@@ -46,6 +48,10 @@ class Deployer:
         # One change per app at a time; others wait their turn rather than interleave swaps.
         # Production passes locks that also hold across processes (paas.adapters.app_locks).
         self._locks = locks or defaultdict(threading.Lock).__getitem__
+        # Where a release phase's output is kept for `paas logs --release vN` (its one-off
+        # container is removed when it ends): bootstrap wires the log archive.
+        self.keep_output: Callable[[str, int, str, list[tuple[str, str, str]]], None] = \
+            lambda app, version, process, lines: None
 
     def lock(self, app: str) -> AppLock:
         return self._locks(app)
@@ -129,8 +135,19 @@ class Deployer:
                 continue
             what = "predeploy script (app.json)" if phase == "predeploy" else "release command"
             on_line(f"-----> Running {what}: {command}")
-            status = self.scheduler.run_once(release, command, lambda l: on_line(f"       {l}"),
-                                             self.store.get_resources(release.app))
+            output: list[tuple[str, str, str]] = []
+
+            def line(text: str, phase: str = phase) -> None:
+                on_line(f"       {text}")
+                stamp = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+                output.append((stamp.replace("+00:00", "Z"), f"{phase}.1", text.rstrip("\n")))
+                del output[:-KEPT_OUTPUT]
+
+            try:
+                status = self.scheduler.run_once(release, command, line,
+                                                 self.store.get_resources(release.app))
+            finally:  # a failed one most of all: its lines say why the deploy failed
+                self.keep_output(release.app, release.version, phase, output)
             if status != 0:
                 self.store.set_release_status(release.app, release.version, "failed")
                 self.events.write(release.app, "release", f"v{release.version} {what} failed ({status})")

@@ -56,10 +56,18 @@ class Logs:
             groups.setdefault((app, int(release), process), []).extend(
                 (stamp, name, text) for stamp, text in lines)
         for (app, release, process), lines in groups.items():
-            try:
-                self.archive.add(app, release, process, lines)
-            except OSError:  # a full disk: the lines are lost, the platform goes on
-                continue
+            self.keep_output(app, release, process, lines)
+
+    def keep_output(self, app: str, release: int, process: str,
+                    lines: list[tuple[str, str, str]]) -> None:
+        """Archive (time, `type.index`, text) lines of a release's `process` (e.g. its
+        release phase, whose one-off container is removed when it ends)."""
+        if self.archive is None or not lines:
+            return
+        try:
+            self.archive.add(app, release, process, lines)
+        except OSError:  # a full disk: the lines are lost, the platform goes on
+            pass
 
     def _entries(self, app: str, since: dict[str, float], tail: int | None,
                  release: int | None = None) -> list[tuple[float, str]]:

@@ -136,3 +136,16 @@ def test_destroying_the_app_forgets_its_lines(world):
     assert os.listdir(root) == ["hello"]
     world.services.apps.destroy("hello")
     assert os.listdir(root) == []
+
+
+def test_a_failed_release_commands_output_is_kept_by_release(world):
+    world.services.deployer.deploy_push("hello", SHA1, lambda _: None)
+    repos = world.services.repos
+    repos.files = {**repos.files, "Procfile": repos.files.get("Procfile", b"web: python app.py\n")
+                   + b"release: ./migrate\n"}
+    world.engine.one_off_status = 1
+    with pytest.raises(DeployFailed, match="the release command exited with status 1"):
+        world.services.deployer.deploy_push("hello", SHA2, lambda _: None)
+    [line] = world.services.logs.recent("hello", 100, release=2)
+    assert line.endswith(" app[release.1]: ran ./migrate")
+    assert world.services.logs.recent("hello", 100, release=1) == []
