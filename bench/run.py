@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import datastores, deploys, direct, metrics, recovery, router, scale, tls
+from bench import crashloop, datastores, deploys, direct, metrics, recovery, router, scale, tls
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,7 @@ def main() -> None:
         many = scale.bench_scale(work, args.apps)
         https = tls.bench_https(work)
         recovered = recovery.bench_recovery(work, args.rounds, stack)
+        neighbour = crashloop.bench_crash_loop(work)
         backups = datastores.bench_backups(work)
     reload_500, reload_1 = router.bench_reload()
     access_log, collector = metrics.bench_access_log(), metrics.bench_collector()
@@ -116,6 +117,7 @@ def main() -> None:
         *scale.lines(many),
         *tls.lines(https),
         *recovery.lines(recovered),
+        *crashloop.lines(neighbour),
         *datastores.lines(backups),
         "",
         *metrics.lines(access_log, collector),

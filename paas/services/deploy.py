@@ -171,7 +171,9 @@ class Deployer:
               formation: dict[str, int] | None = None, replacing: bool = False) -> Plan:
         """The one deploy algorithm: plan, start new containers, check them all, point nginx
         at the web ones, then drain and retire the old. Anything failing before the swap stops
-        the new containers and leaves the old ones serving and routed. Caller holds the lock."""
+        the new containers and leaves the old ones serving and routed. Caller holds the lock.
+        nginx is reloaded only when the app's file changes: a worker restarted after its crash
+        loop's backoff must not reload the router that every other app's requests go through."""
         app = release.app
         formation = self.store.get_formation(app) if formation is None else formation
         check_app_containers(app, formation, runnable(release.processes))
@@ -198,18 +200,18 @@ class Deployer:
                 # traffic, the old ones stay behind them as backups, so a request that finds a
                 # new container dead is still answered; if one dies, the old route comes back.
                 old = self.scheduler.web_addresses([c for c in running if c.id in p.retire])
-                self.router.route(app, addresses, backups=old)
+                self.router.ensure(app, addresses, backups=old)
                 at.append(time.monotonic())
                 try:
                     self.scheduler.wait_settled(resumed + started)
                 except DeployFailed:
-                    self.router.route(app, self.scheduler.web_addresses(
+                    self.router.ensure(app, self.scheduler.web_addresses(
                         [c for c in running if c.process == "web"]))
                     raise
-                self.router.route(app, addresses)
+                self.router.ensure(app, addresses)
             else:
                 self.scheduler.wait_settled(resumed + started)
-                self.router.route(app, addresses)
+                self.router.ensure(app, addresses)
                 at.append(time.monotonic())
         except Exception as exc:
             self.scheduler.remove([s.container_id for s in resumed])
