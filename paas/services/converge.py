@@ -3,7 +3,8 @@
 Every few seconds: nginx must be running; every app's formation must run its current release
 (containers that died are replaced, extras retired); nginx must point at the containers' current
 addresses on their app networks (they can change when dockerd restarts them); stopped containers
-older than an hour go, their last lines copied to the log archive first (`keep_logs`). An app whose lock is held (a deploy is running) is left alone until the
+older than PAAS_KEEP_STOPPED_SECONDS (an hour) go, their last lines copied to the log archive
+first (`keep_logs`). An app whose lock is held (a deploy is running) is left alone until the
 next pass. A process that keeps crashing is stopped once Docker has restarted it
 CRASH_RESTARTS times, and its slot is started again only when paas/domain/backoff.py says
 (1 s doubling to 5 min). A pass lists the platform's containers once; an app is listed again, under its lock,
@@ -26,7 +27,7 @@ from paas.services.router import Router
 from paas.services.scheduler import Scheduler
 
 log = logging.getLogger("paas.converge")
-KEEP_STOPPED_SECONDS = 3600  # logs of retired containers stay readable this long
+KEEP_STOPPED_SECONDS = 3600  # the default of PAAS_KEEP_STOPPED_SECONDS
 
 
 class Converger:
@@ -40,6 +41,10 @@ class Converger:
         self.router = router
         self.proxy = proxy
         self.keep_logs = keep_logs
+
+    @property
+    def _keep_stopped(self) -> float:
+        return self.deployer.settings.keep_stopped_seconds
 
     def once(self) -> list[str]:
         actions = []
@@ -71,7 +76,7 @@ class Converger:
         """Whether the pass's first look (maybe older than a deploy that has just finished)
         shows anything to do; the work itself is decided again from a fresh listing."""
         now = datetime.now(timezone.utc).timestamp()
-        if any(c.status == "exited" and now - _finished(c) > KEEP_STOPPED_SECONDS for c in seen):
+        if any(c.status == "exited" and now - _finished(c) > self._keep_stopped for c in seen):
             return True
         if any(c.status == "paused" and self.scheduler.standby_due(c.id) for c in seen):
             return True
@@ -109,7 +114,7 @@ class Converger:
 
     def _remove_old_stopped(self, app: str, containers) -> None:
         now = datetime.now(timezone.utc).timestamp()
-        old = [c for c in containers if c.status == "exited" and now - _finished(c) > KEEP_STOPPED_SECONDS]
+        old = [c for c in containers if c.status == "exited" and now - _finished(c) > self._keep_stopped]
         self.keep_logs(old)
         for c in old:
             self.engine.remove_container(c.id)

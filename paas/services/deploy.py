@@ -217,7 +217,7 @@ class Deployer:
             self.scheduler.remove([s.container_id for s in resumed])
             if isinstance(exc, DeployFailed):
                 # Kept stopped, so `paas logs --release vN` shows why it failed (dokku#3241);
-                # convergence removes them after KEEP_STOPPED_SECONDS.
+                # convergence removes them after PAAS_KEEP_STOPPED_SECONDS, their lines archived.
                 self.scheduler.keep_stopped([s.container_id for s in started])
             else:
                 self.scheduler.remove([s.container_id for s in started])
