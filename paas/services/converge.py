@@ -24,7 +24,7 @@ from paas.ports import Engine, Proxy, Store
 from paas.render.plan import plan
 from paas.services.deploy import Deployer
 from paas.services.router import Router
-from paas.services.scheduler import Scheduler
+from paas.services.scheduler import STOPPED_STATUSES, Scheduler
 
 log = logging.getLogger("paas.converge")
 KEEP_STOPPED_SECONDS = 3600  # the default of PAAS_KEEP_STOPPED_SECONDS
@@ -75,8 +75,7 @@ class Converger:
     def _needs_work(self, app: str, release, seen: list) -> bool:
         """Whether the pass's first look (maybe older than a deploy that has just finished)
         shows anything to do; the work itself is decided again from a fresh listing."""
-        now = datetime.now(timezone.utc).timestamp()
-        if any(c.status == "exited" and now - _finished(c) > self._keep_stopped for c in seen):
+        if self._old_stopped(release.version, seen):
             return True
         if any(c.status == "paused" and self.scheduler.standby_due(c.id) for c in seen):
             return True
@@ -92,7 +91,7 @@ class Converger:
         if release is None or not self._needs_work(app, release, seen):
             return []
         containers = self.scheduler.processes_of(app)  # fresh, under the app's lock
-        self._remove_old_stopped(app, containers)
+        self._remove_old_stopped(app, release.version, containers)
         self.scheduler.expire_standby(app, containers=containers)
         looping = self.scheduler.crash_looping(containers)
         if looping:  # stopped, so Docker's restarts end; the slot then waits its backoff
@@ -112,9 +111,25 @@ class Converger:
         self.deployer.events.write(app, "converge", action)
         return [f"{app}: {action}"]
 
-    def _remove_old_stopped(self, app: str, containers) -> None:
+    def _old_stopped(self, current: int, containers) -> list:
+        """Stopped containers kept long enough. A crash of the current release stays at least
+        KEEP_STOPPED_SECONDS whatever the setting: its slot's backoff counts its crashes
+        (paas/domain/backoff.py), and forgetting them would restart a crash loop hot."""
         now = datetime.now(timezone.utc).timestamp()
-        old = [c for c in containers if c.status == "exited" and now - _finished(c) > self._keep_stopped]
+        old = []
+        for c in containers:
+            if c.status != "exited":
+                continue
+            keep = self._keep_stopped
+            if ((c.exit_code not in STOPPED_STATUSES or c.oom_killed)
+                    and c.labels.get("paas.release") == str(current)):
+                keep = max(keep, KEEP_STOPPED_SECONDS)
+            if now - _finished(c) > keep:
+                old.append(c)
+        return old
+
+    def _remove_old_stopped(self, app: str, current: int, containers) -> None:
+        old = self._old_stopped(current, containers)
         self.keep_logs(old)
         for c in old:
             self.engine.remove_container(c.id)

@@ -149,3 +149,25 @@ def test_a_failed_release_commands_output_is_kept_by_release(world):
     [line] = world.services.logs.recent("hello", 100, release=2)
     assert line.endswith(" app[release.1]: ran ./migrate")
     assert world.services.logs.recent("hello", 100, release=1) == []
+
+
+def test_a_short_keep_never_forgets_the_crashes_a_backoff_counts(tmp_path):
+    from dataclasses import replace
+    engine, proxy, repos = FakeEngine(), FakeProxy(), FakeRepos(tmp_path)
+    services = fake_services(tmp_path / "home", engine=engine, probe=FakeProbe(), proxy=proxy,
+                             repos=repos)
+    services.deployer.settings = replace(services.deployer.settings, keep_stopped_seconds=2)
+    proxy.ensure_running()
+    services.apps.create("hello")
+    services.deployer.deploy_push("hello", SHA1, lambda _: None)
+    services.deployer.deploy_push("hello", SHA2, lambda _: None)
+    services.deployer.scheduler.wait_retired()
+    [web] = engine.running()
+    web.status, web.restart_count, web.exit_code = "exited", 3, 4  # v2 crash-loops
+    old = (datetime.now(timezone.utc) - timedelta(seconds=60)).isoformat()
+    for c in engine.containers.values():
+        c.finished_at = old
+    services.converger.once()
+    left = {c.labels["paas.release"]: c.status for c in engine.containers.values()
+            if c.status == "exited"}
+    assert left == {"2": "exited"}  # v1's retired container went; v2's crash stays for its backoff
