@@ -13,7 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import app_move, datastores, deploys, direct, metrics, recovery, router, scale, tls
+from bench import (app_move, crashloop, datastores, deploys, direct, metrics, recovery, router,
+                   scale, tls)
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ def main() -> None:
         many = scale.bench_scale(work, args.apps)
         https = tls.bench_https(work)
         recovered = recovery.bench_recovery(work, args.rounds, stack)
+        neighbour = crashloop.bench_crash_loop(work)
         backups = datastores.bench_backups(work)
         moved = app_move.bench_move(work)
     reload_500, reload_1 = router.bench_reload()
@@ -117,6 +119,7 @@ def main() -> None:
         *scale.lines(many),
         *tls.lines(https),
         *recovery.lines(recovered),
+        *crashloop.lines(neighbour),
         *datastores.lines(backups),
         *app_move.lines(moved),
         "",

@@ -171,6 +171,14 @@ class Events(Protocol):
     def remove(self, app: str) -> None: ...
 
 
+class LogArchive(Protocol):
+    """Lines of removed containers by app, release and process type (paas.adapters.log_archive)."""
+    def add(self, app: str, release: int, process: str,
+            lines: list[tuple[str, str, str]]) -> None: ...
+    def read(self, app: str, release: int) -> list[tuple[str, str, str]]: ...
+    def remove(self, app: str) -> None: ...
+
+
 class Acme(Protocol):
     """An ACME CA (paas.adapters.acme_client)."""
     directory: str
