@@ -26,6 +26,7 @@ from paas.settings import Settings
 
 log = logging.getLogger("paas.metrics")
 INTERVAL = 10.0
+RATE_WINDOW = 300  # the apps list's request and error rates: the last 5 minutes
 
 
 def access_log_dir(settings: Settings) -> Path:
@@ -170,11 +171,13 @@ class Metrics:
             processes=self.metrics.processes(app, start), markers=sorted(
                 markers, key=lambda m: m["at"]))
 
-    def recent_rates(self, window: int = 300) -> dict[str, dict]:
-        """Per app: requests per minute and 5xx share over the last `window` seconds."""
+    def recent_rates(self, apps: list[str] | None = None,
+                     window: int = RATE_WINDOW) -> dict[str, dict]:
+        """Per app (`apps`, or every app): requests per minute and 5xx share over the last
+        `window` seconds, from one query for all of them (the apps list shows it)."""
         totals = self.metrics.request_totals(minute_of(self.clock() - window) + 60)
-        return {a.name: metric_series.rates(totals.get(a.name), window)
-                for a in self.store.list_apps()}
+        names = [a.name for a in self.store.list_apps()] if apps is None else apps
+        return {name: metric_series.rates(totals.get(name), window) for name in names}
 
 
 def parse_since(text: str) -> int:

@@ -69,3 +69,43 @@ def test_sparkline_scales_to_the_peak_and_folds_long_series():
     assert sparkline([0, 1, 2, 4, None]) == "▁▃▅█ "
     assert sparkline([0] * 3) == "▁▁▁"
     assert len(sparkline(list(range(1440)))) == 60
+
+
+def test_the_apps_list_shows_each_apps_rates_of_the_last_5_minutes(api, capsys):  # noqa: F811
+    app, env, services = api
+    for name in ("quiet", "shop"):
+        services.apps.create(name)
+    now = time.time()
+    # 40 requests, 10 of them 500s, in the current minute; 7 from 6 minutes ago are outside.
+    write_log(services, "shop", [(now - 360, 200, 0.01)] * 7 +
+              [(now, 500 if i % 4 == 0 else 200, 0.01) for i in range(40)])
+    services.metrics.collect_once()
+    code, out, err = run(api, ["apps"], capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["=== Apps", "NAME   REQ/MIN (5M)  ERRORS (5M)",
+                                "quiet  0             0.0%", "shop   8             25.0%"]
+    code, out, _ = run(api, ["apps", "--json"], capsys)
+    assert [a["rates"] for a in json.loads(out)] == [
+        {"requests_per_minute": 0.0, "error_rate": 0.0},
+        {"requests_per_minute": 8.0, "error_rate": 0.25}]
+
+
+def test_the_apps_list_queries_the_rates_once_for_all_apps(api, monkeypatch):  # noqa: F811
+    app, env, services = api
+    for i in range(5):
+        services.apps.create(f"app{i}")
+    calls = []
+    store = services.metrics.metrics
+    real = store.request_totals
+    monkeypatch.setattr(store, "request_totals", lambda since: calls.append(since) or real(since))
+    resp = app.test_client().get("/api/v1/apps",
+                                 headers={"Authorization": f"Bearer {env['PAAS_TOKEN']}"})
+    assert resp.status_code == 200 and len(resp.json) == 5 and len(calls) == 1
+
+
+def test_apps_without_rates_show_a_dash():
+    from paas.cli.commands.apps import rate_row
+    assert rate_row({"name": "old"}) == ["old", "-", "-"]
+    assert rate_row({"name": "off", "rates": None}) == ["off", "-", "-"]
+    assert rate_row({"name": "a", "rates": {"requests_per_minute": 12.4, "error_rate": 0.0123}}) \
+        == ["a", "12.4", "1.2%"]
