@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timezone
 
 import pytest
 
@@ -11,23 +12,55 @@ from paas.adapters.access_logs import AccessLogs
 from paas.adapters.metrics_store import MetricsStore
 from paas.domain import metric_series
 from paas.domain.metrics import (BUCKETS, aggregate, bucket_of, complete_lines,
-                                 decode_hist, empty_hist, encode_hist, parse_line, percentile,
+                                 decode_hist, empty_hist, encode_hist, log_time, parse_line,
+                                 percentile,
                                  upstream_seconds)
 from paas.render.nginx import render_app, render_main
 
 T0 = 1_764_000_000.0 - (1_764_000_000 % 60)  # a minute boundary
 
 
-def line(at: float, status: int = 200, rt: float = 0.004, ut: str = "0.003", b: int = 120) -> bytes:
+def line(at: float, status: int = 200, rt: float = 0.004, ut: str = "0.003") -> bytes:
     # Exactly what nginx writes with the paas_metrics log_format (every value quoted).
+    t = datetime.fromtimestamp(int(at), timezone.utc).isoformat()
+    return (f'{{"t":"{t}","s":"{status}","rt":"{rt:.3f}","ut":"{ut}"}}').encode()
+
+
+def old_line(at: float, status: int = 200, rt: float = 0.004, ut: str = "0.003",
+             b: int = 120) -> bytes:
+    # The format before 2026-12 ($msec, escape=json, $bytes_sent): still in logs at an upgrade.
     return json.dumps({"t": f"{at:.3f}", "s": str(status), "rt": f"{rt:.3f}", "ut": ut,
                        "b": str(b)}, separators=(",", ":")).encode()
 
 
 def test_a_line_parses_into_its_numbers():
-    req = parse_line(line(T0 + 1.5, 503, 0.25, "0.1, 0.12", 77))
+    assert line(T0 + 1.5) == (b'{"t":"2025-11-24T16:00:01+00:00","s":"200","rt":"0.004",'
+                              b'"ut":"0.003"}')
+    req = parse_line(line(T0 + 1.5, 503, 0.25, "0.1, 0.12"))
+    assert (req.at, req.status, req.total, req.bytes) == (T0 + 1, 503, 0.25, 0)
+    assert req.upstream == pytest.approx(0.22)
+
+
+def test_lines_of_the_older_format_still_count():
+    req = parse_line(old_line(T0 + 1.5, 503, 0.25, "0.1, 0.12", 77))
     assert (req.at, req.status, req.total, req.bytes) == (T0 + 1.5, 503, 0.25, 77)
     assert req.upstream == pytest.approx(0.22)
+    rows = aggregate([old_line(T0 + 3), line(T0 + 4, 500)])
+    assert rows[T0].requests == 2 and rows[T0].status["5xx"] == 1
+
+
+@pytest.mark.parametrize("text, at", [
+    (b"2025-11-24T16:00:01+00:00", T0 + 1), (b"2025-11-24T17:00:01+01:00", T0 + 1),
+    (b"2025-11-24T10:30:59-05:30", T0 + 59), (b"1764000001.250", T0 + 1.25)])
+def test_a_lines_time_in_any_zone_is_seconds_since_the_epoch(text, at):
+    assert log_time(text) == at
+
+
+@pytest.mark.parametrize("text", [b"2025-11-24T15:59:xx+00:00", b"2025-13-24T15:59:01+00:00",
+                                  b"yesterday"])
+def test_a_time_that_is_not_one_is_refused(text):
+    with pytest.raises(ValueError):
+        log_time(text)
 
 
 @pytest.mark.parametrize("text", [b"", b"not json", b'{"t":"1"}', b'{"t":"x","s":"200","rt":"0",'
@@ -82,7 +115,9 @@ def test_a_line_split_across_reads_waits_for_its_end():
 
 def test_nginx_files_carry_the_json_format_and_a_buffered_per_app_log(tmp_path):
     main = render_main(prefix=tmp_path, http_port=8080)
-    assert "log_format paas_metrics escape=json '{\"t\":\"$msec\",\"s\":\"$status\"," in main
+    assert ("    log_format paas_metrics escape=none '{\"t\":\"$time_iso8601\",\"s\":\"$status\",'\n"
+            "                                        '\"rt\":\"$request_time\","
+            "\"ut\":\"$upstream_response_time\"}';\n") in main
     app = render_app(app="shop", server_names=["shop.localhost"], upstreams=["127.0.0.1:5000"],
                      http_port=8080, access_log="/var/paas/logs/shop.access.json")
     assert ("    access_log /var/paas/logs/shop.access.json paas_metrics buffer=32k flush=5s;\n"
