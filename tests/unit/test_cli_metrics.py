@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from paas.cli.commands.metrics import sparkline
 from paas.domain.metrics import access_log_name, minute_of
 from paas.services.metrics import access_log_dir
@@ -109,3 +111,42 @@ def test_apps_without_rates_show_a_dash():
     assert rate_row({"name": "off", "rates": None}) == ["off", "-", "-"]
     assert rate_row({"name": "a", "rates": {"requests_per_minute": 12.4, "error_rate": 0.0123}}) \
         == ["a", "12.4", "1.2%"]
+
+
+def json_schema(schema):
+    """OpenAPI 3.0's `nullable` as JSON Schema's null type."""
+    if isinstance(schema, list):
+        return [json_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: json_schema(v) for k, v in schema.items() if k != "nullable"}
+    if schema.get("nullable"):
+        out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def test_the_answers_match_their_documented_schemas(api):  # noqa: F811
+    import jsonschema_rs
+    app, env, services = api
+    services.apps.create("shop")
+    services.apps.create("quiet")
+    write_log(services, "shop", [(time.time(), 500, 0.2), (time.time(), 200, 0.01)])
+    services.metrics.collect_once()
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {env['PAAS_TOKEN']}"}
+    doc = client.get("/api/v1/openapi.json", headers=auth).get_json()
+
+    def schema(path):
+        return json_schema(doc["paths"][path]["get"]["responses"]["200"]["content"]
+                           ["application/json"]["schema"])
+    series = client.get("/api/v1/apps/shop/metrics?since=15m", headers=auth).get_json()
+    jsonschema_rs.validate(schema("/apps/{name}/metrics"), series)
+    listed = client.get("/api/v1/apps", headers=auth).get_json()
+    jsonschema_rs.validate(schema("/apps"), listed)
+    # and the schemas can fail: a series without its minutes, a rate above 1
+    with pytest.raises(jsonschema_rs.ValidationError):
+        jsonschema_rs.validate(schema("/apps/{name}/metrics"),
+                               {k: v for k, v in series.items() if k != "minutes"})
+    with pytest.raises(jsonschema_rs.ValidationError):
+        jsonschema_rs.validate(schema("/apps"), [{**listed[0], "rates": {
+            "requests_per_minute": 1, "error_rate": 2}}])
