@@ -88,9 +88,22 @@ class MetricsStore:
                                "WHERE minute >= ? GROUP BY app", (since,)).fetchall()
         return {r[0]: (int(r[1]), int(r[2])) for r in found}
 
-    def add_processes(self, rows: list[ProcessMinute]) -> None:
-        """Merge samples into the stored minutes (CPU summed for an average, memory's peak)."""
+    def cursor(self, name: str) -> int | None:
+        """Where a stream of events was counted up to (see `add_processes`), or None."""
+        with self._read() as db:
+            row = db.execute("SELECT value FROM metrics_cursors WHERE name = ?",
+                             (name,)).fetchone()
+        return int(row[0]) if row else None
+
+    def add_processes(self, rows: list[ProcessMinute],
+                      cursor: tuple[str, int] | None = None) -> None:
+        """Merge samples into the stored minutes (CPU summed for an average, memory's peak);
+        `cursor` (name, position): where the events counted in `rows` were read up to,
+        stored in the same transaction."""
         with self._write() as db:
+            if cursor is not None:
+                db.execute("INSERT OR REPLACE INTO metrics_cursors (name, value) VALUES (?, ?)",
+                           cursor)
             for r in rows:
                 db.execute(
                     "INSERT INTO metrics_processes (app, minute, process, cpu_sum, samples, "

@@ -273,6 +273,15 @@ MIGRATIONS: list[Migration] = [
           until REAL NOT NULL
         );
     """)),
+    # Where the metrics collector's Docker event stream was counted up to (the last counted
+    # event's timeNano), committed with the restarts and OOM kills it counted: after a
+    # restart the stream resumes there, so an event is neither lost nor counted twice.
+    Migration("metrics event stream position", sql("""
+        CREATE TABLE metrics_cursors (
+          name TEXT PRIMARY KEY,
+          value INTEGER NOT NULL
+        );
+    """)),
 ]
 
 

@@ -26,6 +26,7 @@ from paas.settings import Settings
 
 log = logging.getLogger("paas.metrics")
 INTERVAL = 10.0
+EVENTS_CURSOR = "docker_events"  # the stats source's event stream, in metrics_cursors
 RATE_WINDOW = 300  # the apps list's request and error rates: the last 5 minutes
 
 
@@ -54,7 +55,9 @@ class MetricsStore(Protocol):
                                                    tuple[int, int]]]) -> None: ...
     def requests(self, app: str, since: int) -> dict[int, MinuteRow]: ...
     def request_totals(self, since: int) -> dict[str, tuple[int, int]]: ...
-    def add_processes(self, rows: list[ProcessMinute]) -> None: ...
+    def cursor(self, name: str) -> int | None: ...
+    def add_processes(self, rows: list[ProcessMinute],
+                      cursor: tuple[str, int] | None = None) -> None: ...
     def processes(self, app: str, since: int) -> list[ProcessMinute]: ...
     def prune(self, before: int, apps: set[str]) -> int: ...
 
@@ -64,6 +67,13 @@ class ContainerStats(Protocol):
     restarts and OOM kills seen since the last call, keyed by (app, process)."""
     def samples(self) -> list[Sample]: ...
     def events(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]: ...
+
+
+class ResumableStats(ContainerStats, Protocol):
+    """A source whose events can resume where the last stored count ended (one event stream,
+    such as one Docker engine's)."""
+    def resume(self, position: int | None) -> None: ...
+    def position(self) -> int | None: ...
 
 
 class CombinedStats:
@@ -98,6 +108,7 @@ class Metrics:
         self.clock = clock
         self._pruned: int | None = None  # the cutoff of the last prune, and the apps then
         self._apps: set[str] = set()
+        self._resumed = False  # the event stream told where the stored counts end
 
     # collecting
     def collect_requests(self, app: str) -> int:
@@ -110,9 +121,15 @@ class Metrics:
     def record_processes(self) -> int:
         if self.stats is None:
             return 0
+        resumable = hasattr(self.stats, "resume")
+        if resumable and not self._resumed:
+            # Before the first count: the events since the last stored one are replayed.
+            self.stats.resume(self.metrics.cursor(EVENTS_CURSOR))
+            self._resumed = True
         restarts, ooms = self.stats.events()
         rows = process_minutes(self.stats.samples(), restarts, ooms, minute_of(self.clock()))
-        self.metrics.add_processes(rows)
+        position = self.stats.position() if resumable else None
+        self.metrics.add_processes(rows, None if position is None else (EVENTS_CURSOR, position))
         return len(rows)
 
     def collect_all(self, apps: list[str]) -> int:

@@ -345,3 +345,57 @@ def test_figures_from_several_hosts_add_up():
     both = CombinedStats([Node(a, {("shop", "web"): 1}), Node(b, {("shop", "web"): 2})])
     assert both.samples() == [a, b]
     assert both.events() == ({("shop", "web"): 3}, {})
+
+
+def test_resumed_events_count_only_after_the_stored_position():
+    from paas.adapters.docker_stats import DockerStats
+    stats = DockerStats(type("Client", (), {"api": None})(), "t1")
+    stats._events = type("Alive", (), {"is_alive": lambda self: True})()  # no stream here
+    stats.resume(1_000)
+    attrs = {"paas.app": "shop", "paas.process": "web"}
+    # Replayed (at or before 1000): they set the state but were counted before the restart.
+    for cid, action, at in (("a", "die", 900), ("b", "oom", 950), ("b", "die", 960),
+                            ("b", "start", 1_000),
+                            ("a", "start", 1_010), ("c", "oom", 1_020)):
+        stats._count({"id": cid, "Action": action, "timeNano": at, "Actor": {"Attributes": attrs}})
+    assert stats.position() == 1_000  # nothing handed out yet
+    assert stats.events() == ({("shop", "web"): 1}, {("shop", "web"): 1})
+    assert stats.position() == 1_020
+
+
+class Resumable:
+    """A stats source with an event stream, as the Docker engine serves it: the first
+    `happened` events of `all` have happened; a stream resumed at a position sends those after
+    it."""
+
+    def __init__(self, events, happened):
+        self.all, self.happened, self.pos = events, happened, None
+
+    def resume(self, position):
+        self.pos = position
+
+    def samples(self):
+        return []
+
+    def events(self):
+        new = [e for e in self.all[:self.happened] if self.pos is None or e[0] > self.pos]
+        self.pos = new[-1][0] if new else self.pos
+        return {}, ({("shop", "web"): len(new)} if new else {})
+
+    def position(self):
+        return self.pos
+
+
+def test_a_restart_of_the_collector_neither_loses_nor_double_counts_an_event(store, logs):
+    stream = [(T0 + i, "oom") for i in range(1, 6)]
+    first = collector(store, logs, T0 + 30, "shop")
+    first.stats = source = Resumable(stream, happened=2)
+    first.record_processes()
+    source.happened = 3
+    source.events()  # read, not yet stored: the process stops here
+    second = collector(store, logs, T0 + 40, "shop")  # a new process over the same state
+    second.stats = Resumable(stream, happened=5)
+    second.record_processes()
+    second.record_processes()
+    assert sum(p.oom_kills for p in store.processes("shop", 0)) == 5
+    assert store.cursor("docker_events") == T0 + 5
