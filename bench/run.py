@@ -45,6 +45,7 @@ def main() -> None:
         backups = datastores.bench_backups(work)
     reload_500, reload_1 = router.bench_reload()
     access_log, collector = metrics.bench_access_log(), metrics.bench_collector()
+    rates = metrics.bench_rates()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
                    capture_output=True)
     subprocess.run(["bash", "-c", f"docker images -q --filter label={deploys.LABEL} | xargs -r docker rmi -f"],
@@ -118,7 +119,7 @@ def main() -> None:
         *recovery.lines(recovered),
         *datastores.lines(backups),
         "",
-        *metrics.lines(access_log, collector),
+        *metrics.lines(access_log, collector, rates),
     ]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))

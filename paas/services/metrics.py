@@ -54,7 +54,8 @@ class MetricsStore(Protocol):
     def add_requests_batch(self, batch: list[tuple[str, dict[int, MinuteRow],
                                                    tuple[int, int]]]) -> None: ...
     def requests(self, app: str, since: int) -> dict[int, MinuteRow]: ...
-    def request_totals(self, since: int) -> dict[str, tuple[int, int]]: ...
+    def request_totals(self, since: int, apps: list[str] | None = None
+                       ) -> dict[str, tuple[int, int]]: ...
     def cursor(self, name: str) -> int | None: ...
     def add_processes(self, rows: list[ProcessMinute],
                       cursor: tuple[str, int] | None = None) -> None: ...
@@ -192,8 +193,8 @@ class Metrics:
                      window: int = RATE_WINDOW) -> dict[str, dict]:
         """Per app (`apps`, or every app): requests per minute and 5xx share over the last
         `window` seconds, from one query for all of them (the apps list shows it)."""
-        totals = self.metrics.request_totals(minute_of(self.clock() - window) + 60)
         names = [a.name for a in self.store.list_apps()] if apps is None else apps
+        totals = self.metrics.request_totals(minute_of(self.clock() - window) + 60, names)
         return {name: metric_series.rates(totals.get(name), window) for name in names}
 
 

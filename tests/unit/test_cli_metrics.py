@@ -99,7 +99,8 @@ def test_the_apps_list_queries_the_rates_once_for_all_apps(api, monkeypatch):  #
     calls = []
     store = services.metrics.metrics
     real = store.request_totals
-    monkeypatch.setattr(store, "request_totals", lambda since: calls.append(since) or real(since))
+    monkeypatch.setattr(store, "request_totals",
+                        lambda since, apps=None: calls.append(since) or real(since, apps))
     resp = app.test_client().get("/api/v1/apps",
                                  headers={"Authorization": f"Bearer {env['PAAS_TOKEN']}"})
     assert resp.status_code == 200 and len(resp.json) == 5 and len(calls) == 1

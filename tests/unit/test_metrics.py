@@ -399,3 +399,12 @@ def test_a_restart_of_the_collector_neither_loses_nor_double_counts_an_event(sto
     second.record_processes()
     assert sum(p.oom_kills for p in store.processes("shop", 0)) == 5
     assert store.cursor("docker_events") == T0 + 5
+
+
+def test_totals_of_named_apps_are_those_of_the_whole_table(store):
+    row = aggregate([line(T0, 200), line(T0, 500), line(T0, 503)])[T0]
+    apps = [f"app{i}" for i in range(600)]  # more than one chunk of bound values
+    store.add_requests_batch([(a, {T0 - 60: row, T0: row}, (1, 0)) for a in apps])
+    assert store.request_totals(T0, apps) == store.request_totals(T0) == \
+        {a: (3, 2) for a in apps}
+    assert store.request_totals(T0 - 60, ["app7", "nope"]) == {"app7": (6, 4)}
