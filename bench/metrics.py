@@ -1,10 +1,12 @@
-"""Metrics benchmarks (issue 15): what the per-app JSON access log costs the router, and the
-collector's CPU with 100 apps serving. `python -m bench.metrics` prints the BENCHMARKS.md lines.
+"""Metrics benchmarks (issue 15): what the per-app JSON access log costs the router, the
+collector's CPU with 100 apps serving, and the apps list's rates query.
+`python -m bench.metrics` prints the BENCHMARKS.md lines.
 
 The router is measured against another nginx as the upstream (a server block answering 200),
-so that the router's own work, not an app, is what the log is set against; besides wrk's
-requests/s (noisy on a shared machine) the router workers' CPU time per request is measured. Rounds
-alternate the three variants; medians.
+so that the router's own work, not an app, is what the log is set against. Three figures, each
+against no access log in the same run: wrk's requests/s and the router workers' CPU time per
+request (both noisy on a shared machine: rounds alternate the variants, medians), and the
+router's instructions per request counted by valgrind (the same from run to run).
 """
 from __future__ import annotations
 

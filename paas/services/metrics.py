@@ -78,7 +78,10 @@ class ResumableStats(ContainerStats, Protocol):
 
 
 class CombinedStats:
-    """Several hosts' figures as one source (Swarm: a `ContainerStats` per node)."""
+    """Several hosts' figures as one source (Swarm: a `ContainerStats` per node). It is not
+    resumable: each node's event stream has a position of its own, so resuming needs one
+    stored position per node (`metrics_cursors` takes a name per stream) before this can
+    offer `resume` and `position`."""
 
     def __init__(self, sources: list[ContainerStats]) -> None:
         self.sources = sources
