@@ -408,3 +408,12 @@ def test_totals_of_named_apps_are_those_of_the_whole_table(store):
     assert store.request_totals(T0, apps) == store.request_totals(T0) == \
         {a: (3, 2) for a in apps}
     assert store.request_totals(T0 - 60, ["app7", "nope"]) == {"app7": (6, 4)}
+
+
+def test_a_day_of_one_process_types_minutes_stays_small(store):
+    from paas.domain.stats import ProcessMinute
+    before = store.path.stat().st_size
+    store.add_processes([ProcessMinute("shop", T0 + 60 * m, "web", 1234.5, 6, 123 << 20,
+                                       512 << 20, 1, 0) for m in range(1440)])
+    grown = store.path.stat().st_size - before
+    assert 0 < grown < 100_000, grown  # about 60 kB per process type per day (README)
