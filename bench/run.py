@@ -70,7 +70,8 @@ def parts(work: Path, stack: str, rounds: int, apps: int) -> list[tuple[str, Cal
         ("crashloop", lambda: crashloop.lines(crashloop.bench_crash_loop(work))),
         ("datastores", lambda: datastores.lines(datastores.bench_backups(work))),
         ("app_move", lambda: app_move.lines(app_move.bench_move(work))),
-        ("metrics", lambda: ["", *metrics.lines(metrics.bench_access_log(), metrics.bench_collector())]),
+        ("metrics", lambda: ["", *metrics.lines(metrics.bench_access_log(), metrics.bench_collector(),
+                                                metrics.bench_rates())]),
     ]
 
 
