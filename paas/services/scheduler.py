@@ -235,6 +235,10 @@ class Scheduler:
         unless resources:set gave it another."""
         return effective(limits or {}, process, {"memory": self.settings.default_memory})
 
+    def data_node(self) -> str:
+        """The node named volumes and datastores live on: "" on one host (no nodes)."""
+        return ""
+
     def check_platform_cap(self, adding: int) -> None:
         running = self.engine.list_containers({"paas.instance": self.settings.instance,
                                                "paas.kind": "process"})

@@ -136,15 +136,17 @@ class SwarmScheduler(Scheduler):
         placed: list[Placed] = []
         if not slots:
             return placed
-        if release.mounts:
-            raise DeployFailed("named volumes (paas storage) do not run on swarm yet: unmount "
-                               "them, or use PAAS_SCHEDULER=docker")
         self.check_platform_cap(len(slots))
         self.ensure_network(release.app)
         facts = self.facts(release)
+        # Named volumes are local to a node: the manager's, where paas makes them (and runs
+        # `paas run`); every process of an app that mounts one is bound to that node.
+        pin = self.swarm.local_node() if release.mounts else None
+        if pin:
+            self.before_start(release, facts)
         image = self.swarm.publish(release.image)
         nonce = secrets.token_hex(3)
-        eligible, holding = self._spread_facts(release.app)
+        eligible, holding = self._spread_facts(release.app) if not pin else ([], {})
         try:
             for process, index in slots:
                 node = spread_node(eligible, holding.setdefault(process, []))
@@ -158,7 +160,7 @@ class SwarmScheduler(Scheduler):
                 if avoid:
                     self.swarm.label_nodes([n for n in eligible if n != node], avoid, "1")
                 spec = service_spec(container, port=facts.port if process == "web" else None,
-                                    avoid=avoid or None)
+                                    avoid=avoid or None, pin=pin, wrap_nnp=not facts.dockerfile)
                 try:
                     sid = self.swarm.create_service(spec)
                 except Exception:
@@ -175,6 +177,11 @@ class SwarmScheduler(Scheduler):
                     self.swarm.label_nodes([], p.avoid, None)
             raise
         return placed
+
+    def data_node(self) -> str:
+        """Where named volumes and datastores live: the manager's node (its address)."""
+        here = self.swarm.local_node()
+        return next((n.addr for n in self.swarm.nodes() if n.id == here), "")
 
     def _spread_facts(self, app: str) -> tuple[list[str], dict[str, list[str]]]:
         """The nodes a new task may go to (ready, active), and per process type the node of

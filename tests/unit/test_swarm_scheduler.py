@@ -76,6 +76,9 @@ class FakeSwarm:
     def label_nodes(self, node_ids, key, value):
         self.labelled = self.labelled + [(node_ids, key, value)]
 
+    def local_node(self):
+        return "n1"
+
 
 class Probe:
     listening: set[str] = set()  # host:port
@@ -188,6 +191,22 @@ def test_one_active_node_starts_unconstrained(tmp_path):
     sched = scheduler(tmp_path, [NODES[0], Node("n2", "10.0.0.2", state="down")], [])
     placed = sched.start(RELEASE, (("web", 1),), lambda line: None)
     assert "Placement" not in sched.swarm.created[0]["TaskTemplate"] and not placed[0].avoid
+
+
+def test_an_app_with_volumes_starts_every_slot_on_the_node_holding_them(tmp_path):
+    """The volumes are made (before_start) on the manager, and every slot is pinned there, not
+    spread: a local volume exists on one node only."""
+    from tests.unit.test_render_container import RELEASE
+    release = RELEASE.__class__(**{**RELEASE.__dict__, "mounts": {"files": "/data"}})
+    sched = scheduler(tmp_path, NODES, [])
+    made = []
+    sched.before_start = lambda rel, facts: made.append(rel.mounts)
+    sched.start(release, (("web", 1), ("web", 2)), lambda line: None)
+    assert made == [{"files": "/data"}]
+    assert [s["TaskTemplate"]["Placement"] for s in sched.swarm.created] == [
+        {"Constraints": ["node.id==n1"]}] * 2
+    assert sched.swarm.labelled == []
+    assert sched.data_node() == "10.0.0.1"
 
 
 class Store:
