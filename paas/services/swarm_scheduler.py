@@ -146,7 +146,7 @@ class SwarmScheduler(Scheduler):
             self.before_start(release, facts)
         image = self.swarm.publish(release.image)
         nonce = secrets.token_hex(3)
-        eligible, holding = self._spread_facts(release.app) if not pin else ([], {})
+        eligible, holding = self._spread_facts(release.app, set(slots)) if not pin else ([], {})
         try:
             for process, index in slots:
                 node = spread_node(eligible, holding.setdefault(process, []))
@@ -183,14 +183,19 @@ class SwarmScheduler(Scheduler):
         here = self.swarm.local_node()
         return next((n.addr for n in self.swarm.nodes() if n.id == here), "")
 
-    def _spread_facts(self, app: str) -> tuple[list[str], dict[str, list[str]]]:
+    def _spread_facts(self, app: str, replacing: set[tuple[str, int]] = frozenset()
+                      ) -> tuple[list[str], dict[str, list[str]]]:
         """The nodes a new task may go to (ready, active), and per process type the node of
-        each of the app's tasks Swarm wants running: `start` spreads a type's slots over them."""
+        each of the app's tasks Swarm wants running: `start` spreads a type's slots over them.
+        The slots being started (`replacing`) do not count: their old tasks are going away
+        (a deploy after the app was pinned to one node would otherwise pile onto the other)."""
         eligible = [n.id for n in self.swarm.nodes() if n.state == "ready" and n.availability == "active"]
         if len(eligible) < 2:
             return eligible, {}
         # Not the services being stopped (scaled down, replaced): they are going away.
-        services = [s for s in self._services(app) if s.id not in self._draining]
+        services = [s for s in self._services(app) if s.id not in self._draining
+                    and (s.labels.get("paas.process"), int(s.labels.get("paas.index", 0)))
+                    not in replacing]
         kind = {s.id: s.labels.get("paas.process", "") for s in services}
         holding: dict[str, list[str]] = {}
         for sid, tasks in self._live_tasks(list(kind)).items() if kind else ():

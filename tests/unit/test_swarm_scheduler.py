@@ -209,6 +209,17 @@ def test_an_app_with_volumes_starts_every_slot_on_the_node_holding_them(tmp_path
     assert sched.data_node() == "10.0.0.1"
 
 
+def test_a_deploy_spreads_without_counting_the_tasks_it_replaces(tmp_path):
+    """web.1 and web.2 both ran on n1 (pinned there by a volume since unmounted): the new
+    release's web.1 and web.2 go one per node, not both to n2."""
+    from tests.unit.test_render_container import RELEASE
+    sched = scheduler(tmp_path, NODES, [Task("t1", "s1", "n1", "running", published_port=30001),
+                                        Task("t2", "s2", "n1", "running", published_port=30002)])
+    sched.start(RELEASE, (("web", 1), ("web", 2)), lambda line: None)
+    keys = [f"paas.avoid.{s['Name']}" for s in sched.swarm.created]
+    assert sched.swarm.labelled == [(["n2"], keys[0], "1"), (["n1"], keys[1], "1")]
+
+
 class Store:
     def list_apps(self):
         return []
