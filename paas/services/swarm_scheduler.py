@@ -21,7 +21,7 @@ from paas.ports import Engine, LineWriter, Probe, Swarm
 from paas.render.container import labels, process_spec
 from paas.render.plan import Running
 from paas.render.swarm import avoid_label, service_spec, spread_node
-from paas.services.scheduler import (BOOT_TIMEOUT, POLL_SECONDS, Process,
+from paas.services.scheduler import (BOOT_TIMEOUT, POLL_SECONDS, SETTLE_SECONDS, Process,
                                      Scheduler)
 from paas.settings import Settings
 
@@ -92,6 +92,8 @@ class SwarmScheduler(Scheduler):
             state = "running" if task and task.state == "running" else (
                 "starting" if task else "pending")
             failed = sum(1 for t in every if t.service_id == s.id and t.state in ("failed", "rejected"))
+            if self._standby.get(s.id) is not None:
+                state = "paused"  # held in standby: running, unrouted (see `_hold`)
             found.append(TaskState(s.id, s.name, state, s.labels, task.exit_code if task else 0,
                                    False, failed, task.timestamp if task else s.created, "",
                                    task.node_id if task else ""))
@@ -110,7 +112,8 @@ class SwarmScheduler(Scheduler):
     def running(self, app: str, containers=None) -> list[Running]:
         """A service is the process: Swarm keeps it running, on another node if need be. A web
         process's address is its running task's node and published port."""
-        services = [s for s in self._services(app) if s.id not in self._draining]
+        services = [s for s in self._services(app)
+                    if s.id not in self._draining and s.id not in self._standby]
         web = self._addresses([s.id for s in services if s.labels.get("paas.process") == "web"])
         # Swarm takes some seconds to see a node die, and a task it has just restarted elsewhere
         # may not listen yet: route where connections are accepted, unless nowhere is.
@@ -193,7 +196,8 @@ class SwarmScheduler(Scheduler):
         if len(eligible) < 2:
             return eligible, {}
         # Not the services being stopped (scaled down, replaced): they are going away.
-        services = [s for s in self._services(app) if s.id not in self._draining
+        services = [s for s in self._services(app)
+                    if s.id not in self._draining and s.id not in self._standby
                     and (s.labels.get("paas.process"), int(s.labels.get("paas.index", 0)))
                     not in replacing]
         kind = {s.id: s.labels.get("paas.process", "") for s in services}
@@ -241,6 +245,21 @@ class SwarmScheduler(Scheduler):
         tail = "\n".join(text for _, text in self.swarm.service_logs(item.container_id, tail=20))
         raise DeployFailed(f"{item.process}.{item.index} crashed on boot (exit status {code}){why}",
                            detail=f"last log lines of {item.process}.{item.index}:\n{tail}" if tail else "")
+
+    # Hot standby: Swarm cannot pause a task, so a replaced web service is held running but
+    # unrouted (not in `running`, "standby" in `ps`) until its window ends; a rollback takes it
+    # back without a boot. Held in memory only: after a control-plane restart convergence
+    # retires it like any process of an old release.
+    def _hold(self, container_id: str) -> bool:
+        return True
+
+    def _thaw(self, container_id: str) -> bool:
+        return True
+
+    def _taken_back(self, c, slot: tuple[str, int], network: str) -> Placed:
+        address = self._addresses([c.id]).get(c.id)
+        return Placed(c.id, slot[0], slot[1], address, time.monotonic() - SETTLE_SECONDS,
+                      c.port or 0)
 
     def _listen_hint(self, item) -> str | None:
         return None  # the task may be on another node: no exec into it from here

@@ -51,9 +51,10 @@ def swarm(tmp_path_factory):
 
 
 def web_tasks(cluster: Cluster, app: str) -> dict[str, str]:
-    """web process name -> the node id its running task is on, from the manager."""
+    """web process name -> the node id its running task is on, from the manager; of the
+    newest release per slot (a replaced release's services may wait in standby)."""
     m = cluster.manager
-    out = {}
+    out, newest = {}, {}
     for line in m.docker("service", "ls", "-q", "--filter", f"label=paas.app={app}",
                          "--filter", "label=paas.process=web").stdout.split():
         tasks = m.docker("service", "ps", line, "--filter", "desired-state=running",
@@ -62,7 +63,9 @@ def web_tasks(cluster: Cluster, app: str) -> dict[str, str]:
             info = json.loads(m.docker("inspect", task).stdout)[0]
             if info["Status"]["State"] == "running":
                 labels = info["Spec"]["ContainerSpec"]["Labels"]
-                out[f"web.{labels['paas.index']}"] = info["NodeID"]
+                name, release = f"web.{labels['paas.index']}", int(labels["paas.release"])
+                if release >= newest.get(name, 0):
+                    out[name], newest[name] = info["NodeID"], release
     return out
 
 
@@ -245,6 +248,39 @@ def test_a_volume_and_a_service_stay_on_the_managers_node(swarm, tmp_path):
     assert counts[-1][1] == "7\n"
     ok(platform, repo, "apps:destroy", "--confirm", app)
     ok(platform, repo, "services:destroy", "kcache", "--confirm", "kcache")
+
+
+def test_a_rollback_takes_the_standby_service_back_without_a_boot(swarm, tmp_path):
+    """Swarm cannot pause a task: the replaced release's web service keeps running, unrouted,
+    shown as standby; a rollback routes to that same service again and creates none."""
+    platform, cluster = swarm
+    app = "standby"
+    repo = platform.deploy(app, "flask-hello", tmp_path)
+    platform.wait_for(app, "hello from v1")
+    (repo / "app.py").write_text((repo / "app.py").read_text().replace("v1", "v2"))
+    commit_all(repo, platform.env, "v2")
+    pushed = platform.push(repo)
+    assert "keeping 1 old web container(s) in standby" in pushed.stderr
+    platform.wait_for(app, "hello from v2")
+
+    def states():
+        ps = json.loads(ok(platform, repo, "ps", "--json"))["processes"]
+        return sorted((p["release"], p["state"]) for p in ps)
+    wait_until(lambda: states() == [(1, "standby"), (2, "running")], 30, "v1 in standby")
+    services = set(cluster.manager.docker("service", "ls", "-q", "--filter",
+                                          f"label=paas.app={app}").stdout.split())
+    assert len(services) == 2
+    assert routed(platform, app).count("server ") == 1  # v1 waits unrouted
+
+    back = platform.paas("releases:rollback", "v1", cwd=repo)
+    assert back.returncode == 0, back.stderr
+    assert "resuming web.1 from standby" in back.stdout + back.stderr
+    assert "hello from v1" in platform.get(app)[1]
+    after = set(cluster.manager.docker("service", "ls", "-q", "--filter",
+                                       f"label=paas.app={app}").stdout.split())
+    assert after == services  # the same two services: v1 serving again, v2 now in standby
+    wait_until(lambda: states() == [(1, "running"), (2, "standby")], 30, "v2 in standby")
+    ok(platform, repo, "apps:destroy", "--confirm", app)
 
 
 def test_a_task_on_a_worker_runs_hardened(swarm, spread):

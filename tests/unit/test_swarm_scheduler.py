@@ -220,6 +220,34 @@ def test_a_deploy_spreads_without_counting_the_tasks_it_replaces(tmp_path):
     assert sched.swarm.labelled == [(["n2"], keys[0], "1"), (["n1"], keys[1], "1")]
 
 
+def test_a_replaced_web_service_waits_in_standby_running_but_unrouted(tmp_path):
+    """Swarm has no pause: after its drain a standby service keeps running, leaves the route
+    and shows as standby; a rollback takes it back (its node address, no new service), and
+    when its window ends it is removed."""
+    tasks = [Task("t1", "s1", "n1", "running", published_port=30001),
+             Task("t2", "s2", "n2", "running", published_port=30002)]
+    Probe.listening = {"10.0.0.1:30001", "10.0.0.2:30002"}
+    sched = scheduler(tmp_path, NODES, tasks)
+    sched.settings = Settings(home=tmp_path, drain_seconds=0, standby_seconds=60)
+    removed = []
+    sched.swarm.remove_service = removed.append
+    sched.retire(["s1", "s2"], standby=["s1"])
+    assert removed == ["s2"]
+    assert [r.id for r in sched.running("hello")] == ["s2"]  # the fake lists s2 still
+    assert [(p.name, p.state) for p in sched.processes("hello")] == [
+        ("web.1", "standby"), ("web.2", "running")]
+    taken = sched.resume("hello", {3}, {("web", 1)})
+    assert [(t.container_id, t.address) for t in taken] == [("s1", "10.0.0.1:30001")]
+    assert isinstance(taken[0], Placed) and sched.swarm.created == []
+    assert [(p.name, p.state) for p in sched.processes("hello")] == [
+        ("web.1", "running"), ("web.2", "running")]
+
+    sched.retire(["s1"], standby=["s1"])
+    assert sched.expire_standby("hello", everything=True) == ["s1"]
+    sched.wait_retired()
+    assert removed == ["s2", "s1"]
+
+
 class Store:
     def list_apps(self):
         return []
