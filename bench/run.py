@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from bench import datastores, deploys, direct, metrics, recovery, router, scale, tls
+from bench import swarm
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,7 @@ def main() -> None:
         https = tls.bench_https(work)
         recovered = recovery.bench_recovery(work, args.rounds, stack)
         backups = datastores.bench_backups(work)
+        on_swarm = swarm.bench_swarm(work, args.rounds)
     reload_500, reload_1 = router.bench_reload()
     access_log, collector = metrics.bench_access_log(), metrics.bench_collector()
     subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label={deploys.LABEL}"],
@@ -117,6 +119,7 @@ def main() -> None:
         *tls.lines(https),
         *recovery.lines(recovered),
         *datastores.lines(backups),
+        *swarm.lines(on_swarm),
         "",
         *metrics.lines(access_log, collector),
     ]
