@@ -97,7 +97,7 @@ def _node_failure(platform, cluster: Cluster) -> dict:
             ps = json.loads(platform.paas("ps", "--json", "-a", app).stdout)["processes"]
             running = [p for p in ps if p["state"] == "running" and p["process"] == "web"]
             if (len(running) == 2 and victim.addr not in {p["node"] for p in running}
-                    and unrouted is not None and text.count("server ") >= 2):
+                    and unrouted is not None and text.count(" max_fails=") >= 2):
                 both = time.monotonic() - died
             time.sleep(0.2)
         result = load.stop()

@@ -270,7 +270,7 @@ def test_a_rollback_takes_the_standby_service_back_without_a_boot(swarm, tmp_pat
     services = set(cluster.manager.docker("service", "ls", "-q", "--filter",
                                           f"label=paas.app={app}").stdout.split())
     assert len(services) == 2
-    assert routed(platform, app).count("server ") == 1  # v1 waits unrouted
+    assert routed(platform, app).count(" max_fails=") == 1  # v1 waits unrouted
 
     back = platform.paas("releases:rollback", "v1", cwd=repo)
     assert back.returncode == 0, back.stderr
