@@ -138,3 +138,20 @@ def test_services_import_keeps_a_backup_and_refuses_what_is_not_one(api, capsys,
         assert code == 1 and "that is not a postgres backup" in err
     assert len(services.backups.list("db")) == 1
     assert not list(made.path.parent.glob("*.partial"))
+
+
+def test_on_swarm_storage_and_services_say_which_node_holds_them(api, capsys):
+    """The scheduler names the node volumes and datastores live on (swarm: the manager's);
+    on one host it names none and the listings keep their columns."""
+    _, _, services = api
+    services.deployer.scheduler.data_node = lambda: "10.0.0.1"
+    run(api, ["storage:mount", "uploads:/app/uploads", "-a", "hello"], capsys)
+    run(api, ["services:create", "redis", "cache"], capsys)
+    lines = run(api, ["storage", "-a", "hello"], capsys)[1].splitlines()
+    assert lines[1].split() == ["NAME", "MOUNTED", "AT", "CREATED", "NODE"]
+    assert lines[2].split()[-1] == "10.0.0.1"
+    assert json.loads(run(api, ["storage", "-a", "hello", "--json"], capsys)[1])[0]["node"] == "10.0.0.1"
+    lines = run(api, ["services"], capsys)[1].splitlines()
+    assert lines[1].split()[-1] == "NODE" and lines[2].split()[-1] == "10.0.0.1"
+    assert "Node" in run(api, ["services:info", "cache"], capsys)[1]
+    assert json.loads(run(api, ["services", "--json"], capsys)[1])[0]["node"] == "10.0.0.1"
