@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from bench import (app_move, crashloop, datastores, deploys, direct, metrics, recovery, router,
-                   scale, tls)
+                   scale, swarm, tls)
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +70,7 @@ def parts(work: Path, stack: str, rounds: int, apps: int) -> list[tuple[str, Cal
         ("crashloop", lambda: crashloop.lines(crashloop.bench_crash_loop(work))),
         ("datastores", lambda: datastores.lines(datastores.bench_backups(work))),
         ("app_move", lambda: app_move.lines(app_move.bench_move(work))),
+        ("swarm", lambda: swarm.lines(swarm.bench_swarm(work, rounds))),
         ("metrics", lambda: ["", *metrics.lines(metrics.bench_access_log(), metrics.bench_collector(),
                                                 metrics.bench_rates())]),
     ]
