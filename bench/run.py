@@ -15,7 +15,8 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-from bench import datastores, deploys, direct, metrics, recovery, router, scale, tls
+from bench import (app_move, crashloop, datastores, deploys, direct, metrics, recovery, router,
+                   scale, swarm, tls)
 from paas.services.scheduler import SETTLE_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +67,12 @@ def parts(work: Path, stack: str, rounds: int, apps: int) -> list[tuple[str, Cal
         ("scale", lambda: scale.lines(scale.bench_scale(work, apps))),
         ("tls", lambda: tls.lines(tls.bench_https(work))),
         ("recovery", lambda: recovery.lines(recovery.bench_recovery(work, rounds, stack))),
+        ("crashloop", lambda: crashloop.lines(crashloop.bench_crash_loop(work))),
         ("datastores", lambda: datastores.lines(datastores.bench_backups(work))),
-        ("metrics", lambda: ["", *metrics.lines(metrics.bench_access_log(), metrics.bench_collector())]),
+        ("app_move", lambda: app_move.lines(app_move.bench_move(work))),
+        ("swarm", lambda: swarm.lines(swarm.bench_swarm(work, rounds))),
+        ("metrics", lambda: ["", *metrics.lines(metrics.bench_access_log(), metrics.bench_collector(),
+                                                metrics.bench_rates())]),
     ]
 
 

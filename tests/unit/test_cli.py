@@ -15,7 +15,8 @@ def test_create_list_info_open(api, capsys):
     assert code == 0
     assert out.splitlines() == ["Creating hello... done",
                                 "http://hello.localhost:8080/ | http://127.0.0.1:7070/git/hello.git"]
-    assert run(api, ["apps"], capsys)[1] == "=== Apps\nhello\n"
+    assert run(api, ["apps"], capsys)[1] == ("=== Apps\nNAME   REQ/MIN (5M)  ERRORS (5M)\n"
+                                             "hello  0             0.0%\n")
     code, out, _ = run(api, ["apps", "--json"], capsys)
     assert [a["name"] for a in json.loads(out)] == ["hello"]
     code, out, _ = run(api, ["apps:info", "-a", "hello"], capsys)
