@@ -120,7 +120,9 @@ OPERATIONS = [
                  limits={"type": "object", "additionalProperties": {"type": "string"}}),
        example={"process": None, "limits": {"memory": "512m"}}, streams=True),
     Op("get", "/apps/{name}/logs", "Logs; with tail=1 a live text/plain stream; with release=N "
-                                   "only that release's containers (kept stopped ones too)",
+                                   "only that release's lines: its containers, stopped ones too, "
+                                   "and what the log archive kept of removed ones (the newest 3 "
+                                   "releases)",
        text=True,
        query={"lines": {"type": "integer", "minimum": 1, "maximum": 10000},
               "release": {"type": "integer", "minimum": 1, "maximum": 10**9},

@@ -99,7 +99,7 @@ def test_a_crash_loop_neither_fails_nor_reloads_for_its_neighbour(keeper, tmp_pa
     keeper.deploy("steady", "fault-app", tmp_path)
     repo = keeper.deploy("crashy", "fault-app", tmp_path)
     (repo / "Procfile").write_text((repo / "Procfile").read_text() + (
-        'worker: echo "worker gives up"; sleep 1; exit 4\n'))
+        'worker: sleep 3; echo "worker gives up"; exit 4\n'))
     commit_all(repo, keeper.env, "a worker that crashes")
     keeper.push(repo)
     keeper.wait_for("steady", "fault-app v1")
