@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 
+from paas.domain.metrics import minute_of
 from paas.domain.stats import Sample, cpu_percent, memory
 
 log = logging.getLogger("paas.metrics")
@@ -56,7 +57,7 @@ class DockerStats:
                                       mem_limit=limit))
         return out
 
-    def events(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+    def events(self) -> tuple[dict[tuple[str, str, int], int], dict[tuple[str, str, int], int]]:
         self._ensure_events()
         with self._lock:
             restarts, ooms = self._restarts, self._ooms
@@ -108,9 +109,11 @@ class DockerStats:
 
     def _count(self, event: dict) -> None:
         attrs = (event.get("Actor") or {}).get("Attributes") or {}
-        key = (attrs.get("paas.app", ""), attrs.get("paas.process", ""))
         cid, action = event.get("id", ""), event.get("Action") or event.get("status")
         at = int(event.get("timeNano") or 0)
+        # Counted in the minute it happened, which a replayed event is not.
+        key = (attrs.get("paas.app", ""), attrs.get("paas.process", ""),
+               minute_of(at / 1e9 if at else time.time()))
         with self._lock:
             # Events up to the last one read (replayed after a restart) only update the state.
             new = self._seen is None or at > self._seen

@@ -38,8 +38,9 @@ def build(app: str, *, since: int, now: float, requests: dict[int, MinuteRow],
         doc["processes"][process] = {
             "cpu_percent": [round(p.cpu_sum / p.samples, 1) if p and p.samples else None
                             for p in got],
-            "memory_bytes": [p.mem_max if p else None for p in got],
-            "memory_limit_bytes": [p.mem_limit if p else None for p in got],
+            # A minute with only a restart or an OOM kill has no memory sample: None, not 0.
+            "memory_bytes": [p.mem_max if p and p.mem_max else None for p in got],
+            "memory_limit_bytes": [p.mem_limit if p and p.mem_limit else None for p in got],
             "restarts": [p.restarts if p else 0 for p in got],
             "oom_kills": [p.oom_kills if p else 0 for p in got],
         }

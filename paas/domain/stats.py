@@ -56,26 +56,28 @@ def memory(doc: dict) -> tuple[int, int]:
     return max(usage - int(cache), 0), int(mem.get("limit") or 0)
 
 
-def process_minutes(samples: list[Sample], restarts: dict[tuple[str, str], int] | None = None,
-                    ooms: dict[tuple[str, str], int] | None = None,
+def process_minutes(samples: list[Sample], restarts: dict[tuple[str, str, int], int] | None = None,
+                    ooms: dict[tuple[str, str, int], int] | None = None,
                     minute: int = 0) -> list[ProcessMinute]:
-    """One row per (app, process) of the samples taken in `minute`. A type's containers are
-    summed at each instant (web=2 uses twice one's memory and CPU), then CPU is summed over
-    instants for an average and memory's peak is kept."""
+    """One row per (app, process) of the samples taken in `minute`, and one per (app, process,
+    minute) of the restarts and OOM kills, in the minute each happened (after a control-plane
+    restart, replayed events belong to earlier minutes). A type's containers are summed at
+    each instant (web=2 uses twice one's memory and CPU), then CPU is summed over instants for
+    an average and memory's peak is kept."""
     restarts, ooms = restarts or {}, ooms or {}
-    keys = sorted({(s.app, s.process) for s in samples} | set(restarts) | set(ooms))
+    keys = sorted({(s.app, s.process, minute) for s in samples} | set(restarts) | set(ooms))
     rows = []
-    for app, process in keys:
+    for app, process, at in keys:
         instants: dict[float, list[Sample]] = {}
         for s in samples:
-            if (s.app, s.process) == (app, process):
+            if (s.app, s.process, minute) == (app, process, at):
                 instants.setdefault(s.at, []).append(s)
         cpus = [sum(s.cpu_percent for s in group) for group in instants.values()
                 if all(s.cpu_percent is not None for s in group)]
         peak = (max((sum(s.mem_used for s in g) for g in instants.values()), default=0),
                 max((sum(s.mem_limit for s in g) for g in instants.values()), default=0))
         rows.append(ProcessMinute(
-            app=app, minute=minute, process=process, cpu_sum=sum(cpus), samples=len(cpus),
-            mem_max=peak[0], mem_limit=peak[1], restarts=restarts.get((app, process), 0),
-            oom_kills=ooms.get((app, process), 0)))
+            app=app, minute=at, process=process, cpu_sum=sum(cpus), samples=len(cpus),
+            mem_max=peak[0], mem_limit=peak[1], restarts=restarts.get((app, process, at), 0),
+            oom_kills=ooms.get((app, process, at), 0)))
     return rows

@@ -65,9 +65,11 @@ class MetricsStore(Protocol):
 
 class ContainerStats(Protocol):
     """The latest figures of each running process container of this instance, and the
-    restarts and OOM kills seen since the last call, keyed by (app, process)."""
+    restarts and OOM kills seen since the last call, keyed by (app, process, the minute they
+    happened in)."""
     def samples(self) -> list[Sample]: ...
-    def events(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]: ...
+    def events(self) -> tuple[dict[tuple[str, str, int], int],
+                              dict[tuple[str, str, int], int]]: ...
 
 
 class ResumableStats(ContainerStats, Protocol):
@@ -89,9 +91,10 @@ class CombinedStats:
     def samples(self) -> list[Sample]:
         return [s for source in self.sources for s in source.samples()]
 
-    def events(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
-        restarts: dict[tuple[str, str], int] = {}
-        ooms: dict[tuple[str, str], int] = {}
+    def events(self) -> tuple[dict[tuple[str, str, int], int],
+                              dict[tuple[str, str, int], int]]:
+        restarts: dict[tuple[str, str, int], int] = {}
+        ooms: dict[tuple[str, str, int], int] = {}
         for source in self.sources:
             more_restarts, more_ooms = source.events()
             for total, more in ((restarts, more_restarts), (ooms, more_ooms)):

@@ -307,8 +307,12 @@ def test_container_figures_from_docker_stats_documents():
                Sample("shop", "web", 10.0, 20.0, 30 << 20, 128 << 20),  # web.2, same instant
                Sample("shop", "web", 20.0, 10.0, 80 << 20, 128 << 20),
                Sample("shop", "worker", 10.0, None, 5 << 20, 64 << 20)]
-    rows = process_minutes(samples, {("shop", "web"): 1}, {("shop", "worker"): 2}, minute=T0)
-    web, worker = rows
+    rows = process_minutes(samples, {("shop", "web", T0): 1, ("shop", "web", T0 - 60): 3},
+                           {("shop", "worker", T0): 2}, minute=T0)
+    earlier, web, worker = rows
+    # a restart replayed after a control-plane restart lands in its own minute, no sample there
+    assert (earlier.minute, earlier.restarts, earlier.samples, earlier.mem_max) == \
+        (T0 - 60, 3, 0, 0)
     assert (web.cpu_sum, web.samples, web.mem_max, web.mem_limit, web.restarts) == \
         (70.0, 2, 80 << 20, 256 << 20, 1)
     assert (worker.samples, worker.mem_max, worker.oom_kills) == (0, 5 << 20, 2)
@@ -319,10 +323,13 @@ def test_restarts_count_only_a_start_after_a_death_and_ooms_count_each():
     stats = DockerStats(type("Client", (), {"api": None})(), "t1")
     stats._events = type("Alive", (), {"is_alive": lambda self: True})()  # no stream here
     attrs = {"paas.app": "shop", "paas.process": "web"}
-    for cid, action in (("a", "start"), ("a", "oom"), ("a", "die"), ("a", "start"),
-                        ("b", "die"), ("b", "destroy"), ("b", "start")):
-        stats._count({"id": cid, "Action": action, "Actor": {"Attributes": attrs}})
-    assert stats.events() == ({("shop", "web"): 1}, {("shop", "web"): 1})
+    for i, (cid, action) in enumerate((("a", "start"), ("a", "oom"), ("a", "die"),
+                                       ("a", "start"), ("b", "die"), ("b", "destroy"),
+                                       ("b", "start"))):
+        stats._count({"id": cid, "Action": action, "Actor": {"Attributes": attrs},
+                      "timeNano": int(T0 + 50 + 3 * i) * 10**9})
+    # each in the minute it happened: the OOM (T0+53) and the restart (T0+59) in T0's
+    assert stats.events() == ({("shop", "web", T0): 1}, {("shop", "web", T0): 1})
     assert stats.events() == ({}, {})
 
 
@@ -342,9 +349,9 @@ def test_figures_from_several_hosts_add_up():
 
     a = Sample("shop", "web", 1.0, 5.0, 10, 100)
     b = Sample("shop", "web", 1.0, 7.0, 20, 100)
-    both = CombinedStats([Node(a, {("shop", "web"): 1}), Node(b, {("shop", "web"): 2})])
+    both = CombinedStats([Node(a, {("shop", "web", T0): 1}), Node(b, {("shop", "web", T0): 2})])
     assert both.samples() == [a, b]
-    assert both.events() == ({("shop", "web"): 3}, {})
+    assert both.events() == ({("shop", "web", T0): 3}, {})
 
 
 def test_resumed_events_count_only_after_the_stored_position():
@@ -359,7 +366,7 @@ def test_resumed_events_count_only_after_the_stored_position():
                             ("a", "start", 1_010), ("c", "oom", 1_020)):
         stats._count({"id": cid, "Action": action, "timeNano": at, "Actor": {"Attributes": attrs}})
     assert stats.position() == 1_000  # nothing handed out yet
-    assert stats.events() == ({("shop", "web"): 1}, {("shop", "web"): 1})
+    assert stats.events() == ({("shop", "web", 0): 1}, {("shop", "web", 0): 1})
     assert stats.position() == 1_020
 
 
@@ -380,7 +387,7 @@ class Resumable:
     def events(self):
         new = [e for e in self.all[:self.happened] if self.pos is None or e[0] > self.pos]
         self.pos = new[-1][0] if new else self.pos
-        return {}, ({("shop", "web"): len(new)} if new else {})
+        return {}, ({("shop", "web", T0): len(new)} if new else {})
 
     def position(self):
         return self.pos
@@ -417,3 +424,14 @@ def test_a_day_of_one_process_types_minutes_stays_small(store):
                                        512 << 20, 1, 0) for m in range(1440)])
     grown = store.path.stat().st_size - before
     assert 0 < grown < 100_000, grown  # about 60 kB per process type per day (README)
+
+
+def test_a_minute_with_only_a_restart_has_no_memory_figure():
+    from paas.domain.stats import ProcessMinute
+    doc = metric_series.build("shop", since=300, now=T0 + 30, requests={}, markers=[],
+                              processes=[ProcessMinute("shop", T0 - 60, "web", 0.0, 0, 0, 0, 2),
+                                         ProcessMinute("shop", T0, "web", 50.0, 5, 9, 10)])
+    web = doc["processes"]["web"]
+    assert web["restarts"][-2:] == [2, 0]
+    assert web["memory_bytes"][-2:] == [None, 9] and web["memory_limit_bytes"][-2:] == [None, 10]
+    assert web["cpu_percent"][-2:] == [None, 10.0]
