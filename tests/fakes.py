@@ -171,6 +171,9 @@ class FakeEngine:
     def list_containers(self, labels):
         return [c for c in self.containers.values() if labels.items() <= c.labels.items()]
 
+    def count_containers(self, labels):
+        return len(self.list_containers(labels))
+
     def log_lines(self, container_id, since=None, tail=None):
         lines = self.output.get(container_id, [])  # `since` is the caller's to filter on too
         return lines[-tail:] if tail else list(lines)

@@ -302,6 +302,9 @@ class DockerEngine:
             return [i for i in map(self._inspected, rows) if i is not None]
         return [i for i in self._inspections().map(self._inspected, rows) if i is not None]
 
+    def count_containers(self, labels: dict[str, str]) -> int:
+        return len(self.client.api.containers(all=True, filters={"label": _label_filter(labels)}))
+
     def _inspected(self, row: dict) -> ContainerInfo | None:
         try:
             return _info(self.client.containers.get(row["Id"]))

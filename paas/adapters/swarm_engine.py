@@ -107,6 +107,9 @@ class SwarmEngine(DockerEngine):
         return found + [ContainerInfo(s.id, s.name, "running", s.labels, s.created, 0, False, 0,
                                       s.created, "") for s in self.services(labels)]
 
+    def count_containers(self, labels: dict[str, str]) -> int:
+        return super().count_containers(labels) + len(self.services(labels))
+
     def remove_container(self, container_id: str) -> None:
         if self._is_service(container_id):
             self.remove_service(container_id)
