@@ -165,8 +165,13 @@ class AppMoves:
                            "volumes or services")
         for link in links:
             validate_name(link["service"])
-            validate_kind(link.get("kind"))
             found = self.store.get_datastore(link["service"])
+            if not link.get("kind"):  # an archive of an older paas: it names no kind
+                if found is None:
+                    raise InvalidInput(f"the archive links service {link['service']!r} without "
+                                       "its kind (an older export): create it here first")
+                link["kind"] = found.kind
+            validate_kind(link["kind"])
             if found is not None and found.kind != link["kind"]:
                 raise Conflict(f"a {found.kind} service named {found.name!r} exists here; the "
                                f"app links a {link['kind']} service of that name")
