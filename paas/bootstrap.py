@@ -79,6 +79,7 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
     from paas.adapters.access_logs import AccessLogs
     from paas.adapters.metrics_store import MetricsStore
     from paas.adapters.sqlite_backup import online_copy
+    from paas.adapters.log_archive import LogArchive
 
     on = acme is not None and acme.enabled()
     router = Router(settings, proxy, store, (acme.thumbprint if on else lambda: None))
@@ -114,8 +115,14 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
     metrics = Metrics(settings, store, MetricsStore(settings.db_path),
                       AccessLogs(access_log_dir(settings), proxy.reopen_logs), stats)
 
+    # Lines of removed containers, by release (issue 13): a file store that touches only PAAS_HOME.
+    archive = LogArchive(settings.logs_dir / "releases")
+    logs = Logs(engine, scheduler, events, archive)
+    deployer.keep_output = logs.keep_output
+
     def forgotten(app: str) -> None:
         metrics.forget(app)
+        archive.remove(app)
         if hasattr(locks, "discard"):  # cross-process locks keep a file per app
             locks.discard(app)
 
@@ -130,8 +137,8 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
         deployer=deployer, releases=releases,
         processes=processes, status=Status(settings, store, processes, deployer),
         repos=repos, proxy=proxy,
-        converger=Converger(store, engine, scheduler, deployer, router, proxy),
-        logs=Logs(engine, scheduler, events), events=events,
+        converger=Converger(store, engine, scheduler, deployer, router, proxy, logs.keep),
+        logs=logs, events=events,
         domains=domains,
         builds=Builds(store, repos, deployer), storage=storage, datastores=datastores,
         backups=backups,

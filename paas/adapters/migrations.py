@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from paas import __version__
+from paas.adapters.layout_steps import remove_legacy_build_caches
 from paas.adapters.state_files import make_private
 from paas.errors import PaasError
 
@@ -271,6 +272,18 @@ MIGRATIONS: list[Migration] = [
         CREATE TABLE signed_out (
           sid TEXT PRIMARY KEY,
           until REAL NOT NULL
+        );
+    """)),
+    # A Docker layout change (paas.adapters.layout_steps): builds' old root-owned caches go.
+    Migration("builds' old root-owned cache volumes (<app>-cache) removed",
+              remove_legacy_build_caches),
+    # Where the metrics collector's Docker event stream was counted up to (the last counted
+    # event's timeNano), committed with the restarts and OOM kills it counted: after a
+    # restart the stream resumes there, so an event is neither lost nor counted twice.
+    Migration("metrics event stream position", sql("""
+        CREATE TABLE metrics_cursors (
+          name TEXT PRIMARY KEY,
+          value INTEGER NOT NULL
         );
     """)),
 ]

@@ -44,6 +44,7 @@ class DatastoreInfo:
     links: list[Link]
     size_bytes: int | None
     url: str | None  # only for callers allowed on a linked app (see credentials_visible)
+    node: str = ""  # the swarm node (address) its server and data are on; "" on one host
 
 
 def credentials_visible(allowed_apps: set[str] | None, links: list[Link]) -> bool:
@@ -180,7 +181,8 @@ class Datastores:
         size = self._size(ds) if state is not None and state.status == "running" else None
         url = r.url(self.settings.instance, ds.name, ds.kind, ds.password) \
             if credentials_visible(allowed_apps, links) else None
-        return DatastoreInfo(ds, state.status if state else "missing", links, size, url)
+        return DatastoreInfo(ds, state.status if state else "missing", links, size, url,
+                             self.scheduler.data_node())
 
     def _size(self, ds: Datastore) -> int | None:
         """Bytes of its data directory, as `du` in the server's container counts them."""

@@ -164,3 +164,18 @@ def test_a_typed_statement_is_sent_when_complete():
 
     assert not _complete("SELECT 1\n") and _complete("SELECT 1\nFROM t;\n")
     assert _complete("\\dt\n") and _complete("INCR hits\n") and not _complete("  \n")
+def test_on_swarm_storage_and_services_say_which_node_holds_them(api, capsys):
+    """The scheduler names the node volumes and datastores live on (swarm: the manager's);
+    on one host it names none and the listings keep their columns."""
+    _, _, services = api
+    services.deployer.scheduler.data_node = lambda: "10.0.0.1"
+    run(api, ["storage:mount", "uploads:/app/uploads", "-a", "hello"], capsys)
+    run(api, ["services:create", "redis", "cache"], capsys)
+    lines = run(api, ["storage", "-a", "hello"], capsys)[1].splitlines()
+    assert lines[1].split() == ["NAME", "MOUNTED", "AT", "CREATED", "NODE"]
+    assert lines[2].split()[-1] == "10.0.0.1"
+    assert json.loads(run(api, ["storage", "-a", "hello", "--json"], capsys)[1])[0]["node"] == "10.0.0.1"
+    lines = run(api, ["services"], capsys)[1].splitlines()
+    assert lines[1].split()[-1] == "NODE" and lines[2].split()[-1] == "10.0.0.1"
+    assert "Node" in run(api, ["services:info", "cache"], capsys)[1]
+    assert json.loads(run(api, ["services", "--json"], capsys)[1])[0]["node"] == "10.0.0.1"

@@ -52,10 +52,11 @@ def test_main_config_lives_under_its_prefix_and_is_reload_safe():
     assert "error_log /var/lib/paas/nginx/logs/error.log warn;" in text
     assert "include /var/lib/paas/nginx/apps/*.conf;" in text
     assert "client_body_temp_path /var/lib/paas/nginx/tmp/client_body;" in text
-    assert "listen 0.0.0.0:8080 default_server;" in text
+    assert "listen 0.0.0.0:8080 default_server reuseport;" in text
+    assert text.count(" reuseport;") == 1  # nginx takes a port's options once
     assert "worker_shutdown_timeout 30s;" in text
     assert 'proxy_set_header Connection "";' in text and "proxy_http_version 1.1;" in text
-    assert "reuseport" not in text and "/etc/nginx/nginx.conf" not in text
+    assert "/etc/nginx/nginx.conf" not in text
     assert 'return 404 "no app is served at this host\\n";' in text
 
 
@@ -67,3 +68,31 @@ def test_backups_follow_the_upstreams_and_only_with_them():
     idle = render_app(app="web", server_names=["web.localhost"], upstreams=[],
                       backups=["10.200.1.2:5000"], http_port=80)
     assert "backup" not in idle and "return 503" in idle
+
+
+def test_servers_on_swarm_nodes_are_skipped_after_a_failure_and_connect_briefly():
+    """A node that died drops packets: without a short connect timeout every request sent
+    there waits 5 s, and without max_fails every request tries it again."""
+    assert render_app(app="web", server_names=["web.localhost"], http_port=80,
+                      upstreams=["10.0.0.1:30001", "10.0.0.2:30002"], backups=["10.0.0.3:30003"],
+                      remote=True) == """\
+# App web: rendered by paas; edits are overwritten at the next deploy.
+upstream paas_web {
+    server 10.0.0.1:30001 max_fails=1 fail_timeout=10s;
+    server 10.0.0.2:30002 max_fails=1 fail_timeout=10s;
+    server 10.0.0.3:30003 max_fails=1 fail_timeout=10s backup;
+    keepalive 32;
+    keepalive_requests 10000;
+}
+
+server {
+    listen 0.0.0.0:80;
+    server_name web.localhost;
+    location / {
+        # Servers on other nodes (swarm): a node that died answers nothing, not even a reset;
+        # give up connecting after 1 s and try the next server.
+        proxy_connect_timeout 1s;
+        proxy_pass http://paas_web;
+    }
+}
+"""

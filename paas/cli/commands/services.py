@@ -44,9 +44,12 @@ def register(cli: click.Group) -> None:
         if json_:
             return as_json(found)
         header("Services")
-        table([["NAME", "KIND", "VERSION", "STATE", "SIZE", "LINKED APPS"]] + [
+        on_nodes = any(s.get("node") for s in found)  # swarm: the node each one is bound to
+        table([["NAME", "KIND", "VERSION", "STATE", "SIZE", "LINKED APPS"]
+               + (["NODE"] if on_nodes else [])] + [
             [s["name"], s["kind"], s["version"], s["state"], _size(s["size_bytes"]),
-             ", ".join(f"{l['app']} ({l['var']})" for l in s["links"])] for s in found])
+             ", ".join(f"{l['app']} ({l['var']})" for l in s["links"])]
+            + ([s.get("node") or ""] if on_nodes else []) for s in found])
 
     @cli.command("services:create")
     @click.argument("kind", type=click.Choice(["postgres", "redis"]))
@@ -71,7 +74,7 @@ def register(cli: click.Group) -> None:
         fields([("Kind", s["kind"]), ("Version", s["version"]), ("State", s["state"]),
                 ("Size", _size(s["size_bytes"])), ("Created", s["created_at"]),
                 ("Linked apps", ", ".join(f"{l['app']} ({l['var']})" for l in s["links"])),
-                ("URL", s["url"])])
+                ("URL", s["url"])] + ([("Node", s["node"])] if s.get("node") else []))
 
     @cli.command("services:destroy")
     @click.argument("name")

@@ -47,7 +47,8 @@ def info_json(info: DatastoreInfo) -> dict:
     ds = info.datastore
     return {"name": ds.name, "kind": ds.kind, "version": ds.version, "image": ds.image,
             "state": info.state, "size_bytes": info.size_bytes, "created_at": iso(ds.created_at),
-            "links": [{"app": l.app, "var": l.var} for l in info.links], "url": info.url}
+            "links": [{"app": l.app, "var": l.var} for l in info.links], "url": info.url,
+            "node": info.node or None}
 
 
 def backup_json(b: Backup) -> dict:
