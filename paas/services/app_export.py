@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Iterator
 
 from paas.domain.certs import TlsOptions
 from paas.domain.names import validate_app_name
@@ -61,10 +62,15 @@ def _kind(store: Store, name: str) -> str:
 
 def export(store: Store, app: str, extra: dict[str, bytes] | None = None) -> bytes:
     """The archive of `app`: its state as app.json plus `extra` members (bundle, images...)."""
+    return b"".join(export_chunks(store, app, extra))
+
+
+def export_chunks(store: Store, app: str, extra: dict[str, bytes] | None = None) -> Iterator[bytes]:
+    """`export` in pieces, as a response sends them."""
     current = store.current_release(app) if store.get_app(app) else None
     body = json.dumps(state(store, app), indent=2, sort_keys=True).encode()
     meta = {"app": app, "current_release": current.version if current else None}
-    return app_archive.write(meta, {STATE: body, **(extra or {})})
+    return app_archive.chunks(meta, {STATE: body, **(extra or {})})
 
 
 def parse(data: bytes) -> tuple[dict, dict[str, bytes]]:

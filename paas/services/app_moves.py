@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from paas.domain.releases import images_to_keep
 from paas.errors import Conflict, InvalidInput, NotFound
@@ -55,12 +56,17 @@ class AppMoves:
 
     # export
     def export(self, app: str) -> bytes:
+        return b"".join(self.export_chunks(app))
+
+    def export_chunks(self, app: str) -> Iterator[bytes]:
+        """The archive in pieces: everything is read (under the app's lock) before the first
+        piece, so a failure is an error answer, never a truncated archive."""
         self.apps.get(app)
         with self.deployer.lock(app):  # no deploy changes the app while it is read
             members = app_export.repo_members(self.settings.repos_dir / f"{app}.git")
             if self.data is not None:
                 members.update(self._bulk(app))
-            return app_export.export(self.store, app, members)
+            return app_export.export_chunks(self.store, app, members)
 
     def _bulk(self, app: str) -> dict[str, bytes]:
         assert self.data is not None
@@ -159,8 +165,13 @@ class AppMoves:
                            "volumes or services")
         for link in links:
             validate_name(link["service"])
-            validate_kind(link.get("kind"))
             found = self.store.get_datastore(link["service"])
+            if not link.get("kind"):  # an archive of an older paas: it names no kind
+                if found is None:
+                    raise InvalidInput(f"the archive links service {link['service']!r} without "
+                                       "its kind (an older export): create it here first")
+                link["kind"] = found.kind
+            validate_kind(link["kind"])
             if found is not None and found.kind != link["kind"]:
                 raise Conflict(f"a {found.kind} service named {found.name!r} exists here; the "
                                f"app links a {link['kind']} service of that name")

@@ -128,8 +128,11 @@ class PlatformBackups:
         return {app.name: self.moves.export(app.name) for app in self.moves.store.list_apps()}
 
     def snapshot(self) -> bytes:
+        return b"".join(self.snapshot_chunks())
+
+    def snapshot_chunks(self):
         meta, members = collect(self.settings, self.copy_db, self.exports)
-        return app_archive.write(meta, members)
+        return app_archive.chunks(meta, members)
 
     def restore_apps(self, data: bytes, on_line) -> list[str]:
         archive = app_archive.read(data)

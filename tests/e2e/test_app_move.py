@@ -1,7 +1,8 @@
 """Moving an app between two platforms on one machine (issue 12): export an app with a volume
 and a linked Postgres from one platform, import it into a second one (its own PAAS_HOME, ports
 and instance label), and it serves the same body under the same release number, with the same
-rows and the same file. A corrupted archive is refused with nothing created."""
+rows and the same file. A corrupted archive is refused with nothing created. Then the second
+platform is backed up whole, emptied, and restored from that backup."""
 from __future__ import annotations
 
 import hashlib
@@ -56,5 +57,17 @@ def test_an_app_moves_to_a_second_platform_with_its_data(platform, tmp_path, tmp
         assert f"paas-{second.instance}-db-movedb" in config["DATABASE_URL"]
         # The old platform keeps serving its own copy.
         assert call(platform, app, "GET", "/rows")[1] == "4 ssl=True\n"
+
+        # The whole second platform, backed up, emptied and restored: the app serves again.
+        backup = tmp_path / "platform.tar"
+        ok(second.paas("platform:backup", "-o", str(backup)))
+        ok(second.paas("apps:destroy", "--confirm", app, "-a", app))
+        ok(second.paas("services:destroy", "movedb", "--confirm", "movedb"))
+        assert call(second, app, "GET", "/")[0] == 404
+        out = ok(second.paas("platform:restore", str(backup)))
+        assert out == f"Restoring the platform... done, 1 apps: {app}\n"
+        assert second.wait_for(app, before[1].strip()) == before[1]
+        assert call(second, app, "GET", "/rows")[1] == "4 ssl=True\n"
+        assert sha256(call(second, app, "GET", "/files/blob.txt")[1]) == sha256(payload)
     finally:
         stop_platform(second)

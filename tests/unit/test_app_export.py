@@ -153,3 +153,26 @@ def test_parse_refuses_members_an_export_does_not_make(source, name):
     data = app_export.export(source, "web", {name: b"x"})
     with pytest.raises(InvalidInput, match="is not part of an app export"):
         app_export.parse(data)
+
+
+def test_the_archive_in_pieces_is_what_tarfile_writes_byte_for_byte():
+    import hashlib
+    import io
+    import json
+    import tarfile
+
+    from paas.render import app_archive
+
+    for members in ({"x/y": b"hello" * 1000, "z": b"", "big": bytes(range(256)) * 5000}, {},
+                    {"a": b"1" * 10240}):
+        files = {n: {"sha256": hashlib.sha256(b).hexdigest(), "size": len(b)}
+                 for n, b in sorted(members.items())}
+        manifest = json.dumps({"format": app_archive.FORMAT, "meta": {"a": 1}, "files": files},
+                              indent=2, sort_keys=True).encode()
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for name, body in [("manifest.json", manifest), *sorted(members.items())]:
+                info = tarfile.TarInfo(name)
+                info.size, info.mode, info.mtime = len(body), 0o600, 0
+                tar.addfile(info, io.BytesIO(body))
+        assert b"".join(app_archive.chunks({"a": 1}, members)) == out.getvalue()

@@ -24,7 +24,7 @@ def _admin_only() -> None:
 
 @bp.get("/apps/<name>/export")
 def export_app(name: str):
-    data = services().moves.export(name)
+    data = services().moves.export_chunks(name)
     return Response(data, mimetype="application/x-tar",
                     headers={"Content-Disposition": f"attachment; filename={name}.tar"})
 

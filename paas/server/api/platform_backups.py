@@ -17,7 +17,7 @@ bp.before_request(require_token)
 
 @bp.get("/platform/backup")
 def backup():
-    return Response(services().platform.snapshot(), mimetype="application/x-tar",
+    return Response(services().platform.snapshot_chunks(), mimetype="application/x-tar",
                     headers={"Content-Disposition": "attachment; filename=paas-platform.tar"})
 
 
