@@ -68,3 +68,19 @@ def test_backups_follow_the_upstreams_and_only_with_them():
     idle = render_app(app="web", server_names=["web.localhost"], upstreams=[],
                       backups=["10.200.1.2:5000"], http_port=80)
     assert "backup" not in idle and "return 503" in idle
+
+
+def test_the_https_port_gets_its_default_server_only_while_a_site_listens_there():
+    without = render_main(prefix=Path("/p"), http_port=80)
+    assert "ssl" not in without.replace("ssl_", "")  # the port stays unbound
+    text = render_main(prefix=Path("/p"), http_port=80, https_port=8443, listen="127.0.0.1")
+    assert """
+    server {
+        listen 127.0.0.1:8443 ssl default_server reuseport;
+        server_name _;
+        ssl_reject_handshake on;
+    }
+
+    include /p/platform/*.conf;
+""" in text
+    assert text.count(" reuseport;") == 2  # once per port
