@@ -146,6 +146,9 @@ class SwarmEngine(DockerEngine):
         info = self.api.info().get("Swarm") or {}
         return info.get("NodeAddr", "")
 
+    def local_node(self) -> str:
+        return (self.api.info().get("Swarm") or {}).get("NodeID", "")
+
     # nodes
     def nodes(self) -> list[NodeInfo]:
         return [_node(n) for n in self.api.nodes()]

@@ -27,18 +27,20 @@ def render_main(*, prefix: Path, http_port: int, listen: str = "0.0.0.0",
 def render_app(*, app: str, server_names: list[str], upstreams: list[str], http_port: int,
                listen: str = "0.0.0.0", routes: Routes | None = None, https_port: int = 443,
                hsts: bool = False, thumbprint: str | None = None,
-               access_log: str | None = None, backups: list[str] = ()) -> str:
+               access_log: str | None = None, backups: list[str] = (),
+               remote: bool = False) -> str:
     """`routes` splits the names into plain HTTP, redirected and TLS sites (default: all plain);
     `thumbprint` (the ACME account's) makes every HTTP server answer HTTP-01 challenges;
     `access_log` is the path of the app's JSON request log (issue 15), None for none;
-    `backups` take only the requests that no upstream could answer."""
+    `backups` take only the requests that no upstream could answer; `remote`: the upstreams
+    are on other hosts that may die (swarm nodes), so a failed one is skipped for a while."""
     validate_app_name(app)  # names reach nginx's syntax; only the checked ones may
     return _env.get_template("app.conf.j2").render(
         app=app, upstream=f"paas_{app.replace('-', '_')}", upstreams=upstreams,
         backups=list(backups) if upstreams else [],
         http_port=http_port, listen=listen,
         routes=routes or Routes(plain=tuple(server_names), redirect=(), sites=()),
-        access_log=access_log,
+        access_log=access_log, remote=remote,
         **_tls(https_port, hsts, thumbprint),
     )
 

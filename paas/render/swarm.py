@@ -14,6 +14,7 @@ from __future__ import annotations
 
 STOP_GRACE_NS = 30 * 1_000_000_000  # SIGTERM, then SIGKILL after this, as on one host
 RESTART_DELAY_NS = 1_000_000_000
+NNP_WRAPPER = ["/usr/bin/setpriv", "--no-new-privs", "--"]
 
 
 def spread_node(eligible: list[str], holding: list[str]) -> str | None:
@@ -35,12 +36,17 @@ def avoid_label(service_name: str) -> str:
     return f"paas.avoid.{service_name}"
 
 
-def service_spec(container: dict, *, port: int | None, avoid: str | None = None) -> dict:
+def service_spec(container: dict, *, port: int | None, avoid: str | None = None,
+                 pin: str | None = None, wrap_nnp: bool = False) -> dict:
     """The ServiceSpec of a process container spec; `port`: the web port to publish, if any;
-    `avoid`: a node label (`avoid_label`) the task is placed only on nodes without.
+    `avoid`: a node label (`avoid_label`) the task is placed only on nodes without; `pin`: the
+    node id the task must run on (an app with named volumes: its volumes live on that node).
 
-    no-new-privileges has no ServiceSpec field on Engine API 1.41 (Docker 20.10): the task
-    still runs as a non-root user with every capability dropped."""
+    The hardening of one host: a non-root user, every capability dropped, an init, a pids
+    limit, and no-new-privileges. The last has a ServiceSpec field only from Engine API 1.46
+    (`Privileges.NoNewPrivileges`, sent anyway: older engines ignore it), so on Docker 20.10
+    `wrap_nnp` (buildpack images: the stack has util-linux) starts the command under
+    `setpriv --no-new-privs`, which sets the irrevocable bit for the process and its children."""
     spec: dict = {
         "Image": container["image"],
         "Env": [f"{k}={v}" for k, v in sorted(container["environment"].items())],
@@ -49,19 +55,25 @@ def service_spec(container: dict, *, port: int | None, avoid: str | None = None)
         "Hostname": container["hostname"],
         "Init": True,
         "CapabilityDrop": ["ALL"],
+        "Privileges": {"NoNewPrivileges": True},
         "StopGracePeriod": STOP_GRACE_NS,
     }
     if container.get("command"):
-        spec["Args"] = list(container["command"])  # CMD: the image's ENTRYPOINT stays
+        args = list(container["command"])  # CMD: the image's ENTRYPOINT stays
+        spec["Args"] = NNP_WRAPPER + args if wrap_nnp else args
     if container.get("working_dir"):
         spec["Dir"] = container["working_dir"]
-    if "pids_limit" in container:
-        spec["PidsLimit"] = container["pids_limit"]
+    if container.get("volumes"):
+        spec["Mounts"] = [{"Type": "volume", "Source": source, "Target": v["bind"],
+                           "ReadOnly": v.get("mode") == "ro"}
+                          for source, v in sorted(container["volumes"].items())]
     limits = {}
     if "mem_limit" in container:
         limits["MemoryBytes"] = memory_bytes(container["mem_limit"])
     if "nano_cpus" in container:
         limits["NanoCPUs"] = container["nano_cpus"]
+    if "pids_limit" in container:
+        limits["Pids"] = container["pids_limit"]  # Resources.Limits.Pids, Engine API 1.41
     log = container["log_config"]
     endpoint: dict = {"Mode": "dnsrr"}
     if port is not None:
@@ -74,8 +86,10 @@ def service_spec(container: dict, *, port: int | None, avoid: str | None = None)
         "Networks": [{"Target": container["network"]}],
         "LogDriver": {"Name": log["type"], "Options": dict(log["config"])},
     }
-    if avoid:
-        template["Placement"] = {"Constraints": [f"node.labels.{avoid}!=1"]}
+    constraints = ([f"node.id=={pin}"] if pin else []) + (
+        [f"node.labels.{avoid}!=1"] if avoid else [])
+    if constraints:
+        template["Placement"] = {"Constraints": constraints}
     return {
         "Name": container["name"].replace(".", "-"),  # service names take no dots
         "Labels": dict(container["labels"]),

@@ -39,7 +39,9 @@ class Router:
                           http_port=self.settings.http_port, https_port=self.settings.https_port,
                           routes=routes(names, self.store.list_certs(app), options, time.time()),
                           hsts=options.hsts, thumbprint=self.thumbprint(),
-                          access_log=str(access_log_dir(self.settings) / access_log_name(app)))
+                          access_log=str(access_log_dir(self.settings) / access_log_name(app)),
+                          # Web processes on swarm nodes: a node may die under them.
+                          remote=self.settings.scheduler == "swarm")
 
     def render_control(self) -> str | None:
         """The control plane's server blocks at PAAS_API_HOST, or None when it is not set."""
@@ -68,9 +70,10 @@ class Router:
     def route(self, app: str, addresses: list[str], backups: list[str] = ()) -> None:
         self.proxy.apply_app(app, self.render(app, addresses, backups))
 
-    def ensure(self, app: str, addresses: list[str]) -> bool:
-        """Route only when the app's file differs from what it should be; True if it did."""
-        text = self.render(app, addresses)
+    def ensure(self, app: str, addresses: list[str], backups: list[str] = ()) -> bool:
+        """Route only when the app's file differs from what it should be; True if it did.
+        (A reload costs every app: old nginx workers close their idle keep-alive connections.)"""
+        text = self.render(app, addresses, backups)
         if self.proxy.read_app(app) == text:
             return False
         self.proxy.apply_app(app, text)

@@ -235,6 +235,10 @@ class Scheduler:
         unless resources:set gave it another."""
         return effective(limits or {}, process, {"memory": self.settings.default_memory})
 
+    def data_node(self) -> str:
+        """The node named volumes and datastores live on: "" on one host (no nodes)."""
+        return ""
+
     def check_platform_cap(self, adding: int) -> None:
         running = self.engine.list_containers({"paas.instance": self.settings.instance,
                                                "paas.kind": "process"})
@@ -391,7 +395,7 @@ class Scheduler:
                 if cid not in self._draining:
                     continue  # resumed by a rollback while it drained
                 if cid in self._standby:
-                    if self.engine.pause(cid):
+                    if self._hold(cid):
                         self._standby[cid] = time.monotonic() + self.settings.standby_seconds
                         self._draining.discard(cid)
                         continue
@@ -422,12 +426,22 @@ class Scheduler:
                 if self._standby.pop(c.id, "gone") == "gone":
                     continue
                 self._draining.discard(c.id)
-                if c.status == "paused" and not self.engine.unpause(c.id):
+                if c.status == "paused" and not self._thaw(c.id):
                     continue
-            # It has long outlived the settle; only a crash from now on fails the checks.
-            taken.append(Started(c.id, slot[0], slot[1], _address(c, network),
-                                 time.monotonic() - SETTLE_SECONDS, c.port or 0, c.restart_count))
+            taken.append(self._taken_back(c, slot, network))
         return taken
+
+    def _hold(self, container_id: str) -> bool:
+        """Keep a drained container in standby: paused (False if it could not be)."""
+        return self.engine.pause(container_id)
+
+    def _thaw(self, container_id: str) -> bool:
+        return self.engine.unpause(container_id)
+
+    def _taken_back(self, c: ContainerState, slot: tuple[str, int], network: str) -> Started:
+        # It has long outlived the settle; only a crash from now on fails the checks.
+        return Started(c.id, slot[0], slot[1], _address(c, network),
+                       time.monotonic() - SETTLE_SECONDS, c.port or 0, c.restart_count)
 
     def expire_standby(self, app: str, everything: bool = False,
                        containers: list[ContainerState] | None = None) -> list[str]:
@@ -455,7 +469,7 @@ class Scheduler:
 
     def _thaw_and_stop(self, ids: list[str]) -> None:
         for cid in ids:
-            self.engine.unpause(cid)
+            self._thaw(cid)
         self._stop_all(ids)
 
     def wait_retired(self, timeout: float | None = None) -> None:

@@ -25,6 +25,7 @@ class Volume:
     path: str  # '' when unmounted
     created_at: float
     docker_name: str
+    node: str = ""  # the swarm node (address) it lives on; "" on one host
 
 
 class Storage:
@@ -37,8 +38,10 @@ class Storage:
         self.deployer = deployer
 
     def list(self, app: str) -> list[Volume]:
-        return [Volume(n, p, t, volume_name(self.settings.instance, app, n))
-                for n, p, t in self.store.list_volumes(app)]
+        found = self.store.list_volumes(app)
+        node = self.deployer.scheduler.data_node() if found else ""
+        return [Volume(n, p, t, volume_name(self.settings.instance, app, n), node)
+                for n, p, t in found]
 
     def mount(self, app: str, text: str, created_by: str, on_line: LineWriter) -> Release | None:
         name, path = parse_mount(text)

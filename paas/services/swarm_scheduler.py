@@ -21,7 +21,7 @@ from paas.ports import Engine, LineWriter, Probe, Swarm
 from paas.render.container import labels, process_spec
 from paas.render.plan import Running
 from paas.render.swarm import avoid_label, service_spec, spread_node
-from paas.services.scheduler import (BOOT_TIMEOUT, POLL_SECONDS, Process,
+from paas.services.scheduler import (BOOT_TIMEOUT, POLL_SECONDS, SETTLE_SECONDS, Process,
                                      Scheduler)
 from paas.settings import Settings
 
@@ -92,6 +92,8 @@ class SwarmScheduler(Scheduler):
             state = "running" if task and task.state == "running" else (
                 "starting" if task else "pending")
             failed = sum(1 for t in every if t.service_id == s.id and t.state in ("failed", "rejected"))
+            if self._standby.get(s.id) is not None:
+                state = "paused"  # held in standby: running, unrouted (see `_hold`)
             found.append(TaskState(s.id, s.name, state, s.labels, task.exit_code if task else 0,
                                    False, failed, task.timestamp if task else s.created, "",
                                    task.node_id if task else ""))
@@ -110,7 +112,8 @@ class SwarmScheduler(Scheduler):
     def running(self, app: str, containers=None) -> list[Running]:
         """A service is the process: Swarm keeps it running, on another node if need be. A web
         process's address is its running task's node and published port."""
-        services = [s for s in self._services(app) if s.id not in self._draining]
+        services = [s for s in self._services(app)
+                    if s.id not in self._draining and s.id not in self._standby]
         web = self._addresses([s.id for s in services if s.labels.get("paas.process") == "web"])
         # Swarm takes some seconds to see a node die, and a task it has just restarted elsewhere
         # may not listen yet: route where connections are accepted, unless nowhere is.
@@ -136,15 +139,17 @@ class SwarmScheduler(Scheduler):
         placed: list[Placed] = []
         if not slots:
             return placed
-        if release.mounts:
-            raise DeployFailed("named volumes (paas storage) do not run on swarm yet: unmount "
-                               "them, or use PAAS_SCHEDULER=docker")
         self.check_platform_cap(len(slots))
         self.ensure_network(release.app)
         facts = self.facts(release)
+        # Named volumes are local to a node: the manager's, where paas makes them (and runs
+        # `paas run`); every process of an app that mounts one is bound to that node.
+        pin = self.swarm.local_node() if release.mounts else None
+        if pin:
+            self.before_start(release, facts)
         image = self.swarm.publish(release.image)
         nonce = secrets.token_hex(3)
-        eligible, holding = self._spread_facts(release.app)
+        eligible, holding = self._spread_facts(release.app, set(slots)) if not pin else ([], {})
         try:
             for process, index in slots:
                 node = spread_node(eligible, holding.setdefault(process, []))
@@ -158,7 +163,7 @@ class SwarmScheduler(Scheduler):
                 if avoid:
                     self.swarm.label_nodes([n for n in eligible if n != node], avoid, "1")
                 spec = service_spec(container, port=facts.port if process == "web" else None,
-                                    avoid=avoid or None)
+                                    avoid=avoid or None, pin=pin, wrap_nnp=not facts.dockerfile)
                 try:
                     sid = self.swarm.create_service(spec)
                 except Exception:
@@ -176,14 +181,25 @@ class SwarmScheduler(Scheduler):
             raise
         return placed
 
-    def _spread_facts(self, app: str) -> tuple[list[str], dict[str, list[str]]]:
+    def data_node(self) -> str:
+        """Where named volumes and datastores live: the manager's node (its address)."""
+        here = self.swarm.local_node()
+        return next((n.addr for n in self.swarm.nodes() if n.id == here), "")
+
+    def _spread_facts(self, app: str, replacing: set[tuple[str, int]] = frozenset()
+                      ) -> tuple[list[str], dict[str, list[str]]]:
         """The nodes a new task may go to (ready, active), and per process type the node of
-        each of the app's tasks Swarm wants running: `start` spreads a type's slots over them."""
+        each of the app's tasks Swarm wants running: `start` spreads a type's slots over them.
+        The slots being started (`replacing`) do not count: their old tasks are going away
+        (a deploy after the app was pinned to one node would otherwise pile onto the other)."""
         eligible = [n.id for n in self.swarm.nodes() if n.state == "ready" and n.availability == "active"]
         if len(eligible) < 2:
             return eligible, {}
         # Not the services being stopped (scaled down, replaced): they are going away.
-        services = [s for s in self._services(app) if s.id not in self._draining]
+        services = [s for s in self._services(app)
+                    if s.id not in self._draining and s.id not in self._standby
+                    and (s.labels.get("paas.process"), int(s.labels.get("paas.index", 0)))
+                    not in replacing]
         kind = {s.id: s.labels.get("paas.process", "") for s in services}
         holding: dict[str, list[str]] = {}
         for sid, tasks in self._live_tasks(list(kind)).items() if kind else ():
@@ -229,6 +245,21 @@ class SwarmScheduler(Scheduler):
         tail = "\n".join(text for _, text in self.swarm.service_logs(item.container_id, tail=20))
         raise DeployFailed(f"{item.process}.{item.index} crashed on boot (exit status {code}){why}",
                            detail=f"last log lines of {item.process}.{item.index}:\n{tail}" if tail else "")
+
+    # Hot standby: Swarm cannot pause a task, so a replaced web service is held running but
+    # unrouted (not in `running`, "standby" in `ps`) until its window ends; a rollback takes it
+    # back without a boot. Held in memory only: after a control-plane restart convergence
+    # retires it like any process of an old release.
+    def _hold(self, container_id: str) -> bool:
+        return True
+
+    def _thaw(self, container_id: str) -> bool:
+        return True
+
+    def _taken_back(self, c, slot: tuple[str, int], network: str) -> Placed:
+        address = self._addresses([c.id]).get(c.id)
+        return Placed(c.id, slot[0], slot[1], address, time.monotonic() - SETTLE_SECONDS,
+                      c.port or 0)
 
     def _listen_hint(self, item) -> str | None:
         return None  # the task may be on another node: no exec into it from here

@@ -7,6 +7,9 @@ import json
 import os
 import signal
 import shutil
+import subprocess
+import urllib.error
+import urllib.request
 import time
 from pathlib import Path
 
@@ -17,12 +20,17 @@ from tests.support import commit_all, remove_host_rules, start_platform
 from tests.swarm_cluster import Cluster
 
 STACK = "paas/stack:trixie"
+DATASTORE_IMAGES = ("paas/redis:build", "paas/redis:8.0")
 CERTS_D = Path("/etc/docker/certs.d")
 
 
 @pytest.fixture(scope="module")
 def swarm(tmp_path_factory):
-    cluster = Cluster().start(2, images=(STACK,))
+    # The datastore images the single-host tests built, when there are: otherwise
+    # services:create builds them on the manager.
+    present = [i for i in DATASTORE_IMAGES if subprocess.run(
+        ["docker", "image", "inspect", i], capture_output=True).returncode == 0]
+    cluster = Cluster().start(2, images=(STACK, *present))
     registry_port = 25000 + os.getpid() % 5000
     platform = start_platform(tmp_path_factory.mktemp("swarm"), "swarm", drain_seconds=2, settings={
         "PAAS_SCHEDULER": "swarm", "PAAS_SWARM_ADDR": cluster.host_addr,
@@ -43,9 +51,10 @@ def swarm(tmp_path_factory):
 
 
 def web_tasks(cluster: Cluster, app: str) -> dict[str, str]:
-    """web process name -> the node id its running task is on, from the manager."""
+    """web process name -> the node id its running task is on, from the manager; of the
+    newest release per slot (a replaced release's services may wait in standby)."""
     m = cluster.manager
-    out = {}
+    out, newest = {}, {}
     for line in m.docker("service", "ls", "-q", "--filter", f"label=paas.app={app}",
                          "--filter", "label=paas.process=web").stdout.split():
         tasks = m.docker("service", "ps", line, "--filter", "desired-state=running",
@@ -54,7 +63,9 @@ def web_tasks(cluster: Cluster, app: str) -> dict[str, str]:
             info = json.loads(m.docker("inspect", task).stdout)[0]
             if info["Status"]["State"] == "running":
                 labels = info["Spec"]["ContainerSpec"]["Labels"]
-                out[f"web.{labels['paas.index']}"] = info["NodeID"]
+                name, release = f"web.{labels['paas.index']}", int(labels["paas.release"])
+                if release >= newest.get(name, 0):
+                    out[name], newest[name] = info["NodeID"], release
     return out
 
 
@@ -182,6 +193,116 @@ def test_drain_moves_processes_with_zero_failed_requests(swarm, spread):
     # web_tasks keys by index): poll until only the new slots' tasks are left.
     wait_until(lambda: len(set(web_tasks(cluster, "spread").values())) == 2, 30,
                "web.1 and web.2 on both nodes again")
+
+
+def call(platform, app: str, method: str, path: str, body: bytes | None = None) -> tuple[int, str]:
+    req = urllib.request.Request(f"{platform.router_url}{path}", method=method, data=body,
+                                 headers={"Host": f"{app}.localhost"})
+    try:
+        with urllib.request.urlopen(req, timeout=15) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def test_a_volume_and_a_service_stay_on_the_managers_node(swarm, tmp_path):
+    """A local volume exists on one node: every process of an app that mounts one runs on the
+    manager's node, where paas makes it; Redis is a server there too. Unmounted, the app spreads
+    again and reaches Redis from the other node over its overlay network."""
+    platform, cluster = swarm
+    app = "keeper"
+    repo = platform.deploy(app, "data-app", tmp_path)
+    platform.wait_for(app, "data app v1")
+    manager = json.loads(ok(platform, repo, "nodes", "--json"))[0]["id"]
+    ok(platform, repo, "services:create", "redis", "kcache")
+    ok(platform, repo, "storage:mount", "files:/data")
+    ok(platform, repo, "services:link", "kcache")
+    ok(platform, repo, "ps:scale", "web=2")
+    assert set(web_tasks(cluster, app).values()) == {manager}
+    assert call(platform, app, "POST", "/files/hello.txt", b"kept")[0] == 200
+    # Both web processes (round robin) read the same volume.
+    assert {call(platform, app, "GET", "/files/hello.txt") for _ in range(6)} == {(200, "kept")}
+    assert call(platform, app, "POST", "/counter")[1] == "1\n"
+
+    volumes = json.loads(ok(platform, repo, "storage", "--json"))
+    assert [(v["name"], v["path"], v["node"]) for v in volumes] == [
+        ("files", "/data", cluster.manager.addr)]
+    assert cluster.manager.addr in ok(platform, repo, "storage")
+    listed = json.loads(ok(platform, repo, "services", "--json"))
+    assert [(s["name"], s["state"], s["node"]) for s in listed] == [
+        ("kcache", "running", cluster.manager.addr)]
+
+    # A push keeps both: the new release starts on the same node, with the same volume.
+    (repo / "app.py").write_text((repo / "app.py").read_text().replace('"v1"', '"v2"'))
+    commit_all(repo, platform.env, "v2")
+    platform.push(repo)
+    platform.wait_for(app, "data app v2")
+    assert set(web_tasks(cluster, app).values()) == {manager}
+    assert call(platform, app, "GET", "/files/hello.txt") == (200, "kept")
+
+    ok(platform, repo, "storage:unmount", "files")
+    wait_until(lambda: len(set(web_tasks(cluster, app).values())) == 2, 30,
+               "web.1 and web.2 spread over both nodes once unmounted")
+    counts = [call(platform, app, "POST", "/counter") for _ in range(6)]
+    assert [c[0] for c in counts] == [200] * 6, counts
+    assert counts[-1][1] == "7\n"
+    ok(platform, repo, "apps:destroy", "--confirm", app)
+    ok(platform, repo, "services:destroy", "kcache", "--confirm", "kcache")
+
+
+def test_a_rollback_takes_the_standby_service_back_without_a_boot(swarm, tmp_path):
+    """Swarm cannot pause a task: the replaced release's web service keeps running, unrouted,
+    shown as standby; a rollback routes to that same service again and creates none."""
+    platform, cluster = swarm
+    app = "standby"
+    repo = platform.deploy(app, "flask-hello", tmp_path)
+    platform.wait_for(app, "hello from v1")
+    (repo / "app.py").write_text((repo / "app.py").read_text().replace("v1", "v2"))
+    commit_all(repo, platform.env, "v2")
+    pushed = platform.push(repo)
+    assert "keeping 1 old web container(s) in standby" in pushed.stderr
+    platform.wait_for(app, "hello from v2")
+
+    def states():
+        ps = json.loads(ok(platform, repo, "ps", "--json"))["processes"]
+        return sorted((p["release"], p["state"]) for p in ps)
+    wait_until(lambda: states() == [(1, "standby"), (2, "running")], 30, "v1 in standby")
+    services = set(cluster.manager.docker("service", "ls", "-q", "--filter",
+                                          f"label=paas.app={app}").stdout.split())
+    assert len(services) == 2
+    assert routed(platform, app).count(" max_fails=") == 1  # v1 waits unrouted
+
+    back = platform.paas("releases:rollback", "v1", cwd=repo)
+    assert back.returncode == 0, back.stderr
+    assert "resuming web.1 from standby" in back.stdout + back.stderr
+    assert "hello from v1" in platform.get(app)[1]
+    after = set(cluster.manager.docker("service", "ls", "-q", "--filter",
+                                       f"label=paas.app={app}").stdout.split())
+    assert after == services  # the same two services: v1 serving again, v2 now in standby
+    wait_until(lambda: states() == [(1, "running"), (2, "standby")], 30, "v2 in standby")
+    ok(platform, repo, "apps:destroy", "--confirm", app)
+
+
+def test_a_task_on_a_worker_runs_hardened(swarm, spread):
+    """What issue 9 gives a container on one host, a Swarm task on another node has too: a
+    non-root user, no capabilities, no-new-privileges, a pids limit."""
+    platform, cluster = swarm
+    worker = cluster.nodes[1]
+    ids = worker.docker("ps", "-q", "--filter", "label=paas.app=spread").stdout.split()
+    assert ids, "a web process of spread runs on the worker"
+    info = json.loads(worker.docker("inspect", ids[0]).stdout)[0]
+    assert info["HostConfig"]["PidsLimit"] == 1024
+    assert info["HostConfig"]["CapDrop"] == ["ALL"] and info["Config"]["User"] == "1000:1000"
+    pids = worker.docker("top", ids[0], "-eo", "pid").stdout.split()[1:]
+    init = str(info["State"]["Pid"])
+    statuses = {pid: dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text()
+                          .splitlines() if ":\t" in line) for pid in pids}
+    app_pids = [pid for pid in statuses if pid != init]
+    assert app_pids, statuses
+    for pid in app_pids:
+        status = statuses[pid]
+        assert status["NoNewPrivs"] == "1" and int(status["CapEff"], 16) == 0, (pid, status)
+        assert status["Uid"].split()[0] == "1000", (pid, status)
 
 
 def test_a_node_stops_no_request_fails_and_the_router_follows(swarm, spread):

@@ -84,3 +84,31 @@ def test_the_https_port_gets_its_default_server_only_while_a_site_listens_there(
     include /p/platform/*.conf;
 """ in text
     assert text.count(" reuseport;") == 2  # once per port
+
+
+def test_servers_on_swarm_nodes_are_skipped_after_a_failure_and_connect_briefly():
+    """A node that died drops packets: without a short connect timeout every request sent
+    there waits 5 s, and without max_fails every request tries it again."""
+    assert render_app(app="web", server_names=["web.localhost"], http_port=80,
+                      upstreams=["10.0.0.1:30001", "10.0.0.2:30002"], backups=["10.0.0.3:30003"],
+                      remote=True) == """\
+# App web: rendered by paas; edits are overwritten at the next deploy.
+upstream paas_web {
+    server 10.0.0.1:30001 max_fails=1 fail_timeout=10s;
+    server 10.0.0.2:30002 max_fails=1 fail_timeout=10s;
+    server 10.0.0.3:30003 max_fails=1 fail_timeout=10s backup;
+    keepalive 32;
+    keepalive_requests 10000;
+}
+
+server {
+    listen 0.0.0.0:80;
+    server_name web.localhost;
+    location / {
+        # Servers on other nodes (swarm): a node that died answers nothing, not even a reset;
+        # give up connecting after 1 s and try the next server.
+        proxy_connect_timeout 1s;
+        proxy_pass http://paas_web;
+    }
+}
+"""

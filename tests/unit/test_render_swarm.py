@@ -27,6 +27,7 @@ def test_web_service_spec_publishes_in_host_mode_with_dns_round_robin():
                 "Hostname": "hello-web-1",
                 "Init": True,
                 "CapabilityDrop": ["ALL"],
+                "Privileges": {"NoNewPrivileges": True},
                 "StopGracePeriod": 30_000_000_000,
                 "Args": LAUNCH + ["gunicorn app:app --bind 0.0.0.0:$PORT"],
                 "Dir": "/app",
@@ -47,9 +48,11 @@ def test_worker_service_publishes_nothing_and_keeps_limits():
                              resources={"memory": "512m", "cpus": "0.5", "pids": "256"})
     spec = service_spec(container, port=None)
     assert spec["EndpointSpec"] == {"Mode": "dnsrr"}
+    # Pids under Resources.Limits: Engine API 1.41 has no ContainerSpec.PidsLimit (it would
+    # be dropped without a word, and a fork bomb would meet no limit).
     assert spec["TaskTemplate"]["Resources"] == {
-        "Limits": {"MemoryBytes": 512 << 20, "NanoCPUs": 500_000_000}}
-    assert spec["TaskTemplate"]["ContainerSpec"]["PidsLimit"] == 256
+        "Limits": {"MemoryBytes": 512 << 20, "NanoCPUs": 500_000_000, "Pids": 256}}
+    assert "PidsLimit" not in spec["TaskTemplate"]["ContainerSpec"]
     assert "PORT=5000" not in spec["TaskTemplate"]["ContainerSpec"]["Env"]
 
 
@@ -89,3 +92,28 @@ def test_a_spread_slot_is_kept_off_the_nodes_labelled_to_avoid():
     spec = service_spec(container, port=5000, avoid="paas.avoid.x")
     assert spec["TaskTemplate"]["Placement"] == {"Constraints": ["node.labels.paas.avoid.x!=1"]}
     assert "Placement" not in service_spec(container, port=5000)["TaskTemplate"]
+
+
+def test_a_buildpack_process_starts_under_setpriv_no_new_privs():
+    """Docker 20.10 (Engine API 1.41) has no no-new-privileges for services: the command is
+    started under setpriv (the stack's util-linux), and Privileges.NoNewPrivileges is sent for
+    engines that know it."""
+    container = process_spec(instance="p1", release=RELEASE, process="web", index=1, nonce="n")
+    spec = service_spec(container, port=5000, wrap_nnp=True)["TaskTemplate"]["ContainerSpec"]
+    assert spec["Args"] == ["/usr/bin/setpriv", "--no-new-privs", "--"] + LAUNCH + [
+        "gunicorn app:app --bind 0.0.0.0:$PORT"]
+    assert spec["Privileges"] == {"NoNewPrivileges": True}
+    assert spec["CapabilityDrop"] == ["ALL"] and spec["User"] == "1000:1000"
+
+
+def test_an_app_with_volumes_is_pinned_to_the_node_holding_them():
+    release = RELEASE.__class__(**{**RELEASE.__dict__, "mounts": {"files": "/data", "db": "/var/db"}})
+    container = process_spec(instance="p1", release=release, process="web", index=1, nonce="n")
+    spec = service_spec(container, port=5000, pin="node1")
+    assert spec["TaskTemplate"]["Placement"] == {"Constraints": ["node.id==node1"]}
+    assert spec["TaskTemplate"]["ContainerSpec"]["Mounts"] == [
+        {"Type": "volume", "Source": "paas-p1-hello-vol-db", "Target": "/var/db", "ReadOnly": False},
+        {"Type": "volume", "Source": "paas-p1-hello-vol-files", "Target": "/data", "ReadOnly": False}]
+    both = service_spec(container, port=5000, pin="node1", avoid="paas.avoid.x")
+    assert both["TaskTemplate"]["Placement"] == {
+        "Constraints": ["node.id==node1", "node.labels.paas.avoid.x!=1"]}

@@ -76,6 +76,9 @@ class FakeSwarm:
     def label_nodes(self, node_ids, key, value):
         self.labelled = self.labelled + [(node_ids, key, value)]
 
+    def local_node(self):
+        return "n1"
+
 
 class Probe:
     listening: set[str] = set()  # host:port
@@ -188,6 +191,61 @@ def test_one_active_node_starts_unconstrained(tmp_path):
     sched = scheduler(tmp_path, [NODES[0], Node("n2", "10.0.0.2", state="down")], [])
     placed = sched.start(RELEASE, (("web", 1),), lambda line: None)
     assert "Placement" not in sched.swarm.created[0]["TaskTemplate"] and not placed[0].avoid
+
+
+def test_an_app_with_volumes_starts_every_slot_on_the_node_holding_them(tmp_path):
+    """The volumes are made (before_start) on the manager, and every slot is pinned there, not
+    spread: a local volume exists on one node only."""
+    from tests.unit.test_render_container import RELEASE
+    release = RELEASE.__class__(**{**RELEASE.__dict__, "mounts": {"files": "/data"}})
+    sched = scheduler(tmp_path, NODES, [])
+    made = []
+    sched.before_start = lambda rel, facts: made.append(rel.mounts)
+    sched.start(release, (("web", 1), ("web", 2)), lambda line: None)
+    assert made == [{"files": "/data"}]
+    assert [s["TaskTemplate"]["Placement"] for s in sched.swarm.created] == [
+        {"Constraints": ["node.id==n1"]}] * 2
+    assert sched.swarm.labelled == []
+    assert sched.data_node() == "10.0.0.1"
+
+
+def test_a_deploy_spreads_without_counting_the_tasks_it_replaces(tmp_path):
+    """web.1 and web.2 both ran on n1 (pinned there by a volume since unmounted): the new
+    release's web.1 and web.2 go one per node, not both to n2."""
+    from tests.unit.test_render_container import RELEASE
+    sched = scheduler(tmp_path, NODES, [Task("t1", "s1", "n1", "running", published_port=30001),
+                                        Task("t2", "s2", "n1", "running", published_port=30002)])
+    sched.start(RELEASE, (("web", 1), ("web", 2)), lambda line: None)
+    keys = [f"paas.avoid.{s['Name']}" for s in sched.swarm.created]
+    assert sched.swarm.labelled == [(["n2"], keys[0], "1"), (["n1"], keys[1], "1")]
+
+
+def test_a_replaced_web_service_waits_in_standby_running_but_unrouted(tmp_path):
+    """Swarm has no pause: after its drain a standby service keeps running, leaves the route
+    and shows as standby; a rollback takes it back (its node address, no new service), and
+    when its window ends it is removed."""
+    tasks = [Task("t1", "s1", "n1", "running", published_port=30001),
+             Task("t2", "s2", "n2", "running", published_port=30002)]
+    Probe.listening = {"10.0.0.1:30001", "10.0.0.2:30002"}
+    sched = scheduler(tmp_path, NODES, tasks)
+    sched.settings = Settings(home=tmp_path, drain_seconds=0, standby_seconds=60)
+    removed = []
+    sched.swarm.remove_service = removed.append
+    sched.retire(["s1", "s2"], standby=["s1"])
+    assert removed == ["s2"]
+    assert [r.id for r in sched.running("hello")] == ["s2"]  # the fake lists s2 still
+    assert [(p.name, p.state) for p in sched.processes("hello")] == [
+        ("web.1", "standby"), ("web.2", "running")]
+    taken = sched.resume("hello", {3}, {("web", 1)})
+    assert [(t.container_id, t.address) for t in taken] == [("s1", "10.0.0.1:30001")]
+    assert isinstance(taken[0], Placed) and sched.swarm.created == []
+    assert [(p.name, p.state) for p in sched.processes("hello")] == [
+        ("web.1", "running"), ("web.2", "running")]
+
+    sched.retire(["s1"], standby=["s1"])
+    assert sched.expire_standby("hello", everything=True) == ["s1"]
+    sched.wait_retired()
+    assert removed == ["s2", "s1"]
 
 
 class Store:

@@ -33,6 +33,8 @@ def _raw(ctx: Context, path: str) -> httpx.Response:
 
 
 def register(cli: click.Group) -> None:
+    register_connect(cli)
+
     @cli.command("services")
     @json_option
     @click.pass_obj
@@ -42,9 +44,12 @@ def register(cli: click.Group) -> None:
         if json_:
             return as_json(found)
         header("Services")
-        table([["NAME", "KIND", "VERSION", "STATE", "SIZE", "LINKED APPS"]] + [
+        on_nodes = any(s.get("node") for s in found)  # swarm: the node each one is bound to
+        table([["NAME", "KIND", "VERSION", "STATE", "SIZE", "LINKED APPS"]
+               + (["NODE"] if on_nodes else [])] + [
             [s["name"], s["kind"], s["version"], s["state"], _size(s["size_bytes"]),
-             ", ".join(f"{l['app']} ({l['var']})" for l in s["links"])] for s in found])
+             ", ".join(f"{l['app']} ({l['var']})" for l in s["links"])]
+            + ([s.get("node") or ""] if on_nodes else []) for s in found])
 
     @cli.command("services:create")
     @click.argument("kind", type=click.Choice(["postgres", "redis"]))
@@ -69,7 +74,7 @@ def register(cli: click.Group) -> None:
         fields([("Kind", s["kind"]), ("Version", s["version"]), ("State", s["state"]),
                 ("Size", _size(s["size_bytes"])), ("Created", s["created_at"]),
                 ("Linked apps", ", ".join(f"{l['app']} ({l['var']})" for l in s["links"])),
-                ("URL", s["url"])])
+                ("URL", s["url"])] + ([("Node", s["node"])] if s.get("node") else []))
 
     @cli.command("services:destroy")
     @click.argument("name")
@@ -188,3 +193,57 @@ def _report(app: str, doing: str, result: dict) -> None:
     where = f"restarting {app}... done, v{release['version']}" if release else \
         f"saved for {app}'s first deploy"
     click.echo(f"{doing} and {where}")
+
+
+def register_connect(cli: click.Group) -> None:
+    @cli.command("services:connect")
+    @click.argument("name")
+    @click.pass_obj
+    def services_connect(ctx: Context, name: str) -> None:
+        """psql / redis-cli on the service's own network: pipe a script in
+        (echo 'SELECT 1;' | paas services:connect db), or type statements at a terminal.
+        The exit status is the client's."""
+        path = f"/services/{seg(name)}/connect"
+
+        def run(script: str) -> int:
+            result = ctx.client.operation("POST", path, {"input": script}, on_line=click.echo)
+            return int(result.get("exit", 1))
+
+        stdin = click.get_text_stream("stdin")
+        if not stdin.isatty():
+            raise click.exceptions.Exit(run(stdin.read()))
+        click.echo(f"Connected to {name}: each statement runs in a session of its own on the "
+                   "service's network. \\q or Ctrl-D quits.", err=True)
+        status = 0
+        pending = ""
+        while True:
+            try:
+                line = click.prompt(f"{name}{'*' if pending else ''}>", prompt_suffix=" ",
+                                    default="", show_default=False, err=True)
+            except (EOFError, click.exceptions.Abort):
+                break
+            if line.strip() in ("\\q", "quit", "exit") and not pending:
+                break
+            pending += line + "\n"
+            if _complete(pending):
+                status = run(pending)
+                pending = ""
+        raise click.exceptions.Exit(status)
+
+
+def _complete(text: str) -> bool:
+    """A typed statement is sent when it ends with ';' (SQL), is a psql backslash command, or
+    is any one line for redis-cli (no ';' needed there: a line without one that looks like a
+    Redis command is sent too)."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if stripped.endswith(";") or stripped.startswith("\\"):
+        return True
+    first = stripped.split()[0].upper()
+    return "\n" not in stripped and first not in _SQL_STARTS
+
+
+_SQL_STARTS = {"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "WITH",
+               "BEGIN", "COMMIT", "TRUNCATE", "GRANT", "REVOKE", "EXPLAIN", "VALUES", "TABLE",
+               "COPY", "ANALYZE", "VACUUM"}

@@ -22,8 +22,10 @@ def register(cli: click.Group) -> None:
         if json_:
             return as_json(found)
         header(f"{app} Volumes")
-        table([["NAME", "MOUNTED AT", "CREATED"]] +
-              [[v["name"], v["path"] or "(unmounted)", v["created_at"]] for v in found])
+        on_nodes = any(v.get("node") for v in found)  # swarm: the node holding each one
+        table([["NAME", "MOUNTED AT", "CREATED"] + (["NODE"] if on_nodes else [])] +
+              [[v["name"], v["path"] or "(unmounted)", v["created_at"]] +
+               ([v.get("node") or ""] if on_nodes else []) for v in found])
 
     @cli.command("storage:mount")
     @click.argument("mount", metavar="NAME:/PATH")

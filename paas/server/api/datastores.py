@@ -47,7 +47,8 @@ def info_json(info: DatastoreInfo) -> dict:
     ds = info.datastore
     return {"name": ds.name, "kind": ds.kind, "version": ds.version, "image": ds.image,
             "state": info.state, "size_bytes": info.size_bytes, "created_at": iso(ds.created_at),
-            "links": [{"app": l.app, "var": l.var} for l in info.links], "url": info.url}
+            "links": [{"app": l.app, "var": l.var} for l in info.links], "url": info.url,
+            "node": info.node or None}
 
 
 def backup_json(b: Backup) -> dict:
@@ -98,6 +99,19 @@ def destroy(service: str):
 def logs(service: str):
     lines = query_int("lines", 100, 1, 10000)
     return Response(datastores().logs(service, lines or 100), mimetype="text/plain")
+
+
+@bp.post("/services/<service>/connect")
+def connect(service: str):
+    """Body: {"input": TEXT}: psql / redis-cli reads it on the service's network; its output
+    and exit status come back (services:connect)."""
+    store = datastores()
+    store.get(service)
+    body = json_body("input")
+    script = body.get("input")
+    if not isinstance(script, str):
+        raise InvalidInput("input must be text (what psql or redis-cli reads)")
+    return respond(lambda on_line: {"exit": store.connect(service, script, on_line)})
 
 
 @bp.post("/services/<service>/links")

@@ -30,7 +30,8 @@ def storage() -> Storage:
 def list_volumes(name: str):
     services().apps.get(name)
     return jsonify([{"name": v.name, "path": v.path or None, "mounted": bool(v.path),
-                     "docker_volume": v.docker_name, "created_at": iso(v.created_at)}
+                     "docker_volume": v.docker_name, "node": v.node or None,
+                     "created_at": iso(v.created_at)}
                     for v in storage().list(name)])
 
 
