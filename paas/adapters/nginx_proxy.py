@@ -7,6 +7,7 @@ before a reload; a file that fails the test is replaced by the previous one agai
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -25,10 +26,14 @@ class RouterError(DeployFailed):
 
 class NginxProxy:
     def __init__(self, prefix: Path, http_port: int, nginx_bin: str = "nginx",
-                 listen: str = "0.0.0.0", may_start: bool = True) -> None:
+                 listen: str = "0.0.0.0", may_start: bool = True,
+                 https_port: int | None = None) -> None:
         """`may_start=False` when a supervisor runs nginx (the router container): a missing
-        nginx is then left to it, and it reads the config on disk when it comes back."""
+        nginx is then left to it, and it reads the config on disk when it comes back.
+        `https_port`: while a site listens there, the main config has the port's default server
+        (which carries its `reuseport`, paas.server.handover)."""
         self.may_start = may_start
+        self.https_port = https_port
         self.prefix = Path(prefix)
         self.http_port = http_port
         self.nginx_bin = nginx_bin
@@ -85,7 +90,7 @@ class NginxProxy:
     def _write_main(self, test: bool) -> bool:
         for sub in ("apps", "platform", "logs", *(f"tmp/{d}" for d in TEMP_DIRS)):
             (self.prefix / sub).mkdir(parents=True, exist_ok=True)
-        text = render_main(prefix=self.prefix, http_port=self.http_port, listen=self.listen)
+        text = self._main_text()
         if self.conf.exists() and self.conf.read_text() == text:
             if test:
                 self._replace(self.conf, text)  # still proves the whole config is valid
@@ -123,20 +128,31 @@ class NginxProxy:
         if result.returncode != 0:
             raise RouterError(f"nginx did not start: {result.stderr.strip().splitlines()[-1:]}")
 
-    def _replace(self, path: Path, text: str) -> None:
-        """Write `text` to `path`, nginx -t, and put the old file back if the test fails."""
-        previous = path.read_text() if path.exists() else None
-        tmp = path.with_name(f".{path.name}.new")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+    def _main_text(self) -> str:
+        return render_main(prefix=self.prefix, http_port=self.http_port, listen=self.listen,
+                           https_port=self.https_port if self._tls_listened() else None)
+
+    def _tls_listened(self) -> bool:
+        """Some app or platform file (rendered by paas) listens on the HTTPS port."""
+        if self.https_port is None:
+            return False
+        needle = re.compile(rf"^\s*listen \S+:{self.https_port} ssl;", re.M)
+        return any(needle.search(f.read_text()) for sub in ("apps", "platform")
+                   for f in sorted((self.prefix / sub).glob("*.conf")))
+
+    def _replace(self, path: Path, text: str | None) -> None:
+        """Write `text` to `path` (None: remove it), and the main config if the HTTPS port's
+        default server comes or goes with it; nginx -t, and put the old files back if the test
+        fails."""
+        previous = {f: f.read_text() if f.exists() else None for f in (path, self.conf)}
+        _write(path, text)
+        if path != self.conf and self.conf.exists():
+            _write(self.conf, self._main_text())
         problem = self._test()
         if problem is None:
             return
-        if previous is None:
-            path.unlink()
-        else:
-            tmp.write_text(previous)
-            os.replace(tmp, path)
+        for f, old in previous.items():
+            _write(f, old)
         raise RouterError(f"nginx rejected the new config, the previous one stays: {problem}")
 
     def apply_app(self, app: str, text: str) -> None:
@@ -155,6 +171,8 @@ class NginxProxy:
         with self._lock:
             if path.exists():
                 path.unlink()
+                if self.conf.exists() and self.conf.read_text() != self._main_text():
+                    self._replace(self.conf, self._main_text())  # the last HTTPS site went
                 if self.is_running():
                     self._reload_or_start()
 
@@ -190,6 +208,16 @@ class NginxProxy:
         pid = self.pid()
         if pid is not None:
             os.kill(pid, signal.SIGQUIT)  # graceful: workers finish their requests
+
+
+def _write(path: Path, text: str | None) -> None:
+    """Replace `path` atomically with `text`; None removes it."""
+    if text is None:
+        path.unlink(missing_ok=True)
+        return
+    tmp = path.with_name(f".{path.name}.new")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def _children(pid: int) -> set[int]:

@@ -119,7 +119,7 @@ def stop_host_processes(settings: Settings, nginx: bool = True) -> None:
     if not nginx:
         return
     router = Supervisor().container(container_name(settings.instance, "router"))
-    proxy = NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin)
+    proxy = router_proxy(settings)
     if (router is None or router.status != "running") and proxy.is_running():
         proxy.stop()
         deadline = time.monotonic() + 35  # nginx's worker_shutdown_timeout is 30 s
@@ -144,7 +144,7 @@ def up(settings: Settings) -> None:
     if settings.supervise:
         started = lifecycle.up(settings, stop_host_processes)
     else:
-        NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin).ensure_running()
+        router_proxy(settings).ensure_running()
         started = start_api(settings)
     print(f"paas {__version__} is up." if started else f"paas {__version__} was already up.")
     print(f"  {walled}")
@@ -166,11 +166,16 @@ def up(settings: Settings) -> None:
     print("  git push paas main")
 
 
+def router_proxy(settings: Settings) -> NginxProxy:
+    return NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin,
+                      https_port=settings.https_port)
+
+
 def router_port_check(settings: Settings) -> None:
     """The router's HTTP port is free, or held by this platform's own nginx. Its nginx listens
     with SO_REUSEPORT (paas.server.handover): another paas on the same port would bind beside it
     and share its connections rather than fail, so this refuses first."""
-    proxy = NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin)
+    proxy = router_proxy(settings)
     if proxy.pid() is None and taken(settings.http_port):
         raise PaasError(f"port {settings.http_port} (PAAS_HTTP_PORT) is in use by another "
                         "program (another platform?); choose a free one. Nothing was started")
@@ -183,7 +188,7 @@ def down(settings: Settings) -> None:
 
         stopped = lifecycle.down(settings)
     stopped = stop_api(settings) or stopped
-    proxy = NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin)
+    proxy = router_proxy(settings)
     if proxy.is_running():
         proxy.stop()
     print("paas stopped (app containers keep running)." if stopped else "paas was not running.")

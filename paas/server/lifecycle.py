@@ -97,7 +97,8 @@ def up(settings: Settings, stop_host_processes) -> bool:
     supervisor = Supervisor()
     built = images(settings, supervisor)  # before anything stops: a slow build costs no uptime
     inst = settings.instance
-    proxy = NginxProxy(settings.nginx_dir, settings.http_port, may_start=False)
+    proxy = NginxProxy(settings.nginx_dir, settings.http_port, may_start=False,
+                       https_port=settings.https_port)
     stop_host_processes(settings, nginx=False)
     conf_changed = proxy.prepare()
     settings.certs_dir.mkdir(parents=True, exist_ok=True)

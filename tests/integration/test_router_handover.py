@@ -13,6 +13,7 @@ import pytest
 from paas.adapters.nginx_proxy import NginxProxy, RouterError, serving
 from paas.adapters.ports import taken
 from paas.adapters.sysctl import enable_migrate_req
+from paas.domain.certs import Routes
 from paas.render.nginx import render_app
 from tests.integration.test_nginx_proxy import Backend
 from tests.load import Load
@@ -26,15 +27,22 @@ def backend():
     b.close()
 
 
+class Proxies(list):
+    """The nginx processes a test starts, stopped afterwards; called with a name, a new one."""
+    def __init__(self, base) -> None:
+        super().__init__()
+        self.base = base
+
+    def __call__(self, name: str, port: int) -> NginxProxy:
+        proxy = NginxProxy(self.base / name, port, listen="127.0.0.1")
+        self.append(proxy)
+        return proxy
+
+
 @pytest.fixture
 def proxies(tmp_path):
-    made: list[NginxProxy] = []
-
-    def make(name: str, port: int) -> NginxProxy:
-        proxy = NginxProxy(tmp_path / name, port, listen="127.0.0.1")
-        made.append(proxy)
-        return proxy
-    yield make
+    made = Proxies(tmp_path)
+    yield made
     for proxy in made:
         pid = proxy.pid()
         proxy.stop()
@@ -112,3 +120,47 @@ def test_without_the_reload_the_second_nginx_cannot_bind(proxies, backend):
     new.prepare()
     with pytest.raises(RouterError, match="could not bind"):
         new.ensure_running()
+
+
+def self_signed(where, name: str) -> tuple[str, str]:
+    cert, key = where / "cert.pem", where / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+                    "-addext", f"subjectAltName=DNS:{name}", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_https_is_handed_over_too_and_its_port_is_bound_only_while_a_site_is(
+        proxies, backend, tmp_path):
+    port, tls_port = free_port(), free_port()
+    cert, key = self_signed(tmp_path, "web.localhost")
+    site = render_app(app="web", server_names=["web.localhost"], http_port=port,
+                      https_port=tls_port, listen="127.0.0.1",
+                      upstreams=[f"127.0.0.1:{backend.port}"],
+                      routes=Routes(plain=(), redirect=(), sites=(("web.localhost", cert, key),)))
+    old = NginxProxy(tmp_path / "old", port, listen="127.0.0.1", https_port=tls_port)
+    new = NginxProxy(tmp_path / "new", port, listen="127.0.0.1", https_port=tls_port)
+    proxies.extend([old, new])
+    old_pid = start_without_reuseport(old, site)  # the site's own listen: no reuseport
+    assert "ssl_reject_handshake" not in old.conf.read_text()
+    with Load(tls_port, "web.localhost", clients=10, tls_ca=cert) as load:
+        wait_served(load, 100)
+        assert old.prepare()  # now with the HTTPS port's default server and its reuseport
+        assert "ssl default_server reuseport;" in old.conf.read_text()
+        assert old.reload()
+        new.prepare()
+        new.app_file("web").write_text(site)
+        new.ensure_running()
+        assert serving(new.pid())
+        wait_served(load, 100)
+        os.kill(old_pid, signal.SIGQUIT)
+        while _alive(old_pid):
+            time.sleep(0.02)
+        wait_served(load, 300)
+        result = load.stop()
+    print(f"https handover: {result.ok} served, {result.retried} retried, {result.failed} failed")
+    assert result.failed == 0, result.errors[:5]
+    new.remove_app("web")  # the last site on HTTPS: the port is let go
+    assert "ssl_reject_handshake" not in new.conf.read_text()
+    assert not taken(tls_port) and taken(port)

@@ -70,6 +70,22 @@ def test_backups_follow_the_upstreams_and_only_with_them():
     assert "backup" not in idle and "return 503" in idle
 
 
+def test_the_https_port_gets_its_default_server_only_while_a_site_listens_there():
+    without = render_main(prefix=Path("/p"), http_port=80)
+    assert "ssl" not in without.replace("ssl_", "")  # the port stays unbound
+    text = render_main(prefix=Path("/p"), http_port=80, https_port=8443, listen="127.0.0.1")
+    assert """
+    server {
+        listen 127.0.0.1:8443 ssl default_server reuseport;
+        server_name _;
+        ssl_reject_handshake on;
+    }
+
+    include /p/platform/*.conf;
+""" in text
+    assert text.count(" reuseport;") == 2  # once per port
+
+
 def test_servers_on_swarm_nodes_are_skipped_after_a_failure_and_connect_briefly():
     """A node that died drops packets: without a short connect timeout every request sent
     there waits 5 s, and without max_fails every request tries it again."""
