@@ -173,6 +173,7 @@ def build_services(settings: Settings) -> Services:
         engine=engine, stats=DockerStats(engine.client, settings.instance),
         repos=GitRepos(settings.repos_dir),
         proxy=NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin,
+                         temp_dir=settings.nginx_temp_dir,
                          https_port=settings.https_port,
                          may_start=not settings.supervise),
         probe=HttpProbe(),

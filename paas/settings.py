@@ -95,6 +95,12 @@ class Settings:
         return self.home / "nginx"
 
     @property
+    def nginx_temp_dir(self) -> Path:
+        """Where the router's workers (an unprivileged user) write request bodies and responses
+        too large for memory: outside PAAS_HOME, which is 0700, so they can reach it."""
+        return Path("/var/cache/paas") / self.instance / "nginx"
+
+    @property
     def logs_dir(self) -> Path:
         return self.home / "logs"
 

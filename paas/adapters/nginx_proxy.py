@@ -27,14 +27,17 @@ class RouterError(DeployFailed):
 class NginxProxy:
     def __init__(self, prefix: Path, http_port: int, nginx_bin: str = "nginx",
                  listen: str = "0.0.0.0", may_start: bool = True,
-                 https_port: int | None = None) -> None:
+                 https_port: int | None = None, temp_dir: Path | None = None) -> None:
         """`may_start=False` when a supervisor runs nginx (the router container): a missing
         nginx is then left to it, and it reads the config on disk when it comes back.
         `https_port`: while a site listens there, the main config has the port's default server
-        (which carries its `reuseport`, paas.server.handover)."""
+        (which carries its `reuseport`, paas.server.handover).
+        `temp_dir`: the parent of nginx's temp dirs, which its workers must be able to reach
+        (nginx makes each one theirs at its start); `prefix`/tmp by default."""
         self.may_start = may_start
         self.https_port = https_port
         self.prefix = Path(prefix)
+        self.temp_dir = Path(temp_dir) if temp_dir else self.prefix / "tmp"
         self.http_port = http_port
         self.nginx_bin = nginx_bin
         self.listen = listen
@@ -88,8 +91,10 @@ class NginxProxy:
             return self._write_main(test=False)
 
     def _write_main(self, test: bool) -> bool:
-        for sub in ("apps", "platform", "logs", *(f"tmp/{d}" for d in TEMP_DIRS)):
+        for sub in ("apps", "platform", "logs"):
             (self.prefix / sub).mkdir(parents=True, exist_ok=True)
+        for sub in TEMP_DIRS:
+            (self.temp_dir / sub).mkdir(mode=0o755, parents=True, exist_ok=True)
         text = self._main_text()
         if self.conf.exists() and self.conf.read_text() == text:
             if test:
@@ -130,7 +135,8 @@ class NginxProxy:
 
     def _main_text(self) -> str:
         return render_main(prefix=self.prefix, http_port=self.http_port, listen=self.listen,
-                           https_port=self.https_port if self._tls_listened() else None)
+                           https_port=self.https_port if self._tls_listened() else None,
+                           temp=self.temp_dir)
 
     def _tls_listened(self) -> bool:
         """Some app or platform file (rendered by paas) listens on the HTTPS port."""

@@ -16,12 +16,13 @@ _env = jinja2.Environment(
 
 
 def render_main(*, prefix: Path, http_port: int, listen: str = "0.0.0.0",
-                https_port: int | None = None) -> str:
+                https_port: int | None = None, temp: Path | None = None) -> str:
     """`https_port`: some site listens there, so the port gets its default server (which
     rejects names it has no site for, and holds the port's `reuseport`); None: no site does,
-    and the port stays unbound."""
+    and the port stays unbound. `temp`: where the temp dirs are (`prefix`/tmp by default)."""
     return _env.get_template("nginx.conf.j2").render(prefix=str(prefix), http_port=http_port,
-                                                      listen=listen, https_port=https_port)
+                                                      listen=listen, https_port=https_port,
+                                                      temp=str(temp or Path(prefix) / "tmp"))
 
 
 def render_app(*, app: str, server_names: list[str], upstreams: list[str], http_port: int,

@@ -94,6 +94,7 @@ class Mounts:
     certs_dir: str
     docker_socket: str
     files: tuple[str, ...] = ()  # CA bundles named by settings, read-only
+    nginx_temp_dir: str = ""  # the router workers' temp files, outside the 0700 home
 
 
 def with_spec_hash(spec: dict) -> dict:
@@ -114,7 +115,9 @@ def router_spec(instance: str, image: str, inputs: str, mounts: Mounts) -> dict:
         # fast shutdown, which cuts the requests in flight.
         "stop_signal": "SIGQUIT",
         "volumes": {prefix: {"bind": prefix, "mode": "rw"},
-                    mounts.certs_dir: {"bind": mounts.certs_dir, "mode": "ro"}},
+                    mounts.certs_dir: {"bind": mounts.certs_dir, "mode": "ro"},
+                    **({mounts.nginx_temp_dir: {"bind": mounts.nginx_temp_dir, "mode": "rw"}}
+                       if mounts.nginx_temp_dir else {})},
     })
 
 
@@ -126,6 +129,8 @@ def api_spec(instance: str, image: str, inputs: str, mounts: Mounts, env: dict[s
     below `threads` by paas.server.limits)."""
     volumes = {mounts.home: {"bind": mounts.home, "mode": "rw"},
                mounts.docker_socket: {"bind": "/var/run/docker.sock", "mode": "rw"}}
+    if mounts.nginx_temp_dir:  # `nginx -t` makes the temp dirs it names
+        volumes[mounts.nginx_temp_dir] = {"bind": mounts.nginx_temp_dir, "mode": "rw"}
     for path in mounts.files:
         volumes.setdefault(path, {"bind": path, "mode": "ro"})
     return with_spec_hash(_common(instance, "api", image, inputs) | {

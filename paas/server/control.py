@@ -168,6 +168,7 @@ def up(settings: Settings) -> None:
 
 def router_proxy(settings: Settings) -> NginxProxy:
     return NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin,
+                      temp_dir=settings.nginx_temp_dir,
                       https_port=settings.https_port)
 
 

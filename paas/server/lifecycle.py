@@ -39,6 +39,7 @@ def _mounts(settings: Settings) -> render.Mounts:
     files = tuple(p for p in (settings.ca_bundle, settings.acme_ca_bundle) if p and os.path.isfile(p))
     return render.Mounts(home=str(settings.home), nginx_dir=str(settings.nginx_dir),
                          certs_dir=str(settings.certs_dir),
+                         nginx_temp_dir=str(settings.nginx_temp_dir),
                          docker_socket=render.docker_socket(os.environ.get("DOCKER_HOST", "")),
                          files=files)
 
@@ -98,6 +99,7 @@ def up(settings: Settings, stop_host_processes) -> bool:
     built = images(settings, supervisor)  # before anything stops: a slow build costs no uptime
     inst = settings.instance
     proxy = NginxProxy(settings.nginx_dir, settings.http_port, may_start=False,
+                       temp_dir=settings.nginx_temp_dir,
                        https_port=settings.https_port)
     stop_host_processes(settings, nginx=False)
     conf_changed = proxy.prepare()
@@ -196,6 +198,7 @@ def uninstall(settings: Settings, confirmed: bool, stop_host_processes, host_cle
     if settings.home.exists():
         _remove_home(settings.home)
         home = str(settings.home)
+    shutil.rmtree(settings.nginx_temp_dir.parent, ignore_errors=True)
     print(f"Removed {removed['containers']} containers, {removed['images']} images, "
           f"{removed['networks']} networks, {removed['volumes']} volumes and {home}.")
 

@@ -55,8 +55,16 @@ def test_push_build_serve_update_and_reject(platform, tmp_path):
     platform.wait_for("hello", "hello from v2", timeout=2)
     print(f"\ncold push {cold:.1f}s, warm push {warm:.1f}s")
 
+    # A body larger than nginx's in-memory buffer goes through its temp files to the app whole
+    # (the router's workers must be able to write them).
+    for size in (1000, 300_000, 5_000_000):
+        sent = subprocess.run(["curl", "-s", "-H", "Host: hello.localhost", "--data-binary",
+                               "@-", f"{platform.router_url}/length"], input=b"x" * size,
+                              capture_output=True, timeout=30)
+        assert sent.stdout.decode() == str(size), sent.stdout[-300:]
+
     apps = platform.paas("apps")
-    assert apps.returncode == 0 and "hello" in apps.stdout.splitlines()
+    assert apps.returncode == 0 and "hello" in [l.split()[0] for l in apps.stdout.splitlines()[2:]]
     info = platform.paas("apps:info", "-a", "hello")
     assert info.returncode == 0 and "v2" in info.stdout and "web.1 running" in info.stdout
     opened = platform.paas("open", cwd=repo)  # the app comes from the paas remote

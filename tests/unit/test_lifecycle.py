@@ -69,6 +69,14 @@ def test_router_and_api_specs():
         "/srv/p": {"bind": "/srv/p", "mode": "rw"},
         "/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "rw"},
         "/etc/ca.pem": {"bind": "/etc/ca.pem", "mode": "ro"}}
+    # The router's workers write large bodies outside the 0700 home; both containers see it.
+    temp = render.Mounts(home="/srv/p", nginx_dir="/srv/p/nginx", certs_dir="/srv/p/certs",
+                         docker_socket="/run/docker.sock", nginx_temp_dir="/var/cache/paas/i1/nginx")
+    for spec in (render.router_spec("i1", "paas-i1/router:abc", "abc", temp),
+                 render.api_spec("i1", "paas-i1/api:def", "def", temp, {}, "127.0.0.1:7070",
+                                 "/srv/p/logs", 80)):
+        assert spec["volumes"]["/var/cache/paas/i1/nginx"] == {
+            "bind": "/var/cache/paas/i1/nginx", "mode": "rw"}
     assert api["environment"] == {"PAAS_HOME": "/srv/p", "PAAS_NGINX": "nginx",
                                   "PAAS_SUPERVISE": "1",
                                   "DOCKER_HOST": "unix:///var/run/docker.sock"}

@@ -52,6 +52,12 @@ def test_main_config_lives_under_its_prefix_and_is_reload_safe():
     assert "error_log /var/lib/paas/nginx/logs/error.log warn;" in text
     assert "include /var/lib/paas/nginx/apps/*.conf;" in text
     assert "client_body_temp_path /var/lib/paas/nginx/tmp/client_body;" in text
+    elsewhere = render_main(prefix=Path("/var/lib/paas/nginx"), http_port=8080,
+                            temp=Path("/var/cache/paas/i1/nginx"))
+    assert [l.strip() for l in elsewhere.splitlines() if "_temp_path" in l] == [
+        f"{kind}_temp_path /var/cache/paas/i1/nginx/{sub};" for kind, sub in (
+            ("client_body", "client_body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"),
+            ("uwsgi", "uwsgi"), ("scgi", "scgi"))]
     assert "listen 0.0.0.0:8080 default_server reuseport;" in text
     assert text.count(" reuseport;") == 1  # nginx takes a port's options once
     assert "worker_shutdown_timeout 30s;" in text
