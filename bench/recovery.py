@@ -1,5 +1,7 @@
 """Recovery of the supervised control plane (issue 13): the API answering again after kill -9
-of gunicorn's master, the router serving again after kill -9 of nginx's master; medians.
+of gunicorn's master, the router serving again after kill -9 of nginx's master; an app's web.1
+serving again after kill -9 of its container's process, with web=1 and with web=2, under
+keep-alive load (and how many requests failed meanwhile); medians.
 
 Baseline, measured in the same run: a bare container with the same restart policy, host
 network and a Python HTTP server from the stack image, killed the same way, to its first 200.
@@ -17,6 +19,7 @@ from pathlib import Path
 import docker
 
 from bench.timing import median
+from tests.load import Load
 from tests.support import ROOT, Platform, copy_app, free_port, http_get, remove_docker_objects
 
 LABEL = "paas.bench=recovery"
@@ -37,6 +40,43 @@ def _kill_and_time(pid: int, down, up) -> float:
     _until(down, 10)
     _until(up)
     return time.monotonic() - started
+
+
+def _web1(client, p: Platform):
+    """The running container of the app's web.1 slot, or None."""
+    labels = [f"paas.instance={p.instance}", "paas.app=hello", "paas.kind=process",
+              "paas.process=web", "paas.index=1"]
+    found = client.containers.list(filters={"label": labels, "status": "running"})
+    return found[0] if found else None
+
+
+def _answers(container) -> bool:
+    """The container answers on its own address (the host has an interface on its network)."""
+    env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"] if "=" in e)
+    for net in container.attrs["NetworkSettings"]["Networks"].values():
+        if net.get("IPAddress"):
+            return http_get(f"http://{net['IPAddress']}:{env.get('PORT')}/", timeout=1)[0] == 200
+    return False
+
+
+def _kill_web1(client, p: Platform) -> tuple[float, object]:
+    """kill -9 of web.1's process under 20 keep-alive clients: seconds until web.1 (the
+    restarted container or its replacement) answers again, and the load's result."""
+    before = _web1(client, p)
+    pid = before.attrs["State"]["Pid"]
+
+    def back() -> bool:
+        now = _web1(client, p)
+        return now is not None and now.attrs["State"]["Pid"] not in (0, pid) and _answers(now)
+
+    with Load(p.http_port, "hello.localhost", clients=20) as load:
+        _until(lambda: load.result.ok > 100)
+        started = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        _until(back)
+        took = time.monotonic() - started
+        time.sleep(1)
+    return took, load.result
 
 
 def bench_recovery(workdir: Path, rounds: int = 3, stack: str = "paas/stack:trixie") -> dict:
@@ -83,7 +123,19 @@ def bench_recovery(workdir: Path, rounds: int = 3, stack: str = "paas/stack:trix
             base.append(_kill_and_time(baseline.attrs["State"]["Pid"], lambda: not base_ok(),
                                        base_ok))
             time.sleep(10)  # Docker doubles its restart delay for a container up under 10 s
-        return {"api": median(api), "router": median(router), "base": median(base)}
+        killed = {}
+        for web in (1, 2):
+            if web == 2:
+                assert p.paas("ps:scale", "web=2", "-a", "hello").returncode == 0
+            times, failed = [], []
+            for _ in range(rounds):
+                took, result = _kill_web1(client, p)
+                times.append(took)
+                failed.append(result.failed)
+                time.sleep(10)
+            killed[web] = (median(times), median(failed))
+        return {"api": median(api), "router": median(router), "base": median(base),
+                "web1": killed[1], "web2": killed[2]}
     finally:
         if baseline is not None:
             baseline.remove(force=True)
@@ -109,6 +161,14 @@ def lines(result: dict) -> list[str]:
         f"{result['api'] / result['base']:.2f}× (goal ≤ 10 s) |",
         f"| router after kill -9 | {result['router']:.2f} s | {result['base']:.2f} s | "
         f"{result['router'] / result['base']:.2f}× |",
+        *[f"| web.1 after kill -9, web={n} ({result[f'web{n}'][1]:.0f} requests failed) | "
+          f"{result[f'web{n}'][0]:.2f} s | {result['base']:.2f} s | "
+          f"{result[f'web{n}'][0] / result['base']:.2f}× |" for n in (1, 2)],
+        "",
+        "web.1: its container's process killed with SIGKILL under 20 keep-alive clients through",
+        "nginx; timed to web.1 answering again on its own address (Docker restarts it: the",
+        "`unless-stopped` policy); requests failed: the median count of failed requests of",
+        "those clients over the kill, its restart and one more second.",
         "",
     ]
 

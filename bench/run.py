@@ -13,7 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import datastores, deploys, direct, metrics, recovery, router, scale, tls
+from bench import (app_move, crashloop, datastores, deploys, direct, metrics, recovery, router,
+                   scale, tls)
 from bench import swarm
 from paas.services.scheduler import SETTLE_SECONDS
 
@@ -43,7 +44,9 @@ def main() -> None:
         many = scale.bench_scale(work, args.apps)
         https = tls.bench_https(work)
         recovered = recovery.bench_recovery(work, args.rounds, stack)
+        neighbour = crashloop.bench_crash_loop(work)
         backups = datastores.bench_backups(work)
+        moved = app_move.bench_move(work)
         on_swarm = swarm.bench_swarm(work, args.rounds)
     reload_500, reload_1 = router.bench_reload()
     access_log, collector = metrics.bench_access_log(), metrics.bench_collector()
@@ -118,7 +121,9 @@ def main() -> None:
         *scale.lines(many),
         *tls.lines(https),
         *recovery.lines(recovered),
+        *crashloop.lines(neighbour),
         *datastores.lines(backups),
+        *app_move.lines(moved),
         *swarm.lines(on_swarm),
         "",
         *metrics.lines(access_log, collector),

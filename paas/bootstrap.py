@@ -10,6 +10,8 @@ from typing import Callable
 
 from paas.ports import (Acme, AppLock, CertFiles, DataEngine, Engine, Events, Probe, Proxy, Repos,
                         SelfCheck, Store, X509)
+from paas.services.app_moves import AppMoves
+from paas.services.platform_backup import PlatformBackups
 from paas.services.apps import Apps
 from paas.services.auth import Tokens
 from paas.services.builder import Builder
@@ -59,6 +61,8 @@ class Services:
     backups: Backups | None = None
     metrics: Metrics | None = None
     nodes: Nodes | None = None
+    moves: AppMoves | None = None
+    platform: PlatformBackups | None = None
 
 
 def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, proxy: Proxy,
@@ -74,6 +78,8 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
     from paas.adapters.self_check import SelfCheck as Check
     from paas.adapters.access_logs import AccessLogs
     from paas.adapters.metrics_store import MetricsStore
+    from paas.adapters.sqlite_backup import online_copy
+    from paas.adapters.log_archive import LogArchive
 
     on = acme is not None and acme.enabled()
     router = Router(settings, proxy, store, (acme.thumbprint if on else lambda: None))
@@ -109,20 +115,30 @@ def wire(settings: Settings, *, store: Store, engine: Engine, repos: Repos, prox
     metrics = Metrics(settings, store, MetricsStore(settings.db_path),
                       AccessLogs(access_log_dir(settings), proxy.reopen_logs), stats)
 
+    # Lines of removed containers, by release (issue 13): a file store that touches only PAAS_HOME.
+    archive = LogArchive(settings.logs_dir / "releases")
+    logs = Logs(engine, scheduler, events, archive)
+    deployer.keep_output = logs.keep_output
+
     def forgotten(app: str) -> None:
         metrics.forget(app)
+        archive.remove(app)
         if hasattr(locks, "discard"):  # cross-process locks keep a file per app
             locks.discard(app)
 
+    apps = Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events,
+                certs.remove_owner, forget_data=forget_data, forgotten=forgotten)
+    moves = AppMoves(settings, store, repos, apps, deployer, data, datastores, backups, certs)
     return Services(
         settings=settings, store=store, tokens=Tokens(store), certs=certs,
-        apps=Apps(settings, store, repos, engine, scheduler, router, deployer.lock, events,
-                  certs.remove_owner, forget_data=forget_data, forgotten=forgotten),
+        apps=apps,
+        moves=moves,
+        platform=PlatformBackups(settings, online_copy, moves),
         deployer=deployer, releases=releases,
         processes=processes, status=Status(settings, store, processes, deployer),
         repos=repos, proxy=proxy,
-        converger=Converger(store, engine, scheduler, deployer, router, proxy),
-        logs=Logs(engine, scheduler, events), events=events,
+        converger=Converger(store, engine, scheduler, deployer, router, proxy, logs.keep),
+        logs=logs, events=events,
         domains=domains,
         builds=Builds(store, repos, deployer), storage=storage, datastores=datastores,
         backups=backups,

@@ -48,6 +48,9 @@ class Settings:
     keep_releases: int = 10
     drain_seconds: float = 10.0
     standby_seconds: float = 600.0  # replaced web containers kept paused for a rollback; 0: off
+    # Stopped containers (retired, crashed, a failed deploy's) are kept this long in Docker,
+    # then removed with their last lines copied to the log archive (issue 13).
+    keep_stopped_seconds: float = 3600.0
     build_timeout: float = 20 * 60  # seconds
     build_memory: str = "2g"
     network_pool: str = DEFAULT_POOL  # per-app networks get subnets from here
@@ -160,6 +163,7 @@ class Settings:
             keep_releases=int(env.get("PAAS_KEEP_RELEASES") or 10),
             drain_seconds=float(env.get("PAAS_DRAIN_SECONDS") or 10),
             standby_seconds=float(env.get("PAAS_STANDBY_SECONDS") or 600),
+            keep_stopped_seconds=float(env.get("PAAS_KEEP_STOPPED_SECONDS") or 3600),
             build_timeout=float(env.get("PAAS_BUILD_TIMEOUT") or 20 * 60),
             build_memory=env.get("PAAS_BUILD_MEMORY") or "2g",
             network_pool=env.get("PAAS_NETWORK_POOL") or DEFAULT_POOL,
@@ -191,6 +195,8 @@ class Settings:
         )
         if settings.backup_hours < 0 or settings.backup_keep < 1:
             raise InvalidInput("PAAS_BACKUP_HOURS must be 0 (never) or more, PAAS_BACKUP_KEEP 1 or more")
+        if settings.keep_stopped_seconds < 0:
+            raise InvalidInput("PAAS_KEEP_STOPPED_SECONDS must be 0 or more")
         if settings.scheduler not in SCHEDULERS:
             raise InvalidInput(f"PAAS_SCHEDULER={settings.scheduler!r}: use one of "
                                f"{', '.join(SCHEDULERS)}")
@@ -220,6 +226,7 @@ class Settings:
             "PAAS_KEEP_RELEASES": str(self.keep_releases),
             "PAAS_DRAIN_SECONDS": str(self.drain_seconds),
             "PAAS_STANDBY_SECONDS": str(self.standby_seconds),
+            "PAAS_KEEP_STOPPED_SECONDS": str(self.keep_stopped_seconds),
             "PAAS_BUILD_TIMEOUT": str(self.build_timeout), "PAAS_BUILD_MEMORY": self.build_memory,
             "PAAS_NETWORK_POOL": self.network_pool, "PAAS_NETWORK_SIZE": str(self.network_size),
             "PAAS_HTTPS_PORT": str(self.https_port), "PAAS_ACME_DIRECTORY": self.acme_directory,

@@ -99,3 +99,39 @@ class FakeData:
 
     def user_ids(self, container, user):
         return "101:103"
+
+    # moving apps: images as labels in the FakeEngine, volumes' contents as bytes here
+    def image_present(self, ref):
+        return ref in self.engine.images or ref in getattr(self, "loaded", {})
+
+    def save_images(self, refs):
+        from tests.unit.test_render_app_move import image_archive
+        return image_archive({ref: f"{i + 1:064x}" for i, ref in enumerate(sorted(refs))})
+
+    def load_images(self, archive):
+        from paas.render.app_move import image_ids, _manifest
+        assert image_ids(archive) == {}, "tags must be stripped before a load"
+        self.loaded = {f"sha256:{e['Config'].removesuffix('.json')}": True
+                       for e in _manifest(archive)}
+
+    def relabel_image(self, image_id, ref, labels):
+        assert image_id in self.loaded
+        self.engine.images[ref] = dict(labels)
+        return ref
+
+    def remove_image(self, ref):
+        getattr(self, "loaded", {}).pop(ref, None)
+
+    def read_volume(self, volume, image, labels):
+        from tests.unit.test_render_app_move import volume_archive
+        return self.__dict__.setdefault("contents", {}).get(volume) or volume_archive({})
+
+    def fill_volume(self, volume, image, labels, archive):
+        assert volume in self.volumes
+        self.__dict__.setdefault("contents", {})[volume] = archive
+
+    def run_with_input(self, spec, stdin, on_line, timeout):
+        self.__dict__.setdefault("runs", []).append((spec, stdin))
+        on_line(" ?column? ")
+        on_line("        1")
+        return 0

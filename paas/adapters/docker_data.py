@@ -3,14 +3,19 @@ backups). Executes what `paas.render.volumes` and `paas.render.datastores` decid
 from __future__ import annotations
 
 import io
+import socket
 import tarfile
+import threading
 from typing import BinaryIO, Callable
 
 import docker
 from docker.errors import APIError, NotFound
+from docker.models.containers import _create_container_args
 
 from paas.adapters.docker_engine import create_network
 from paas.errors import PaasError
+from paas.render.app_move import VOLUME_ROOT
+from paas.render.image import layered_image
 
 
 class DockerData:
@@ -76,6 +81,110 @@ class DockerData:
         out = self.client.containers.run(image, argv, remove=True, network_mode="none",
                                          user="65534:65534", labels={"paas.kind": "probe"})
         return out.decode("utf-8", "replace").strip()
+
+    # moving apps (paas.services.app_moves)
+    def save_images(self, refs: list[str]) -> bytes:
+        """One `docker save` archive of these images; layers they share are in it once. (The
+        SDK saves one image per call, so the endpoint is called directly.)"""
+        api = self.client.api
+        resp = api._get(api._url("/images/get"), params={"names": refs}, stream=True)
+        api._raise_for_status(resp)
+        return b"".join(api._stream_raw_result(resp, 1 << 20, False))
+
+    def load_images(self, archive: bytes) -> None:
+        self.client.images.load(archive)
+
+    def relabel_image(self, image_id: str, ref: str, labels: dict[str, str]) -> str:
+        """A child of `image_id` tagged `ref` with `labels` added (an empty layer on top, made
+        without running anything); its ID."""
+        base = self.client.images.get(image_id).attrs
+        workdir = (base.get("Config") or {}).get("WorkingDir") or "/"
+        loaded = self.client.images.load(layered_image(base, _EMPTY_TAR, ref=ref, labels=labels,
+                                                       workdir=workdir, env={}))
+        return loaded[0].id if loaded else self.client.images.get(ref).id
+
+    def image_present(self, ref: str) -> bool:
+        try:
+            self.client.images.get(ref)
+            return True
+        except NotFound:
+            return False
+
+    def remove_image(self, ref: str) -> None:
+        try:
+            self.client.images.remove(ref)
+        except (NotFound, APIError):
+            pass
+
+    def read_volume(self, volume: str, image: str, labels: dict[str, str]) -> bytes:
+        """The volume's contents as a tar (top directory `v`), through a container that is
+        created with the volume mounted and never started: nothing of the app runs."""
+        holder = self._holder(volume, image, labels, read_only=True)
+        try:
+            stream, _stat = holder.get_archive(f"/{VOLUME_ROOT}")
+            return b"".join(stream)
+        finally:
+            holder.remove(force=True)
+
+    def fill_volume(self, volume: str, image: str, labels: dict[str, str], archive: bytes) -> None:
+        """Unpack a checked tar (top directory `v`) into the volume, owners and modes kept."""
+        holder = self._holder(volume, image, labels, read_only=False)
+        try:
+            if not holder.put_archive("/", archive):
+                raise DataError(f"could not fill volume {volume}")
+        finally:
+            holder.remove(force=True)
+
+    def _holder(self, volume: str, image: str, labels: dict[str, str], read_only: bool):
+        return self.client.containers.create(
+            image, ["true"], network_mode="none", user="65534:65534", labels=labels,
+            volumes={volume: {"bind": f"/{VOLUME_ROOT}", "mode": "ro" if read_only else "rw"}})
+
+    def run_with_input(self, spec: dict, stdin: bytes, on_line: Callable[[str], None],
+                       timeout: float) -> int:
+        """Run a one-off container with `stdin` as its standard input (closed after it), its
+        output streamed line by line; removed at the end; its exit status (124 at `timeout`)."""
+        container = self._create_stdin_once(spec)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            _kill(container)
+        timer = threading.Timer(timeout, kill)
+        try:
+            sock = container.attach_socket(params={"stdin": 1, "stream": 1})
+            container.start()
+            timer.start()
+            raw = getattr(sock, "_sock", sock)
+            try:
+                raw.sendall(stdin)
+                raw.shutdown(socket.SHUT_WR)  # with StdinOnce: the program's input ends here
+            finally:
+                sock.close()
+            pending = b""
+            for chunk in container.logs(stream=True, follow=True):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    on_line(line.decode("utf-8", "replace"))
+            if pending:
+                on_line(pending.decode("utf-8", "replace"))
+            code = int(container.wait().get("StatusCode", 1))
+            return 124 if timed_out.is_set() else code
+        finally:
+            timer.cancel()
+            container.remove(force=True)
+
+    def _create_stdin_once(self, spec: dict):
+        """containers.create, plus StdinOnce (which the SDK does not pass): the container's
+        stdin closes when the attached client hangs up, so psql sees the end of its input."""
+        api = self.client.api
+        args = _create_container_args({k: v for k, v in spec.items() if k != "stdin_once"}
+                                      | {"version": api._version})
+        name = args.pop("name", None)
+        config = api.create_container_config(**args)
+        config["StdinOnce"] = bool(spec.get("stdin_once"))
+        return self.client.containers.get(api.create_container_from_config(config, name)["Id"])
 
     # datastore networks
     def create_internal_network(self, name: str, labels: dict[str, str], subnet: str) -> bool:
@@ -195,3 +304,19 @@ class _TarOfOne(io.RawIOBase):
             if not chunk:
                 return
             yield chunk
+
+
+def _empty_tar() -> bytes:
+    out = io.BytesIO()
+    tarfile.open(fileobj=out, mode="w").close()
+    return out.getvalue()
+
+
+_EMPTY_TAR = _empty_tar()
+
+
+def _kill(container) -> None:
+    try:
+        container.kill()
+    except (APIError, NotFound):
+        pass

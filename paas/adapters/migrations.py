@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from paas import __version__
+from paas.adapters.layout_steps import remove_legacy_build_caches
 from paas.adapters.state_files import make_private
 from paas.errors import PaasError
 
@@ -273,6 +274,9 @@ MIGRATIONS: list[Migration] = [
           until REAL NOT NULL
         );
     """)),
+    # A Docker layout change (paas.adapters.layout_steps): builds' old root-owned caches go.
+    Migration("builds' old root-owned cache volumes (<app>-cache) removed",
+              remove_legacy_build_caches),
 ]
 
 

@@ -98,6 +98,18 @@ class NginxProxy:
             os.replace(tmp, self.conf)
         return True
 
+    def reload(self) -> bool:
+        """Reload the running master with the config on disk (no `nginx -t`: a config it cannot
+        apply leaves it as it was). True once it runs new workers; False when no nginx runs or
+        it kept its old workers."""
+        with self._lock:
+            pid = self.pid()
+            if pid is None:
+                return False
+            old = _children(pid)
+            os.kill(pid, signal.SIGHUP)
+            return _wait_reloaded(pid, old)
+
     def _reload_or_start(self) -> None:
         pid = self.pid()
         if pid is not None:
@@ -201,11 +213,18 @@ def _accepting(worker: int) -> bool:
     return b"shutting down" not in title
 
 
-def _wait_reloaded(master: int, old: set[int], timeout: float = 10.0) -> None:
+def serving(master: int) -> bool:
+    """The nginx master `master` runs workers: it opened its listening sockets (it does before
+    it forks them)."""
+    return any(_accepting(w) for w in _children(master))
+
+
+def _wait_reloaded(master: int, old: set[int], timeout: float = 10.0) -> bool:
     """A reload is asynchronous; it is done once new workers run and no old one still takes
     new connections (old ones may finish in-flight requests as "shutting down")."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (_children(master) - old) and not any(_accepting(w) for w in old):
-            return
+            return True
         time.sleep(0.02)
+    return False

@@ -102,6 +102,28 @@ class Supervisor:
         self.client.containers.run(**spec)
         return "replaced" if current is not None else "started"
 
+    def start_beside(self, spec: dict):
+        """`ensure`, except that a running container of another spec keeps running beside the
+        new one, renamed `<name>-retiring`, and is returned for the caller to retire (the
+        router's handover, paas.server.handover); else None. (status, retiring container)"""
+        current = self.container(spec["name"])
+        if current is None or current.status != "running" \
+                or current.labels.get("paas.spec") == spec["labels"]["paas.spec"]:
+            return self.ensure(spec), None
+        retiring = f"{spec['name']}-retiring"
+        left = self.container(retiring)  # of a handover that was interrupted
+        if left is not None:
+            left.remove(force=True)
+        current.rename(retiring)
+        self.client.containers.run(**spec)
+        return "replaced", current
+
+    def runs(self, spec: dict) -> bool:
+        """The container of `spec` runs, made from this very spec."""
+        current = self.container(spec["name"])
+        return current is not None and current.status == "running" \
+            and current.labels.get("paas.spec") == spec["labels"]["paas.spec"]
+
     def stop(self, name: str) -> bool:
         """docker stop: the restart policy `unless-stopped` then keeps it stopped, across
         dockerd restarts and reboots too."""
@@ -131,6 +153,18 @@ class Supervisor:
             except APIError:
                 pass  # in use by a container, or a parent of another: the next make up retries
         return removed
+
+    def remove_volume(self, name: str) -> bool:
+        """Remove one volume; False when there is none or a container still uses it."""
+        try:
+            self.client.volumes.get(name).remove()
+        except NotFound:
+            return False
+        except APIError as exc:
+            if exc.status_code == 409:  # in use
+                return False
+            raise
+        return True
 
     def wait_running(self, name: str, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

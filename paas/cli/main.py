@@ -13,7 +13,7 @@ import httpx
 from click.shell_completion import shell_complete
 
 from paas.cli.commands import (app_moves, apps, auth, builds, certs, completion, domains, git, help, logs,
-                               metrics, nodes, processes, releases, services, storage,
+                               metrics, nodes, platform, processes, releases, services, storage,
                                tokens, version)
 from paas.cli.context import Context
 
@@ -35,7 +35,7 @@ def cli(ctx: click.Context) -> None:
 
 
 for topic in (auth, apps, git, releases, processes, logs, domains, certs, builds, tokens, help,
-              completion, version, storage, metrics, services, nodes, app_moves):
+              completion, version, storage, metrics, services, nodes, app_moves, platform):
     topic.register(cli)
 
 

@@ -189,6 +189,36 @@ def ready_argv(kind: str) -> list[str]:
     return ["redis-cli", "ping"]
 
 
+def client_spec(*, instance: str, name: str, kind: str, image: str, password: str,
+                nonce: str) -> dict:
+    """`services:connect`: a one-off psql / redis-cli in the service's own image, on the
+    service's network only (no host port, no way out), as the app would connect: the app's
+    role over TLS for Postgres. The password travels in the environment, never in argv."""
+    k = KINDS[kind]
+    host = container_name(instance, name)
+    if kind == "postgres":
+        argv = ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-h", host, "-U", "paas",
+                "-d", database_name(name)]
+        env = {"PGPASSWORD": password, "PGSSLMODE": "require"}
+    else:
+        argv = ["redis-cli", "-h", host, "-p", str(k.port)]
+        env = {"REDISCLI_AUTH": password}
+    return {
+        "image": image,
+        "name": f"{host}-connect-{nonce}",
+        "command": argv,
+        "environment": env,
+        "labels": labels(instance, name, kind, role="connect"),
+        "user": k.user,
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "network": network_name(instance, name),
+        "mem_limit": "128m",
+        "stdin_open": True,
+        "stdin_once": True,
+    }
+
+
 def connect_argv(kind: str, name: str) -> list[str]:
     if kind == "postgres":
         return ["psql", "-U", "postgres", "-d", database_name(name)]

@@ -110,6 +110,9 @@ def router_spec(instance: str, image: str, inputs: str, mounts: Mounts) -> dict:
     return with_spec_hash(_common(instance, "router", image, inputs) | {
         "command": ["nginx", "-p", prefix, "-c", f"{prefix}/nginx.conf",
                     "-e", f"{prefix}/logs/error.log", "-g", "daemon off;"],
+        # docker stop (make down, a daemon restart) quits nginx gracefully: SIGTERM is its
+        # fast shutdown, which cuts the requests in flight.
+        "stop_signal": "SIGQUIT",
         "volumes": {prefix: {"bind": prefix, "mode": "rw"},
                     mounts.certs_dir: {"bind": mounts.certs_dir, "mode": "ro"}},
     })

@@ -39,10 +39,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from paas.server.api import datastores as datastores_api
     from paas.server.api import nodes as nodes_api
     from paas.server.api import app_moves as app_moves_api
+    from paas.server.api import platform_backups as platform_backups_api
 
     for module in (meta_api, apps_api, releases_api, processes_api, logs_api, domains_api,
                    builds_api, tokens_api, certs_api, storage_api, metrics_api, datastores_api,
-                   nodes_api, app_moves_api):
+                   nodes_api, app_moves_api, platform_backups_api):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
 
     from paas.server.dashboard import register as register_dashboard

@@ -20,8 +20,10 @@ from pathlib import Path
 from paas import __version__
 from paas.adapters.iptables import Iptables
 from paas.adapters.nginx_proxy import NginxProxy
+from paas.adapters.ports import taken
 from paas.adapters.sqlite_store import SqliteStore
 from paas.adapters.state_files import make_private
+from paas.adapters.sysctl import enable_migrate_req
 from paas.errors import PaasError
 from paas.services.auth import Tokens
 from paas.services.host_firewall import protect, unprotect
@@ -131,12 +133,14 @@ def up(settings: Settings) -> None:
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     make_private(settings.home)
     lifecycle.migrate_state(settings)  # first: a downgrade is refused before anything changes
+    router_port_check(settings)
     Tokens(SqliteStore(settings.db_path)).ensure_admin(settings.token_file)
     try:
         walled = protect(settings, Iptables())
     except PaasError as exc:  # not root: say so loudly, but let a developer's platform start
         walled = (f"Firewall:    NOT applied ({exc.message}); run as root (NET_ADMIN) or set "
                   "PAAS_FIREWALL=off")
+    unmigrated = enable_migrate_req()
     if settings.supervise:
         started = lifecycle.up(settings, stop_host_processes)
     else:
@@ -144,6 +148,9 @@ def up(settings: Settings) -> None:
         started = start_api(settings)
     print(f"paas {__version__} is up." if started else f"paas {__version__} was already up.")
     print(f"  {walled}")
+    if unmigrated:
+        print(f"  Note: {unmigrated}; a router handover may reset connections queued on the old "
+              "nginx's sockets")
     url = settings.public_api_url  # https://PAAS_API_HOST through the router, when set
     print(f"  Dashboard:   {url}/   (sign in with the admin token)")
     print(f"  API, git:    {url}/api/v1   {url}/git/<app>.git")
@@ -157,6 +164,16 @@ def up(settings: Settings) -> None:
     print(f"  paas login --api-url {url} --token $(cat {settings.token_file})")
     print("  paas apps:create hello && cd path/to/your/app && paas git:remote -a hello")
     print("  git push paas main")
+
+
+def router_port_check(settings: Settings) -> None:
+    """The router's HTTP port is free, or held by this platform's own nginx. Its nginx listens
+    with SO_REUSEPORT (paas.server.handover): another paas on the same port would bind beside it
+    and share its connections rather than fail, so this refuses first."""
+    proxy = NginxProxy(settings.nginx_dir, settings.http_port, nginx_bin=settings.nginx_bin)
+    if proxy.pid() is None and taken(settings.http_port):
+        raise PaasError(f"port {settings.http_port} (PAAS_HTTP_PORT) is in use by another "
+                        "program (another platform?); choose a free one. Nothing was started")
 
 
 def down(settings: Settings) -> None:

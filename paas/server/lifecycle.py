@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from paas import __version__
-from paas.adapters.migrations import migrate
+from paas.adapters.migrations import Context, migrate
 from paas.adapters.nginx_proxy import NginxProxy
 from paas.adapters.state_files import create_private
 from paas.render import supervise as render
+from paas.server import handover
 from paas.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the checkout the images are built from
@@ -73,11 +73,21 @@ def migrate_state(settings: Settings) -> None:
     versions and the way back (DowngradeRefused), and nothing is started or stopped."""
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     create_private(settings.db_path)  # 0600 before SQLite creates it
-    ran = migrate(settings.db_path)
+    # Steps that change Docker objects get what they touch (paas.adapters.layout_steps);
+    # Docker is opened only when such a step runs.
+    ctx = Context(home=settings.home, extra={"instance": settings.instance,
+                                             "remove_volume": _remove_volume})
+    ran = migrate(settings.db_path, ctx)
     if ran:
         backups = sorted((settings.home / "backups").glob("pre-upgrade-*"))
         where = f" (state backed up in {backups[-1]})" if backups else ""
         print(f"Migrated the state: {', '.join(ran)}{where}")
+
+
+def _remove_volume(name: str) -> bool:
+    from paas.adapters.supervisor import Supervisor
+
+    return Supervisor().remove_volume(name)
 
 
 def up(settings: Settings, stop_host_processes) -> bool:
@@ -88,25 +98,23 @@ def up(settings: Settings, stop_host_processes) -> bool:
     built = images(settings, supervisor)  # before anything stops: a slow build costs no uptime
     inst = settings.instance
     proxy = NginxProxy(settings.nginx_dir, settings.http_port, may_start=False)
-    # A platform that ran as host processes (PAAS_SUPERVISE=0, or a version before supervision):
-    # its nginx is retired only once the router container is there, trying to bind the ports
-    # (nginx retries for 2.5 s), so the ports are without a listener for a moment only.
-    router_before = supervisor.container(render.container_name(inst, "router"))
-    host_nginx = proxy.pid() if router_before is None or router_before.status != "running" else None
     stop_host_processes(settings, nginx=False)
     conf_changed = proxy.prepare()
     settings.certs_dir.mkdir(parents=True, exist_ok=True)
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     mounts = _mounts(settings)
-    router = supervisor.ensure(render.router_spec(inst, *built["router"], mounts))
-    if host_nginx is not None:
-        os.kill(host_nginx, signal.SIGQUIT)  # closes its listeners now, finishes its requests
-        if not supervisor.wait_running(render.container_name(inst, "router"), 30):
-            raise SystemExit("paas: the router container did not start: "
-                             + supervisor.logs(render.container_name(inst, "router")))
-        _retire(host_nginx, settings, supervisor)
-    if router == "running" and conf_changed:
-        supervisor.signal(render.container_name(inst, "router"), "HUP")
+    spec = render.router_spec(inst, *built["router"], mounts)
+    # The nginx that serves the ports now: a host process (PAAS_SUPERVISE=0, or a version
+    # before supervision) or a router container of another spec hands them to the new
+    # container with no moment without a listener (paas.server.handover).
+    serving = proxy.pid()
+    if serving is not None and not supervisor.runs(spec):
+        router, moved = handover.take_over(proxy, supervisor, spec, serving)
+        print(f"  router: ports {moved} (from nginx {serving})")
+    else:
+        router = supervisor.ensure(spec)
+        if router == "running" and conf_changed:
+            supervisor.signal(render.container_name(inst, "router"), "HUP")
     api_name = render.container_name(inst, "api")
     # Build containers bind the buildpacks from a host path: the API's copy lives in PAAS_HOME
     # (the same path inside), one directory per API image, so a running build keeps its own.
@@ -129,21 +137,6 @@ def up(settings: Settings, stop_host_processes) -> bool:
         supervisor.remove_images({"paas.instance": inst, "paas.role": f"control-{role}"}, ref)
     print(f"  router: {router}, api: {api} ({built['api'][0]})")
     return router != "running" or api != "running"
-
-
-def _retire(pid: int, settings: Settings, supervisor) -> None:
-    """Wait for the host nginx to finish its requests and exit. Its master deletes the pid file
-    on exit, which by then names the container's nginx: write that pid back (a host pid, as
-    the router shares the host's pid namespace) so the API keeps reloading it."""
-    deadline = time.monotonic() + 35  # nginx's worker_shutdown_timeout is 30 s
-    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-        time.sleep(0.1)
-    router = supervisor.container(render.container_name(settings.instance, "router"))
-    if router is not None and router.attrs["State"]["Pid"]:
-        pid_file = settings.nginx_dir / "nginx.pid"
-        tmp = pid_file.with_name(".nginx.pid.new")
-        tmp.write_text(f"{router.attrs['State']['Pid']}\n")
-        os.replace(tmp, pid_file)
 
 
 def _buildpacks(settings: Settings, inputs: str) -> Path:
@@ -181,12 +174,13 @@ def uninstall(settings: Settings, confirmed: bool, stop_host_processes, host_cle
         # A mistyped PAAS_HOME (/, a home directory) must never be deleted.
         raise SystemExit(f"paas: {home} holds no paas.db, so it is not a paas state directory: "
                          "check PAAS_HOME; nothing was removed")
-    backups = sorted((home / "backups").glob("*")) if home.exists() else []
     print(f"This removes paas instance {settings.instance}: every app, its containers, images, "
           f"networks and volumes (data included), the router and API, and {settings.home}.")
-    if backups:
-        print(f"The last backups are in {settings.home / 'backups'} (newest {backups[-1].name}); "
-              "they are removed with it: copy them elsewhere first to keep them.")
+    kept = last_backups(home)
+    if kept:
+        print("The last backups are removed with it; copy them elsewhere first to keep them:")
+        for line in kept:
+            print(f"  {line}")
     if not confirmed:
         if not sys.stdin.isatty():
             raise SystemExit("paas: uninstall needs a confirmation: run it in a terminal, "
@@ -203,6 +197,22 @@ def uninstall(settings: Settings, confirmed: bool, stop_host_processes, host_cle
         home = str(settings.home)
     print(f"Removed {removed['containers']} containers, {removed['images']} images, "
           f"{removed['networks']} networks, {removed['volumes']} volumes and {home}.")
+
+
+def last_backups(home: Path) -> list[str]:
+    """Where the newest backups are, one line each: every service's (the newest file of its
+    directory under backups/services; the names start with their time) and the state's taken
+    before the last upgrade."""
+    lines = []
+    services = home / "backups" / "services"
+    for folder in sorted(services.iterdir()) if services.is_dir() else ():
+        files = sorted(f.name for f in folder.iterdir()
+                       if f.is_file() and not f.name.endswith(".partial")) if folder.is_dir() else []
+        lines.append(f"service {folder.name}: " + (str(folder / files[-1]) if files else "no backup"))
+    upgrades = sorted((home / "backups").glob("pre-upgrade-*"))
+    if upgrades:
+        lines.append(f"the state before the last upgrade: {upgrades[-1]}")
+    return lines
 
 
 def _remove_home(home) -> None:

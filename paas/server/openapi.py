@@ -187,6 +187,10 @@ OPERATIONS = [
        errors=("409",)),
     Op("get", "/services/{service}/logs", "The server's recent output", text=True,
        query={"lines": {"type": "integer", "minimum": 1, "maximum": 10000}}),
+    Op("post", "/services/{service}/connect", "Run psql / redis-cli on the service's network "
+       "with `input` as its standard input (services:connect): its output, its exit status",
+       200, _obj(("input",), input={"type": "string", "maxLength": 524288}),
+       {"input": "SELECT 1;"}, streams=True),
     Op("post", "/services/{service}/links", "Link an app: joins its network, sets DATABASE_URL "
        "/ REDIS_URL (or `as`) as one release", 201,
        _obj(("app",), app=NAME, **{"as": NULLABLE_STR}), streams=True, errors=("409",)),
@@ -207,6 +211,12 @@ OPERATIONS = [
        binary="application/x-tar"),
     Op("put", "/app-imports/{target}", "Recreate an exported app under an unused name "
        "(apps:import): the archive as application/x-tar, verified whole first", 201,
+       errors=("409", "415", "422")),
+    Op("get", "/platform/backup", "The whole platform as one archive (platform:backup): an "
+       "online copy of its state, repositories, certificates, service backups and every app's "
+       "export", binary="application/x-tar"),
+    Op("put", "/platform-restores", "Import every app of a platform backup into this platform "
+       "(which has no apps yet) and deploy it (platform:restore)", 201,
        errors=("409", "415", "422")),
     Op("get", "/nodes", "The swarm's nodes: address, role, state, availability, processes, "
        "memory (PAAS_SCHEDULER=swarm)", errors=("409",)),

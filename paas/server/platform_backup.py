@@ -19,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     try:
         if args[0] == "backup":
-            made = platform_backup.backup(settings, Path(args[1]), online_copy)
+            made = platform_backup.backup(settings, Path(args[1]), online_copy,
+                                          _exports(settings))
             skipped = f", skipped {len(made['skipped'])} links or odd names" if made["skipped"] else ""
             print(f"Backed up {settings.home} to {args[1]}: {made['files']} files, "
                   f"{made['bytes']} bytes{skipped}")
@@ -30,6 +31,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"paas: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _exports(settings: Settings):
+    """Every app's export (images, volumes, services' backups), through the use cases."""
+    def run() -> dict[str, bytes]:
+        from paas.bootstrap import build_services
+        return build_services(settings).platform.exports()
+    return run
 
 
 if __name__ == "__main__":

@@ -13,10 +13,12 @@ import json
 import os
 from pathlib import Path
 
+from paas.domain.certs import TlsOptions
 from paas.domain.names import validate_app_name
+from paas.domain.volumes import validate_volume_name
 from paas.errors import Conflict, InvalidInput, NotFound
 from paas.ports import Store
-from paas.render import app_archive
+from paas.render import app_archive, app_move
 
 STATE = "app.json"
 _STATUSES = {"pending", "succeeded", "failed"}
@@ -34,14 +36,27 @@ def state(store: Store, app: str) -> dict:
         "formation": store.get_formation(app),
         "resources": store.get_resources(app),
         "mounts": store.get_mounts(app),
-        "links": sorted(({"service": link.datastore, "as": link.var}
+        "links": sorted(({"service": link.datastore, "as": link.var,
+                          "kind": _kind(store, link.datastore)}
                          for link in store.list_links(app=app)), key=lambda x: x["service"]),
+        "volumes": [name for name, _path, _at in store.list_volumes(app)],
+        "tls": _tls(store, app),
         "releases": [{"version": r.version, "image": r.image, "config": r.config,
                       "processes": r.processes, "commit": r.commit,
                       "description": r.description, "status": r.status,
                       "created_by": r.created_by, "healthchecks": r.healthchecks,
                       "mounts": r.mounts} for r in releases],
     }
+
+
+def _tls(store: Store, app: str) -> dict:
+    options = store.get_tls(app)
+    return {"auto": options.auto, "redirect": options.redirect, "hsts": options.hsts}
+
+
+def _kind(store: Store, name: str) -> str:
+    ds = store.get_datastore(name)
+    return ds.kind if ds else ""
 
 
 def export(store: Store, app: str, extra: dict[str, bytes] | None = None) -> bytes:
@@ -64,14 +79,14 @@ def parse(data: bytes) -> tuple[dict, dict[str, bytes]]:
     _check_state(doc)
     others = {n: b for n, b in archive.members.items() if n != STATE}
     for name in others:  # checked before anything is created, not first at restore_repo
-        if not (name.startswith("repo/") and _repo_data(name.removeprefix("repo/"))):
+        if not ((name.startswith("repo/") and _repo_data(name.removeprefix("repo/")))
+                or app_move.member_kind(name)):
             raise InvalidInput(f"archive member {name!r} is not part of an app export")
     return doc, others
 
 
-def restore(store: Store, name: str, doc: dict) -> int | None:
-    """Recreate the app recorded in `doc` as `name`; the current release's version, if any.
-    Nothing is left behind when it fails."""
+def check_target(store: Store, name: str, doc: dict) -> None:
+    """The import may go ahead: `name` is a free app name and no domain is taken."""
     validate_app_name(name)
     if store.get_app(name) is not None:
         raise Conflict(f"app {name!r} already exists; import needs an unused name")
@@ -79,6 +94,12 @@ def restore(store: Store, name: str, doc: dict) -> int | None:
         owner = store.domain_owner(domain)
         if owner is not None:
             raise Conflict(f"domain {domain!r} already belongs to app {owner!r}")
+
+
+def restore(store: Store, name: str, doc: dict) -> int | None:
+    """Recreate the app recorded in `doc` as `name`; the current release's version, if any.
+    Nothing is left behind when it fails."""
+    check_target(store, name, doc)
     store.add_app(name)
     try:
         current = None
@@ -91,12 +112,17 @@ def restore(store: Store, name: str, doc: dict) -> int | None:
             if rel["status"] == "succeeded":
                 current = made.version
         store.replace_config(name, doc["config"])
+        # Unmounted volumes keep a row (and their data) as on the old platform.
+        store.replace_mounts(name, {v: "" for v in doc.get("volumes") or []})
         store.replace_mounts(name, doc["mounts"])
         store.set_formation(name, doc["formation"])
         for process, values in doc["resources"].items():
             store.set_resources(name, process, values)
         for domain in doc["domains"]:
             store.add_domain(name, domain)
+        tls = doc.get("tls")
+        if tls:
+            store.set_tls(name, TlsOptions(**tls))
         return current
     except BaseException:
         store.delete_app(name)
@@ -113,6 +139,19 @@ def _check_state(doc: object) -> None:
                       ("resources", dict), ("mounts", dict), ("releases", list)):
         if not isinstance(doc.get(key), kind):
             fail(f"{key!r} is missing or not a {kind.__name__}")
+    volumes = doc.get("volumes", [])
+    if not isinstance(volumes, list) or not all(isinstance(v, str) for v in volumes):
+        fail("volumes must be a list of names")
+    for volume in volumes:
+        validate_volume_name(volume)
+    tls = doc.get("tls", {})
+    if not isinstance(tls, dict) or set(tls) - {"auto", "redirect", "hsts"} or \
+            not all(isinstance(v, bool) for v in tls.values()):
+        fail("tls must map auto, redirect and hsts to true or false")
+    links = doc.get("links", [])
+    if not isinstance(links, list) or not all(
+            isinstance(l, dict) and _str_map(l) and {"service", "as"} <= set(l) for l in links):
+        fail("links must be objects naming a service and a variable")
     if not _str_map(doc["config"]) or not _str_map(doc["mounts"]):
         fail("config and mounts must map strings to strings")
     if not all(isinstance(d, str) for d in doc["domains"]):

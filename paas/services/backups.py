@@ -24,7 +24,7 @@ from paas.services.datastores import DatastoreFailed, Datastores
 from paas.settings import Settings
 
 MAX_BACKUP = 50 * 1024**3
-ID_RE = re.compile(r"(\d{8}T\d{6}(?:\.\d{3})?Z)-(manual|scheduled|final|pre-restore|import)")
+ID_RE = re.compile(r"(\d{8}T\d{6}(?:\.\d{3})?Z)-(manual|scheduled|final|pre-restore|import|export)")
 PARTIAL = ".partial"
 MAGIC = {"postgres": b"PGDMP", "redis": b"REDIS"}
 DESCRIBE = {"postgres": "pg_dump -Fc file", "redis": "Redis RDB file"}

@@ -3,7 +3,8 @@
 Every few seconds: nginx must be running; every app's formation must run its current release
 (containers that died are replaced, extras retired); nginx must point at the containers' current
 addresses on their app networks (they can change when dockerd restarts them); stopped containers
-older than an hour go. An app whose lock is held (a deploy is running) is left alone until the
+older than PAAS_KEEP_STOPPED_SECONDS (an hour) go, their last lines copied to the log archive
+first (`keep_logs`). An app whose lock is held (a deploy is running) is left alone until the
 next pass. A process that keeps crashing is stopped once Docker has restarted it
 CRASH_RESTARTS times, and its slot is started again only when paas/domain/backoff.py says
 (1 s doubling to 5 min). A pass lists the platform's containers once; an app is listed again, under its lock,
@@ -16,27 +17,34 @@ import logging
 import threading
 from collections import defaultdict
 from datetime import datetime, timezone
+from typing import Callable
 
 from paas.errors import DeployFailed
 from paas.ports import Engine, Proxy, Store
 from paas.render.plan import plan
 from paas.services.deploy import Deployer
 from paas.services.router import Router
-from paas.services.scheduler import Scheduler
+from paas.services.scheduler import STOPPED_STATUSES, Scheduler
 
 log = logging.getLogger("paas.converge")
-KEEP_STOPPED_SECONDS = 3600  # logs of retired containers stay readable this long
+KEEP_STOPPED_SECONDS = 3600  # the default of PAAS_KEEP_STOPPED_SECONDS
 
 
 class Converger:
     def __init__(self, store: Store, engine: Engine, scheduler: Scheduler, deployer: Deployer,
-                 router: Router, proxy: Proxy) -> None:
+                 router: Router, proxy: Proxy,
+                 keep_logs: Callable[[list], None] = lambda containers: None) -> None:
         self.store = store
         self.engine = engine
         self.scheduler = scheduler
         self.deployer = deployer
         self.router = router
         self.proxy = proxy
+        self.keep_logs = keep_logs
+
+    @property
+    def _keep_stopped(self) -> float:
+        return self.deployer.settings.keep_stopped_seconds
 
     def once(self) -> list[str]:
         actions = []
@@ -67,8 +75,7 @@ class Converger:
     def _needs_work(self, app: str, release, seen: list) -> bool:
         """Whether the pass's first look (maybe older than a deploy that has just finished)
         shows anything to do; the work itself is decided again from a fresh listing."""
-        now = datetime.now(timezone.utc).timestamp()
-        if any(c.status == "exited" and now - _finished(c) > KEEP_STOPPED_SECONDS for c in seen):
+        if self._old_stopped(release.version, seen):
             return True
         if any(c.status == "paused" and self.scheduler.standby_due(c.id) for c in seen):
             return True
@@ -84,7 +91,7 @@ class Converger:
         if release is None or not self._needs_work(app, release, seen):
             return []
         containers = self.scheduler.processes_of(app)  # fresh, under the app's lock
-        self._remove_old_stopped(app, containers)
+        self._remove_old_stopped(app, release.version, containers)
         self.scheduler.expire_standby(app, containers=containers)
         looping = self.scheduler.crash_looping(containers)
         if looping:  # stopped, so Docker's restarts end; the slot then waits its backoff
@@ -104,14 +111,29 @@ class Converger:
         self.deployer.events.write(app, "converge", action)
         return [f"{app}: {action}"]
 
-    def _remove_old_stopped(self, app: str, containers) -> None:
+    def _old_stopped(self, current: int, containers) -> list:
+        """Stopped containers kept long enough. A crash of the current release stays at least
+        KEEP_STOPPED_SECONDS whatever the setting: its slot's backoff counts its crashes
+        (paas/domain/backoff.py), and forgetting them would restart a crash loop hot."""
         now = datetime.now(timezone.utc).timestamp()
-        removed = 0
+        old = []
         for c in containers:
-            if c.status == "exited" and now - _finished(c) > KEEP_STOPPED_SECONDS:
-                self.engine.remove_container(c.id)
-                removed += 1
-        if removed:  # a failed release's image was kept only for its stopped containers' logs
+            if c.status != "exited":
+                continue
+            keep = self._keep_stopped
+            if ((c.exit_code not in STOPPED_STATUSES or c.oom_killed)
+                    and c.labels.get("paas.release") == str(current)):
+                keep = max(keep, KEEP_STOPPED_SECONDS)
+            if now - _finished(c) > keep:
+                old.append(c)
+        return old
+
+    def _remove_old_stopped(self, app: str, current: int, containers) -> None:
+        old = self._old_stopped(current, containers)
+        self.keep_logs(old)
+        for c in old:
+            self.engine.remove_container(c.id)
+        if old:  # a failed release's image was kept only for its stopped containers' logs
             self.deployer.images.collect(app)
 
     def run_forever(self, stop: threading.Event, interval: float = 2.0) -> None:

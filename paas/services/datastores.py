@@ -27,6 +27,8 @@ from paas.services.scheduler import Scheduler
 from paas.settings import Settings
 
 READY_TIMEOUT = 90.0
+CONNECT_TIMEOUT = 600.0
+MAX_CONNECT_INPUT = 512 * 1024
 VAR_RE = re.compile(r"[A-Z][A-Z0-9_]{0,62}")
 
 
@@ -195,6 +197,18 @@ class Datastores:
     def logs(self, name: str, lines: int = 100) -> str:
         return self.engine.logs(self.container(self.get(name)), tail=lines)
 
+    def connect(self, name: str, script: str, on_line: LineWriter,
+                timeout: float = CONNECT_TIMEOUT) -> int:
+        """`services:connect`: run `script` through psql / redis-cli in a one-off container on
+        the service's network (never a host port); its output goes to `on_line`, its exit
+        status is returned."""
+        ds = self.get(name)
+        if not isinstance(script, str) or len(script) > MAX_CONNECT_INPUT:
+            raise InvalidInput(f"input must be text of at most {MAX_CONNECT_INPUT} bytes")
+        spec = r.client_spec(instance=self.settings.instance, name=ds.name, kind=ds.kind,
+                             image=ds.image, password=ds.password, nonce=secrets.token_hex(3))
+        return self.data.run_with_input(spec, script.encode(), on_line, timeout)
+
     # links
     def link(self, name: str, app: str, as_var: str | None, created_by: str,
              on_line: LineWriter) -> tuple[Link, Release | None]:
@@ -219,6 +233,18 @@ class Datastores:
                 self.data.disconnect(network, self.container(ds))
                 raise
         return link, release
+
+    def attach(self, name: str, app: str, var: str) -> None:
+        """apps:import: record a link whose variable the imported releases already carry, and
+        join the app's network, without a release of its own (the import keeps the numbers)."""
+        ds = self.get(name)
+        with self.lock(name):
+            self.store.add_link(Link(name, app, var))
+            self.scheduler.ensure_network(app)
+            self.data.connect(app_network(self.settings.instance, app), self.container(ds))
+
+    def url(self, ds: Datastore) -> str:
+        return r.url(self.settings.instance, ds.name, ds.kind, ds.password)
 
     def _var_for(self, ds: Datastore, app: str, as_var: str | None) -> str:
         taken = set(self.store.get_config(app)) | {l.var for l in self.store.list_links(app=app)}

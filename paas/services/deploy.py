@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from datetime import datetime, timezone
 from typing import Callable
 from dataclasses import replace
 
@@ -29,6 +30,7 @@ from paas.settings import Settings
 
 
 # Printed after the swap; bench/deploys.py reads it back to break a deploy's time down.
+KEPT_OUTPUT = 1500  # lines of a release phase kept for `paas logs --release vN`
 TIMINGS = "started in {:.2f}s, healthy {:.2f}s later, routed in {:.2f}s"
 
 
@@ -46,6 +48,10 @@ class Deployer:
         # One change per app at a time; others wait their turn rather than interleave swaps.
         # Production passes locks that also hold across processes (paas.adapters.app_locks).
         self._locks = locks or defaultdict(threading.Lock).__getitem__
+        # Where a release phase's output is kept for `paas logs --release vN` (its one-off
+        # container is removed when it ends): bootstrap wires the log archive.
+        self.keep_output: Callable[[str, int, str, list[tuple[str, str, str]]], None] = \
+            lambda app, version, process, lines: None
 
     def lock(self, app: str) -> AppLock:
         return self._locks(app)
@@ -129,8 +135,19 @@ class Deployer:
                 continue
             what = "predeploy script (app.json)" if phase == "predeploy" else "release command"
             on_line(f"-----> Running {what}: {command}")
-            status = self.scheduler.run_once(release, command, lambda l: on_line(f"       {l}"),
-                                             self.store.get_resources(release.app))
+            output: list[tuple[str, str, str]] = []
+
+            def line(text: str, phase: str = phase) -> None:
+                on_line(f"       {text}")
+                stamp = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+                output.append((stamp.replace("+00:00", "Z"), f"{phase}.1", text.rstrip("\n")))
+                del output[:-KEPT_OUTPUT]
+
+            try:
+                status = self.scheduler.run_once(release, command, line,
+                                                 self.store.get_resources(release.app))
+            finally:  # a failed one most of all: its lines say why the deploy failed
+                self.keep_output(release.app, release.version, phase, output)
             if status != 0:
                 self.store.set_release_status(release.app, release.version, "failed")
                 self.events.write(release.app, "release", f"v{release.version} {what} failed ({status})")
@@ -154,7 +171,9 @@ class Deployer:
               formation: dict[str, int] | None = None, replacing: bool = False) -> Plan:
         """The one deploy algorithm: plan, start new containers, check them all, point nginx
         at the web ones, then drain and retire the old. Anything failing before the swap stops
-        the new containers and leaves the old ones serving and routed. Caller holds the lock."""
+        the new containers and leaves the old ones serving and routed. Caller holds the lock.
+        nginx is reloaded only when the app's file changes: a worker restarted after its crash
+        loop's backoff must not reload the router that every other app's requests go through."""
         app = release.app
         formation = self.store.get_formation(app) if formation is None else formation
         check_app_containers(app, formation, runnable(release.processes))
@@ -181,24 +200,24 @@ class Deployer:
                 # traffic, the old ones stay behind them as backups, so a request that finds a
                 # new container dead is still answered; if one dies, the old route comes back.
                 old = self.scheduler.web_addresses([c for c in running if c.id in p.retire])
-                self.router.route(app, addresses, backups=old)
+                self.router.ensure(app, addresses, backups=old)
                 at.append(time.monotonic())
                 try:
                     self.scheduler.wait_settled(resumed + started)
                 except DeployFailed:
-                    self.router.route(app, self.scheduler.web_addresses(
+                    self.router.ensure(app, self.scheduler.web_addresses(
                         [c for c in running if c.process == "web"]))
                     raise
-                self.router.route(app, addresses)
+                self.router.ensure(app, addresses)
             else:
                 self.scheduler.wait_settled(resumed + started)
-                self.router.route(app, addresses)
+                self.router.ensure(app, addresses)
                 at.append(time.monotonic())
         except Exception as exc:
             self.scheduler.remove([s.container_id for s in resumed])
             if isinstance(exc, DeployFailed):
                 # Kept stopped, so `paas logs --release vN` shows why it failed (dokku#3241);
-                # convergence removes them after KEEP_STOPPED_SECONDS.
+                # convergence removes them after PAAS_KEEP_STOPPED_SECONDS, their lines archived.
                 self.scheduler.keep_stopped([s.container_id for s in started])
             else:
                 self.scheduler.remove([s.container_id for s in started])

@@ -1,18 +1,21 @@
 """`paas logs`: every container of the app (retired ones too, while they are kept) and the
 platform's events, merged in time order as Heroku prints them: `<time> app[web.1]: line`.
 `paas logs --release vN`: only the containers of that release, including the stopped ones a
-failed deploy kept (their lines say why it failed), without the events."""
+failed deploy kept (their lines say why it failed), without the events, and the lines that the
+log archive kept of its removed containers: `keep` copies a container's last lines there just
+before it is removed, so the newest releases stay readable after redeploys (dokku#3241)."""
 from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
 from typing import Iterator
 
-from paas.ports import Engine, Events
+from paas.ports import ContainerState, Engine, Events, LogArchive
 from paas.services.scheduler import Scheduler
 
 FOLLOW_POLL = 0.5
 FOLLOW_MAX_SECONDS = 3600
+KEEP_LINES = 1500  # per process type of a release, as the archive keeps them
 
 
 def _epoch(stamp: str) -> float:
@@ -27,10 +30,44 @@ def _iso(when: float) -> str:
 
 
 class Logs:
-    def __init__(self, engine: Engine, scheduler: Scheduler, events: Events) -> None:
+    def __init__(self, engine: Engine, scheduler: Scheduler, events: Events,
+                 archive: LogArchive | None = None) -> None:
         self.engine = engine
         self.scheduler = scheduler
         self.events = events
+        self.archive = archive
+
+    def keep(self, containers: list[ContainerState]) -> None:
+        """Copy the last lines of app containers about to be removed into the archive. Never
+        raises: a container's removal must not wait on its logs."""
+        if self.archive is None:
+            return
+        groups: dict[tuple[str, int, str], list[tuple[str, str, str]]] = {}
+        for c in containers:
+            app, process = c.labels.get("paas.app", ""), c.labels.get("paas.process", "")
+            release = c.labels.get("paas.release", "")
+            if not (app and process and release.isdigit()):
+                continue
+            name = f"{process}.{c.labels.get('paas.index', '0')}"
+            try:
+                lines = self.engine.log_lines(c.id, tail=KEEP_LINES)
+            except Exception:  # a passing Docker failure: the container goes without them
+                continue
+            groups.setdefault((app, int(release), process), []).extend(
+                (stamp, name, text) for stamp, text in lines)
+        for (app, release, process), lines in groups.items():
+            self.keep_output(app, release, process, lines)
+
+    def keep_output(self, app: str, release: int, process: str,
+                    lines: list[tuple[str, str, str]]) -> None:
+        """Archive (time, `type.index`, text) lines of a release's `process` (e.g. its
+        release phase, whose one-off container is removed when it ends)."""
+        if self.archive is None or not lines:
+            return
+        try:
+            self.archive.add(app, release, process, lines)
+        except OSError:  # a full disk: the lines are lost, the platform goes on
+            pass
 
     def _entries(self, app: str, since: dict[str, float], tail: int | None,
                  release: int | None = None) -> list[tuple[float, str]]:
@@ -48,6 +85,13 @@ class Logs:
                     continue
                 entries.append((when, f"{_iso(when)} app[{name}]: {text}"))
                 since[c.id] = max(since.get(c.id, 0.0), when)
+        if release is not None and self.archive is not None:
+            live = {line for _, line in entries}
+            for stamp, name, text in self.archive.read(app, release):
+                when = _epoch(stamp)
+                line = f"{_iso(when)} app[{name}]: {text}"
+                if line not in live:  # archived, and still in Docker when removing it failed
+                    entries.append((when, line))
         for when, source, message in ([] if release is not None else
                                       self.events.read(app, since.get("events", 0.0))):
             entries.append((when, f"{_iso(when)} paas[{source}]: {message}"))

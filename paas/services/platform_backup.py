@@ -23,11 +23,17 @@ TREES = ("repos", "certs", "backups/services")
 FILES = ("admin-token",)
 
 
-def collect(settings: Settings, copy_db: Callable[[Path], bytes]) -> tuple[dict, dict[str, bytes]]:
-    """The archive's metadata and members: the database's online copy (`copy_db`), then the
-    trees."""
+APPS = "apps/"  # apps/NAME.tar: each app's export (paas.services.app_moves)
+
+
+def collect(settings: Settings, copy_db: Callable[[Path], bytes],
+            exports: Callable[[], dict[str, bytes]] | None = None) -> tuple[dict, dict[str, bytes]]:
+    """The archive's metadata and members: the database's online copy (`copy_db`), the trees,
+    then every app's export (`exports`: app -> archive), which `paas platform:restore` imports."""
     home = settings.home
     members = {"paas.db": copy_db(settings.db_path)}
+    for app, archive in sorted((exports() if exports else {}).items()):
+        members[f"{APPS}{app}.tar"] = archive
     skipped: list[str] = []
     for name in FILES:
         path = home / name
@@ -51,9 +57,10 @@ def collect(settings: Settings, copy_db: Callable[[Path], bytes]) -> tuple[dict,
     return {"kind": "platform-backup", "home": str(home), "skipped": sorted(skipped)}, members
 
 
-def backup(settings: Settings, target: Path, copy_db: Callable[[Path], bytes]) -> dict:
+def backup(settings: Settings, target: Path, copy_db: Callable[[Path], bytes],
+           exports: Callable[[], dict[str, bytes]] | None = None) -> dict:
     """Write the platform's backup to `target` (0600); its metadata."""
-    meta, members = collect(settings, copy_db)
+    meta, members = collect(settings, copy_db, exports)
     data = app_archive.write(meta, members)
     target = Path(target)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
@@ -79,15 +86,18 @@ def restore(settings: Settings, data: bytes) -> int:
         raise InvalidInput("platform backup has no paas.db")
     allowed = set(FILES) | {"paas.db"}
     for name in archive.members:
+        if name.startswith(APPS):
+            continue  # the apps' exports: for `paas platform:restore`, not files to lay down
         if name not in allowed and not any(name.startswith(t + "/") for t in TREES):
             raise InvalidInput(f"platform backup member {name!r} is outside the platform's state")
     home = settings.home
     if settings.db_path.exists():
         raise Conflict(f"{home} already holds a platform; restore needs a fresh PAAS_HOME")
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for name, body in sorted(archive.members.items()):
+    files = {n: b for n, b in archive.members.items() if not n.startswith(APPS)}
+    for name, body in sorted(files.items()):
         _write_new(home, name, body)
-    return len(archive.members)
+    return len(files)
 
 
 def _write_new(home: Path, name: str, body: bytes) -> None:
@@ -102,3 +112,38 @@ def _write_new(home: Path, name: str, body: bytes) -> None:
     fd = os.open(current / parts[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(body)
+
+
+class PlatformBackups:
+    """`paas platform:backup` and `paas platform:restore` over the API: the backup above with
+    every app's export in it; a restore onto a platform without apps imports each one (their
+    services, volumes and images with them) and deploys it."""
+
+    def __init__(self, settings: Settings, copy_db: Callable[[Path], bytes], moves) -> None:
+        self.settings = settings
+        self.copy_db = copy_db
+        self.moves = moves
+
+    def exports(self) -> dict[str, bytes]:
+        return {app.name: self.moves.export(app.name) for app in self.moves.store.list_apps()}
+
+    def snapshot(self) -> bytes:
+        meta, members = collect(self.settings, self.copy_db, self.exports)
+        return app_archive.write(meta, members)
+
+    def restore_apps(self, data: bytes, on_line) -> list[str]:
+        archive = app_archive.read(data)
+        if archive.meta.get("kind") != "platform-backup":
+            raise InvalidInput("that is not a paas platform backup")
+        apps = sorted(n[len(APPS):-len(".tar")] for n in archive.members
+                      if n.startswith(APPS) and n.endswith(".tar"))
+        existing = [a.name for a in self.moves.store.list_apps()]
+        if existing:
+            raise Conflict(f"this platform already has apps ({', '.join(existing[:5])}): "
+                           "restore into a fresh platform")
+        done = []
+        for app in apps:
+            on_line(f"=====> Importing {app}")
+            self.moves.import_app(app, archive.members[f"{APPS}{app}.tar"], on_line)
+            done.append(app)
+        return done

@@ -70,9 +70,10 @@ class Router:
     def route(self, app: str, addresses: list[str], backups: list[str] = ()) -> None:
         self.proxy.apply_app(app, self.render(app, addresses, backups))
 
-    def ensure(self, app: str, addresses: list[str]) -> bool:
-        """Route only when the app's file differs from what it should be; True if it did."""
-        text = self.render(app, addresses)
+    def ensure(self, app: str, addresses: list[str], backups: list[str] = ()) -> bool:
+        """Route only when the app's file differs from what it should be; True if it did.
+        (A reload costs every app: old nginx workers close their idle keep-alive connections.)"""
+        text = self.render(app, addresses, backups)
         if self.proxy.read_app(app) == text:
             return False
         self.proxy.apply_app(app, text)

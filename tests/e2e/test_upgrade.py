@@ -95,6 +95,8 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
     assert made.returncode == 0, made.stderr
     ci_token = json.loads(made.stdout)["token"]
     releases_before = json.loads(ok(p, "releases", "-a", "keep", "--json"))
+    old_cache = f"paas-{p.instance}-keep-cache"  # where builds kept their cache, as root
+    assert _volume_exists(old_cache)
     assert [r["version"] for r in releases_before][:3] == [3, 2, 1]
 
     with Load(p.http_port, "keep.localhost", clients=10) as load:
@@ -104,6 +106,10 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
         result = load.stop()
     print(f"upgrade from {BEFORE_MIGRATIONS}: {result.ok} requests served, {result.failed} "
           f"failed (the router moving from a host process into its container)")
+    # The host nginx handed its ports to the router container (both listen with SO_REUSEPORT)
+    # and quit only once the container accepted: not one request failed.
+    assert "router: ports handed over (from nginx" in up.stdout, up.stdout
+    assert result.failed == 0, result.errors[:5]
     assert result.ok > 0
     assert "Migrated the state" in up.stdout and "pre-upgrade-" in up.stdout
 
@@ -112,6 +118,7 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
     backups = list((p.home / "backups").glob("pre-upgrade-*-v0-to-v*"))
     assert len(backups) == 1 and (backups[0] / "paas.db").exists()
     assert json.loads((backups[0] / "VERSION.json").read_text())["state_version"] == 0
+    assert not _volume_exists(old_cache)  # a layout change is a migration too
 
     # Everything is there: releases, config, domain, token.
     releases = json.loads(ok(p, "releases", "-a", "keep", "--json"))
@@ -141,6 +148,26 @@ def test_upgrade_from_state_before_migrations_keeps_everything(old, tmp_path):
     assert result.failed == 0, result.errors[:5]
     assert result.ok > 0
 
+    # A router container of an older spec (the previous version's: it stopped with SIGTERM)
+    # hands its ports to the new one the same way: both bind, then the old one quits.
+    before = _router_as_before(p)
+    with Load(p.http_port, "keep.localhost", clients=20) as load:
+        again = control(p, "up", PAAS_DRAIN_SECONDS="2", **SUPERVISED)
+        assert again.returncode == 0, again.stdout + again.stderr
+        p.wait_for("keep", "hello from v1", timeout=30)
+        result = load.stop()
+    print(f"router container replaced: {result.ok} requests served, {result.failed} failed")
+    assert f"router: ports handed over (from nginx {before})" in again.stdout, again.stdout
+    assert result.failed == 0, result.errors[:5]
+    import docker
+
+    client = docker.from_env()
+    router = client.containers.get(f"paas-{p.instance}-router")
+    assert router.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    assert not client.containers.list(all=True, filters={"name": f"paas-{p.instance}-router-"})
+    pid = int((p.home / "nginx" / "nginx.pid").read_text())
+    assert pid == router.attrs["State"]["Pid"] != before  # the API reloads the new one
+
     # And an older paas (with migrations, two steps) refuses this state, saying how to go back.
     older = checkout(FIRST_MIGRATIONS, tmp_path / "older-code")
     try:
@@ -166,3 +193,40 @@ def _container_id(p: Platform, role: str) -> str:
     import docker
 
     return docker.from_env().containers.get(f"paas-{p.instance}-{role}").id
+
+
+def _router_as_before(p: Platform) -> int:
+    """Put the router container back as the version before this one made it (no stop signal
+    of its own); the host pid of its nginx master once it serves."""
+    import time
+
+    import docker
+
+    from paas.adapters.nginx_proxy import serving
+    from paas.render import supervise as render
+
+    client = docker.from_env()
+    current = client.containers.get(f"paas-{p.instance}-router")
+    mounts = render.Mounts(home=str(p.home), nginx_dir=str(p.home / "nginx"),
+                           certs_dir=str(p.home / "certs"), docker_socket="")
+    spec = render.router_spec(p.instance, current.attrs["Config"]["Image"],
+                              current.labels["paas.inputs"], mounts)
+    assert spec["labels"]["paas.spec"] == current.labels["paas.spec"]  # the same mounts
+    spec.pop("stop_signal")
+    current.stop(timeout=30)
+    current.remove(force=True)
+    client.containers.run(**render.with_spec_hash(spec))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        router = client.containers.get(spec["name"])
+        pid = router.attrs["State"]["Pid"]
+        if pid and serving(pid):
+            return pid
+        time.sleep(0.1)
+    raise AssertionError("the older router container did not serve")
+
+
+def _volume_exists(name: str) -> bool:
+    import docker
+
+    return name in {v.name for v in docker.from_env().volumes.list()}

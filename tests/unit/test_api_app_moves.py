@@ -37,7 +37,11 @@ def test_export_then_import_under_a_new_name(client):
     client.store.remove_domain("web", "web.example.com")
     made = _tar(client, archive)
     assert made.status_code == 201, made.get_json()
-    assert made.get_json() == {"app": "moved", "releases": 0, "current_release": None}
+    body = made.get_json()
+    assert {k: body[k] for k in ("app", "releases", "current_release", "services", "volumes",
+                                 "images")} == {"app": "moved", "releases": 0,
+                                                "current_release": None, "services": [],
+                                                "volumes": [], "images": 0}
     assert client.store.get_config("moved") == {"SECRET": "s"}
 
 

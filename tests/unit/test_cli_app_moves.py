@@ -35,3 +35,20 @@ def test_import_of_garbage_is_one_line_and_creates_nothing(api, capsys, monkeypa
     code, _, err = run(api, ["apps:import", "moved"], capsys)
     assert code == 1 and err.startswith("paas: not a paas app archive") and err.count("\n") == 1
     assert services.store.list_apps() == []
+
+
+def test_the_issues_form_archive_first_with_an_optional_new_name(api, capsys, tmp_path):
+    _, _, services = api
+    services.store.add_app("web")
+    target = tmp_path / "web.tar"
+    assert run(api, ["apps:export", "-a", "web", "-o", str(target)], capsys)[0] == 0
+    code, out, err = run(api, ["apps:import", str(target), "--name", "copy"], capsys)
+    assert (code, out) == (0, "Importing copy... done, 0 releases, current no release yet\n"), err
+    services.apps.destroy("web")
+    code, out, err = run(api, ["apps:import", str(target)], capsys)
+    assert (code, out) == (0, "Importing web... done, 0 releases, current no release yet\n"), err
+    code, _, err = run(api, ["apps:import", str(tmp_path / "missing.tar"), "--name", "x"], capsys)
+    assert code == 1 and err == f"paas: no such archive: {tmp_path / 'missing.tar'}\n"
+    (tmp_path / "junk.tar").write_bytes(b"junk" * 300)
+    code, _, err = run(api, ["apps:import", str(tmp_path / "junk.tar")], capsys)
+    assert code == 1 and "names no app" in err and err.count("\n") == 1

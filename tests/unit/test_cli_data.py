@@ -140,6 +140,32 @@ def test_services_import_keeps_a_backup_and_refuses_what_is_not_one(api, capsys,
     assert not list(made.path.parent.glob("*.partial"))
 
 
+def test_services_connect_pipes_a_script_to_psql_on_the_services_network(api, capsys,
+                                                                          monkeypatch):
+    import io
+
+    _, _, services = api
+    services.datastores.create("postgres", "db", quiet)
+    monkeypatch.setattr("sys.stdin", io.StringIO("SELECT 1;\n"))
+    code, out, err = run(api, ["services:connect", "db"], capsys)
+    assert (code, out) == (0, " ?column? \n        1\n"), err
+    [(spec, stdin)] = services.datastores.data.runs
+    assert stdin == b"SELECT 1;\n"
+    assert spec["network"] == "paas-t1-db-db" and "ports" not in spec
+    assert spec["environment"]["PGPASSWORD"] == services.store.get_datastore("db").password
+    assert spec["environment"]["PGPASSWORD"] not in " ".join(spec["command"])
+    monkeypatch.setattr("sys.stdin", io.StringIO("PING\n"))
+    code, _, err = run(api, ["services:connect", "ghost"], capsys)
+    assert code == 1 and err == "paas: no such service: ghost\n"
+
+
+def test_a_typed_statement_is_sent_when_complete():
+    from paas.cli.commands.services import _complete
+
+    assert not _complete("SELECT 1\n") and _complete("SELECT 1\nFROM t;\n")
+    assert _complete("\\dt\n") and _complete("INCR hits\n") and not _complete("  \n")
+
+
 def test_on_swarm_storage_and_services_say_which_node_holds_them(api, capsys):
     """The scheduler names the node volumes and datastores live on (swarm: the manager's);
     on one host it names none and the listings keep their columns."""

@@ -376,8 +376,9 @@ def test_restart_rolls_one_container_at_a_time(world):
     world.services_processes.scale("hello", {"web": 3}, lambda _: None)
     before = {c.id for c in world.engine.running()}
     routes = []
-    real_route = world.deployer.router.route
-    world.deployer.router.route = lambda app, ports: (routes.append(len(ports)), real_route(app, ports))
+    real_route = world.deployer.router.ensure  # a deploy routes when the app's file changes
+    world.deployer.router.ensure = lambda app, ports, backups=(): (routes.append(len(ports)),
+                                                                    real_route(app, ports, backups))
     world.services_processes.restart("hello", "web", lambda _: None)
     after = {c.id for c in world.engine.running()}
     assert len(after) == 3 and not (before & after)

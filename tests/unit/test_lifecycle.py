@@ -59,6 +59,7 @@ def test_router_and_api_specs():
         "log_config": {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "2"}},
         "command": ["nginx", "-p", "/srv/p/nginx", "-c", "/srv/p/nginx/nginx.conf",
                     "-e", "/srv/p/nginx/logs/error.log", "-g", "daemon off;"],
+        "stop_signal": "SIGQUIT",
         "volumes": {"/srv/p/nginx": {"bind": "/srv/p/nginx", "mode": "rw"},
                     "/srv/p/certs": {"bind": "/srv/p/certs", "mode": "ro"}},
     }
@@ -125,3 +126,39 @@ def test_uninstall_empties_a_paas_home_that_is_a_mount_point_and_leaves_the_moun
     monkeypatch.setattr(lifecycle.os.path, "ismount", lambda p: False)
     lifecycle._remove_home(home)
     assert not home.exists()
+
+
+def test_uninstall_names_the_newest_backup_of_each_service_and_of_the_state(tmp_path):
+    from paas.server.lifecycle import last_backups
+
+    home = tmp_path / "home"
+    assert last_backups(home) == []  # no state at all
+    pg = home / "backups" / "services" / "db"
+    pg.mkdir(parents=True)
+    for name in ("20261201T010000Z-scheduled.dump", "20261202T010000Z-manual.dump",
+                 "20261203T010000Z-scheduled.dump.partial"):  # an interrupted one: not a backup
+        (pg / name).write_bytes(b"PGDMP")
+    (home / "backups" / "services" / "cache").mkdir()
+    for name in ("pre-upgrade-20261101T000000-v0-to-v9", "pre-upgrade-20261120T000000-v9-to-v10"):
+        (home / "backups" / name).mkdir()
+    assert last_backups(home) == [
+        "service cache: no backup",
+        f"service db: {pg / '20261202T010000Z-manual.dump'}",
+        f"the state before the last upgrade: "
+        f"{home / 'backups' / 'pre-upgrade-20261120T000000-v9-to-v10'}",
+    ]
+
+
+def test_uninstall_prints_the_backups_before_it_asks(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    (home / "backups" / "services" / "db").mkdir(parents=True)
+    (home / "backups" / "services" / "db" / "20261202T010000Z-manual.dump").write_bytes(b"PGDMP")
+    (home / "paas.db").write_text("")
+    monkeypatch.setenv("PAAS_HOME", str(home))
+    monkeypatch.delenv("CONFIRM", raising=False)
+    monkeypatch.setattr("sys.stdin", open(os.devnull))
+    with pytest.raises(SystemExit, match="CONFIRM=yes"):
+        control.main(["uninstall"])
+    out = capsys.readouterr().out
+    assert f"  service db: {home}/backups/services/db/20261202T010000Z-manual.dump\n" in out
+    assert home.exists()

@@ -12,8 +12,9 @@ def register(cli: click.Group) -> None:
     @click.option("-n", "--num", default=100, show_default=True, type=click.IntRange(1, 10000),
                   help="how many lines")
     @click.option("-t", "--tail", is_flag=True, help="keep following new lines")
-    @click.option("-r", "--release", "release", metavar="vN",
-                  help="only that release's containers (a failed deploy's too)")
+    # No -r: every app command takes -r/--remote (Heroku).
+    @click.option("--release", "release", metavar="vN",
+                  help="only that release's lines (a failed deploy's too, kept after its containers go)")
     @click.pass_obj
     def logs(ctx: Context, app_name, num: int, tail: bool, release: str | None) -> None:
         """Show the app's logs: its processes and the platform's events, in time order."""

@@ -33,6 +33,8 @@ def _raw(ctx: Context, path: str) -> httpx.Response:
 
 
 def register(cli: click.Group) -> None:
+    register_connect(cli)
+
     @cli.command("services")
     @json_option
     @click.pass_obj
@@ -191,3 +193,57 @@ def _report(app: str, doing: str, result: dict) -> None:
     where = f"restarting {app}... done, v{release['version']}" if release else \
         f"saved for {app}'s first deploy"
     click.echo(f"{doing} and {where}")
+
+
+def register_connect(cli: click.Group) -> None:
+    @cli.command("services:connect")
+    @click.argument("name")
+    @click.pass_obj
+    def services_connect(ctx: Context, name: str) -> None:
+        """psql / redis-cli on the service's own network: pipe a script in
+        (echo 'SELECT 1;' | paas services:connect db), or type statements at a terminal.
+        The exit status is the client's."""
+        path = f"/services/{seg(name)}/connect"
+
+        def run(script: str) -> int:
+            result = ctx.client.operation("POST", path, {"input": script}, on_line=click.echo)
+            return int(result.get("exit", 1))
+
+        stdin = click.get_text_stream("stdin")
+        if not stdin.isatty():
+            raise click.exceptions.Exit(run(stdin.read()))
+        click.echo(f"Connected to {name}: each statement runs in a session of its own on the "
+                   "service's network. \\q or Ctrl-D quits.", err=True)
+        status = 0
+        pending = ""
+        while True:
+            try:
+                line = click.prompt(f"{name}{'*' if pending else ''}>", prompt_suffix=" ",
+                                    default="", show_default=False, err=True)
+            except (EOFError, click.exceptions.Abort):
+                break
+            if line.strip() in ("\\q", "quit", "exit") and not pending:
+                break
+            pending += line + "\n"
+            if _complete(pending):
+                status = run(pending)
+                pending = ""
+        raise click.exceptions.Exit(status)
+
+
+def _complete(text: str) -> bool:
+    """A typed statement is sent when it ends with ';' (SQL), is a psql backslash command, or
+    is any one line for redis-cli (no ';' needed there: a line without one that looks like a
+    Redis command is sent too)."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if stripped.endswith(";") or stripped.startswith("\\"):
+        return True
+    first = stripped.split()[0].upper()
+    return "\n" not in stripped and first not in _SQL_STARTS
+
+
+_SQL_STARTS = {"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "WITH",
+               "BEGIN", "COMMIT", "TRUNCATE", "GRANT", "REVOKE", "EXPLAIN", "VALUES", "TABLE",
+               "COPY", "ANALYZE", "VACUUM"}

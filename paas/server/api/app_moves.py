@@ -2,8 +2,8 @@
 
 An export is the app's own business: an app token may export its apps (it can read their
 config and clone their repository already), and gets the usual 404 for others. An import
-creates an app, so only an admin token may. The import body is an untrusted archive; paas.services.app_export verifies it whole
-before anything is created.
+creates an app, so only an admin token may. The routes only translate: the use case is
+paas.services.app_moves, which verifies the untrusted archive whole before creating anything.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from flask import Blueprint, Response, jsonify, request
 from paas.errors import Forbidden, UnsupportedMediaType
 from paas.render.app_archive import MAX_TOTAL_BYTES
 from paas.server.auth import principal, require_token, services
-from paas.services import app_export
 
 bp = Blueprint("app_moves", __name__)
 bp.before_request(require_token)
@@ -25,9 +24,7 @@ def _admin_only() -> None:
 
 @bp.get("/apps/<name>/export")
 def export_app(name: str):
-    services().apps.get(name)
-    repo = services().settings.repos_dir / f"{name}.git"
-    data = app_export.export(services().store, name, app_export.repo_members(repo))
+    data = services().moves.export(name)
     return Response(data, mimetype="application/x-tar",
                     headers={"Content-Disposition": f"attachment; filename={name}.tar"})
 
@@ -39,14 +36,10 @@ def import_app(target: str):
     if request.mimetype not in ("application/x-tar", "application/octet-stream"):
         raise UnsupportedMediaType("send the archive as application/x-tar")
     request.max_content_length = MAX_TOTAL_BYTES  # the API's 1 MiB is for JSON bodies
-    doc, _others = app_export.parse(request.get_data())
-    found = services()
-    current = app_export.restore(found.store, target, doc)
-    try:
-        app_export.restore_repo(found.repos.init(target), _others)
-    except BaseException:
-        found.repos.remove(target)
-        found.store.delete_app(target)
-        raise
-    return jsonify({"app": target, "releases": len(doc["releases"]),
-                    "current_release": f"v{current}" if current else None}), 201
+    lines: list[str] = []
+    made = services().moves.import_app(target, request.get_data(), lines.append)
+    current = made.current_release
+    return jsonify({"app": made.app, "releases": made.releases,
+                    "current_release": f"v{current}" if current else None,
+                    "services": made.services, "volumes": made.volumes,
+                    "images": made.images, "output": lines}), 201

@@ -101,6 +101,19 @@ def logs(service: str):
     return Response(datastores().logs(service, lines or 100), mimetype="text/plain")
 
 
+@bp.post("/services/<service>/connect")
+def connect(service: str):
+    """Body: {"input": TEXT}: psql / redis-cli reads it on the service's network; its output
+    and exit status come back (services:connect)."""
+    store = datastores()
+    store.get(service)
+    body = json_body("input")
+    script = body.get("input")
+    if not isinstance(script, str):
+        raise InvalidInput("input must be text (what psql or redis-cli reads)")
+    return respond(lambda on_line: {"exit": store.connect(service, script, on_line)})
+
+
 @bp.post("/services/<service>/links")
 def link(service: str):
     """Body: {"app": APP, "as": VAR or null}: sets the URL as a config var, one release."""

@@ -16,7 +16,8 @@ from werkzeug.exceptions import HTTPException
 
 from paas.errors import NotFound, PaasError, UnsupportedMediaType
 from paas.server.auth import enforce_scope, services
-from paas.server.dashboard import app_page, apps, builds, config, domains, logs, releases, session
+from paas.server.dashboard import (app_page, apps, builds, config, data, domains, logs, releases,
+                                   session)
 from paas.server.dashboard.common import ago_iso, flashed
 from paas.settings import Settings
 
@@ -105,7 +106,7 @@ bp.after_request(secure)
 bp.register_error_handler(PaasError, paas_error)
 bp.register_error_handler(HTTPException, http_error)
 for child in (session.bp, apps.bp, app_page.bp, config.bp, releases.bp, domains.bp, builds.bp,
-              logs.bp):
+              logs.bp, data.bp):
     bp.register_blueprint(child)
 
 

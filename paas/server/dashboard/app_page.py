@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, render_template, request
 from markupsafe import Markup
 
 from paas.server.dashboard.common import services
+from paas.server.dashboard.data import app_data
 from paas.render.charts import app_charts
 from paas.server.serialize import iso
 from paas.server.dashboard.session import passive
@@ -40,7 +41,7 @@ def show(name: str):
         config=services().store.get_config(name), domains=services().domains.list(name),
         certs=[{**asdict(row), "expires": iso(row.expires), "next_renewal": iso(row.next_renewal)}
                for row in services().certs.status(name)],
-        reveal=request.args.get("reveal") == "1",
+        reveal=request.args.get("reveal") == "1", **app_data(name),
     )
 
 
