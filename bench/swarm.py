@@ -62,7 +62,9 @@ def _push_and_rollback(platform, workdir: Path, rounds: int) -> tuple[float, flo
 
 
 def _single_host(workdir: Path, rounds: int) -> tuple[float, float]:
-    platform = start_platform(workdir, "bench-sw-docker", drain_seconds=0)
+    # A pool of its own: on a daemon shared with test runs, the default pool is contended.
+    platform = start_platform(workdir, "bench-sw-docker", drain_seconds=0,
+                              settings={"PAAS_NETWORK_POOL": "10.232.0.0/16"})
     try:
         return _push_and_rollback(platform, workdir, rounds)
     finally:
