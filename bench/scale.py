@@ -1,12 +1,14 @@
 """Scale on one box (issue 14): many small apps (a Procfile-only Python `http.server`, no
 dependencies) deployed one after another on one platform. Reported: the deploy time (push to
-the first 200 through nginx) of the last apps against the first, the control plane's RSS (the
-API's gunicorn, master and workers), `GET /api/v1/apps` latency, and the memory the apps' web
-containers take (their cgroups' memory.current)."""
+the first 200 through nginx) of the last apps against the first, nginx's route (its test and
+reload, as the deploy prints it) for the last apps against the first, the control plane's RSS
+(the API's gunicorn, master and workers), `GET /api/v1/apps` and the dashboard's apps page,
+and the memory the apps' web containers take (their cgroups' memory.current)."""
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -14,7 +16,9 @@ import urllib.request
 from pathlib import Path
 
 import docker
+import httpx
 
+from bench.deploys import phases
 from bench.timing import median
 from tests.support import copy_app, start_platform, stop_platform
 
@@ -58,6 +62,24 @@ def api_get(platform, path: str) -> float:
     return time.monotonic() - started
 
 
+def dashboard_page(platform, rounds: int = 20) -> float:
+    """Median seconds of the dashboard's apps page (`/`), signed in with the admin token."""
+    base = f"http://127.0.0.1:{platform.api_port}"
+    with httpx.Client(base_url=base, timeout=30) as client:
+        form = client.get("/sign-in").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        signed = client.post("/sign-in", data={"token": platform.env["PAAS_TOKEN"],
+                                               "csrf_token": csrf})
+        assert signed.status_code == 303, signed.text
+        times = []
+        for _ in range(rounds):
+            started = time.monotonic()
+            page = client.get("/")
+            times.append(time.monotonic() - started)
+            assert page.status_code == 200 and "s1" in page.text, page.status_code
+    return median(times)
+
+
 def bench_scale(workdir: Path, apps: int = APPS) -> dict:
     # A pool of its own: 100 app networks and their builds' must not race other platforms'.
     platform = start_platform(workdir, "bench-scale", drain_seconds=0,
@@ -65,7 +87,7 @@ def bench_scale(workdir: Path, apps: int = APPS) -> dict:
                                         "PAAS_NETWORK_POOL": "10.231.0.0/16"})
     try:
         repo = copy_app("procfile-only", workdir / "scale-app", platform.env)
-        times = []
+        times, routes = [], []
         for n in range(1, apps + 1):
             name = f"s{n}"
             assert platform.paas("apps:create", name).returncode == 0
@@ -75,15 +97,18 @@ def bench_scale(workdir: Path, apps: int = APPS) -> dict:
             assert pushed.returncode == 0, pushed.stderr
             platform.wait_for(name, "hello from a Procfile-only app", timeout=60)
             times.append(time.monotonic() - started)
+            routes.append(phases(times[-1], pushed.stderr)[3])
             print(f"app {n}: {times[-1]:.2f} s", file=sys.stderr, flush=True)
         time.sleep(5)  # a few convergence passes over every app
         pid = int((platform.home / "gunicorn.pid").read_text())
         listing = [api_get(platform, "/api/v1/apps") for _ in range(20)]
+        page = dashboard_page(platform)
         client = docker.from_env()
         webs = client.containers.list(filters={"label": [f"paas.instance={platform.instance}",
                                                          "paas.process=web"]})
         return {"apps": apps, "first": median(times[:EDGE]), "last": median(times[-EDGE:]),
-                "rss": rss_tree(pid), "list_apps": median(listing),
+                "rss": rss_tree(pid), "list_apps": median(listing), "dashboard": page,
+                "route_first": median(routes[:EDGE]), "route_last": median(routes[-EDGE:]),
                 "apps_memory": sum(cgroup_memory(c.id) for c in webs), "webs": len(webs)}
     finally:
         stop_platform(platform)
@@ -103,7 +128,10 @@ def lines(r: dict) -> list[str]:
         f"{r['last'] / r['first']:.2f}× | ≤ 1.2× |",
         f"| control plane RSS (gunicorn, all processes) with {r['apps']} apps | "
         f"{r['rss'] / 2**20:.0f} MB | ≤ 150 MB |",
+        f"| nginx route (test + reload) of the last apps / the first | {r['route_last']:.2f} s / "
+        f"{r['route_first']:.2f} s | |",
         f"| `GET /api/v1/apps` with {r['apps']} apps (median of 20) | {r['list_apps'] * 1000:.0f} ms | ≤ 200 ms |",
+        f"| the dashboard's apps page with {r['apps']} apps (median of 20) | {r['dashboard'] * 1000:.0f} ms | |",
         f"| memory of the {r['webs']} web containers (cgroups) | {r['apps_memory'] / 2**20:.0f} MB | |",
         "",
     ]

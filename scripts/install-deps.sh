@@ -13,6 +13,9 @@ declare -A NEED=(
   [chromium]=chromium
   [curl]=curl
   [wrk]=wrk
+  # bench/metrics.py counts the router's instructions per request with it (a figure the noise
+  # of a shared machine does not move).
+  [valgrind]=valgrind
   # Let's Encrypt's test CA and its mock DNS: the HTTPS tests issue and renew against them.
   [pebble]=pebble
   # The swarm scheduler's private image registry and its bcrypt password file.

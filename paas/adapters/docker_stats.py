@@ -15,6 +15,7 @@ import time
 from paas.domain.stats import Sample, cpu_percent, memory
 
 log = logging.getLogger("paas.metrics")
+REPLAY = 300  # seconds of events read again on resuming (for a restart's die and start)
 
 
 class DockerStats:
@@ -28,6 +29,8 @@ class DockerStats:
         self._ooms: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         self._events: threading.Thread | None = None
+        self._seen: int | None = None    # timeNano of the last event read
+        self._handed: int | None = None  # ... as of the counts `events()` last handed out
 
     def _filters(self) -> dict:
         return {"label": [f"paas.instance={self.instance}", "paas.kind=process"]}
@@ -58,7 +61,20 @@ class DockerStats:
         with self._lock:
             restarts, ooms = self._restarts, self._ooms
             self._restarts, self._ooms = {}, {}
+            self._handed = self._seen
         return restarts, ooms
+
+    def resume(self, position: int | None) -> None:
+        """Count only events after `position` (a timeNano the stored counts end at; None: from
+        now). The stream starts REPLAY seconds earlier: those events are read again, uncounted,
+        so that a die before the position and its start after it still make a restart."""
+        with self._lock:
+            self._seen = self._handed = time.time_ns() if position is None else position
+
+    def position(self) -> int | None:
+        """The timeNano that the counts `events()` last returned end at."""
+        with self._lock:
+            return self._handed
 
     def _follow(self, container_id: str, key: tuple[str, str]) -> None:
         try:
@@ -79,8 +95,13 @@ class DockerStats:
 
     def _watch(self) -> None:
         filters = {**self._filters(), "type": ["container"], "event": ["oom", "die", "start", "destroy"]}
+        with self._lock:  # a stream that ended resumes where it was: nothing in between lost
+            if self._seen is None:
+                self._seen = self._handed = time.time_ns()
+            start = self._seen - REPLAY * 10**9
         try:
-            for event in self.api.events(decode=True, filters=filters):
+            for event in self.api.events(decode=True, filters=filters,
+                                         since=f"{start // 10**9}.{start % 10**9:09d}"):
                 self._count(event)
         except Exception:
             log.exception("the Docker event stream ended; it restarts at the next sample")
@@ -89,8 +110,13 @@ class DockerStats:
         attrs = (event.get("Actor") or {}).get("Attributes") or {}
         key = (attrs.get("paas.app", ""), attrs.get("paas.process", ""))
         cid, action = event.get("id", ""), event.get("Action") or event.get("status")
+        at = int(event.get("timeNano") or 0)
         with self._lock:
-            if action == "oom":
+            # Events up to the last one read (replayed after a restart) only update the state.
+            new = self._seen is None or at > self._seen
+            if new and at:
+                self._seen = at
+            if action == "oom" and new:
                 self._ooms[key] = self._ooms.get(key, 0) + 1
             elif action == "destroy":
                 self._died.discard(cid)
@@ -98,4 +124,5 @@ class DockerStats:
                 self._died.add(cid)
             elif action == "start" and cid in self._died:  # Docker's restart policy at work
                 self._died.discard(cid)
-                self._restarts[key] = self._restarts.get(key, 0) + 1
+                if new:
+                    self._restarts[key] = self._restarts.get(key, 0) + 1

@@ -277,6 +277,15 @@ MIGRATIONS: list[Migration] = [
     # A Docker layout change (paas.adapters.layout_steps): builds' old root-owned caches go.
     Migration("builds' old root-owned cache volumes (<app>-cache) removed",
               remove_legacy_build_caches),
+    # Where the metrics collector's Docker event stream was counted up to (the last counted
+    # event's timeNano), committed with the restarts and OOM kills it counted: after a
+    # restart the stream resumes there, so an event is neither lost nor counted twice.
+    Migration("metrics event stream position", sql("""
+        CREATE TABLE metrics_cursors (
+          name TEXT PRIMARY KEY,
+          value INTEGER NOT NULL
+        );
+    """)),
 ]
 
 

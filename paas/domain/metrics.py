@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
 from typing import Iterable
 
 # Upper bounds in seconds; the last bucket takes everything slower.
@@ -65,26 +67,48 @@ class Request:
     bytes: int
 
 
-FIELDS = (b"t", b"s", b"rt", b"ut", b"b")  # the log_format's keys, in its order
+FIELDS = (b"t", b"s", b"rt", b"ut")  # the log_format's keys, in its order (nginx.conf.j2)
+OLD_FIELDS = (b"t", b"s", b"rt", b"ut", b"b")  # before 2026-12: $msec and $bytes_sent too
 
 
 def parse_line(line: bytes) -> Request | None:
-    """One line of the `paas_metrics` log_format, or None when it is not one (skipped)."""
+    """One line of the `paas_metrics` log_format (or of its older form, still in logs written
+    before an upgrade), or None when it is not one (skipped)."""
     parts = line.split(b'"')
     try:
         # The format's exact shape, read without a JSON parser (the collector's main cost);
         # anything else goes through one.
-        if len(parts) == 21 and parts[1:18:4] == list(FIELDS):
+        if len(parts) == 17 and parts[1:14:4] == list(FIELDS):
+            t, s, rt, ut, b = parts[3], parts[7], parts[11], parts[15], b"0"
+        elif len(parts) == 21 and parts[1:18:4] == list(OLD_FIELDS):
             t, s, rt, ut, b = (parts[i] for i in (3, 7, 11, 15, 19))
         else:
             data = json.loads(line)
-            t, s, rt, ut, b = (str(data[k.decode()]).encode() for k in FIELDS)
+            t, s, rt, ut = (str(data[k.decode()]).encode() for k in FIELDS)
+            b = str(data.get("b", 0)).encode()
         upstream = (None if ut == b"-" else float(ut)) if b"," not in ut and b":" not in ut \
             else upstream_seconds(ut.decode())
-        return Request(at=float(t), status=int(s), total=float(rt), upstream=upstream,
+        return Request(at=log_time(t), status=int(s), total=float(rt), upstream=upstream,
                        bytes=int(b))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def log_time(text: bytes) -> float:
+    """Seconds since the epoch of a line's time: nginx's `$time_iso8601`
+    (2026-12-03T10:27:41+00:00, whole seconds are enough for minute rows) or, in older lines,
+    `$msec`. The minute's start is parsed once and kept (a busy log repeats it thousands of
+    times)."""
+    if len(text) == 25 and text[10:11] == b"T" and text[16:17] == b":":
+        return _minute_start(text[:16] + text[19:]) + int(text[17:19])
+    return float(text)
+
+
+@lru_cache(maxsize=256)
+def _minute_start(minute_and_zone: bytes) -> int:
+    """'2026-12-03T10:27+00:00' → the epoch of that minute's start."""
+    text = minute_and_zone.decode("ascii")
+    return int(datetime.fromisoformat(f"{text[:16]}:00{text[16:]}").timestamp())
 
 
 def upstream_seconds(text: str) -> float | None:

@@ -108,9 +108,11 @@ def rebase(data: bytes, prefix: str, owner: tuple[int, int]) -> bytes:
 
 
 def files_tar(files: dict[str, bytes], owner: tuple[int, int], mode: int = 0o400,
-              dirs: tuple[str, ...] = (), root_dirs: tuple[str, ...] = ()) -> bytes:
-    """A tar of `dirs` (mode 0755, owned by `owner`), `root_dirs` (0755, root's) and regular
-    `files` owned by `owner`."""
+              dirs: tuple[str, ...] = (), root_dirs: tuple[str, ...] = (),
+              tools: dict[str, bytes] | None = None) -> bytes:
+    """A tar of `dirs` (mode 0755, owned by `owner`), `root_dirs` (0755, root's), regular
+    `files` owned by `owner` and `tools`: root's executables (0755) that the owner may run but
+    not replace."""
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w") as tar:
         for name in (*dirs, *root_dirs):
@@ -122,6 +124,10 @@ def files_tar(files: dict[str, bytes], owner: tuple[int, int], mode: int = 0o400
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(body), mode
             info.uid, info.gid = owner
+            tar.addfile(info, io.BytesIO(body))
+        for name, body in sorted((tools or {}).items()):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(body), 0o755
             tar.addfile(info, io.BytesIO(body))
     return out.getvalue()
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from paas.domain.names import APP_NAME_RE
+from paas.server.metrics_openapi import APP_ITEM, SERIES
 
 NAME = {"type": "string", "pattern": f"^{APP_NAME_RE.pattern}$"}
 OBJ = {"type": "object"}
@@ -82,7 +83,8 @@ OPERATIONS = [
                          "(version) and its state's schema version (state_version); every "
                          "answer also names the release in a Paas-Version header"),
     Op("get", "/openapi.json", "This document"),
-    Op("get", "/apps", "List apps"),
+    Op("get", "/apps", "List apps, each with its requests per minute and 5xx share over the "
+                       "last 5 minutes (`rates`)"),
     Op("post", "/apps", "Create an app", 201, _obj(("name",), name=NAME), {"name": "hello"},
        errors=("409",)),
     Op("get", "/apps/{name}", "App info: URL, git URL, release, processes"),
@@ -233,7 +235,7 @@ OPERATIONS = [
 
 # Operations whose answer is a JSON array (a listing), not an object, and what it holds; found
 # by schemathesis (tests/faults/test_api_fuzz.py).
-LISTS = {("get", "/apps"): OBJ, ("get", "/apps/{name}/releases"): OBJ,
+LISTS = {("get", "/apps"): APP_ITEM, ("get", "/apps/{name}/releases"): OBJ,
          ("get", "/apps/{name}/builds"): OBJ, ("get", "/apps/{name}/certs"): OBJ,
          ("get", "/apps/{name}/domains"): {"type": "string"},
          ("post", "/apps/{name}/domains"): {"type": "string"},
@@ -241,11 +243,14 @@ LISTS = {("get", "/apps"): OBJ, ("get", "/apps/{name}/releases"): OBJ,
          ("delete", "/apps/{name}/certs/auto"): OBJ, ("get", "/apps/{name}/storage"): OBJ,
          ("get", "/services"): OBJ, ("get", "/services/{service}/backups"): OBJ,
          ("get", "/nodes"): OBJ}
+# Operations whose answer's schema is spelled out.
+ANSWERS = {("get", "/apps/{name}/metrics"): SERIES}
 
 
 def _responses(op: Op) -> dict:
     items = LISTS.get((op.method, op.path))
-    body = OBJ if items is None else {"type": "array", "items": items}
+    body = ANSWERS.get((op.method, op.path), OBJ) if items is None else \
+        {"type": "array", "items": items}
     success = {"text/plain": {"schema": {"type": "string"}}} if op.text else \
         {op.binary: {"schema": {"type": "string", "format": "binary"}}} if op.binary else \
         {"application/json": {"schema": body}}

@@ -5,9 +5,15 @@ Code in a push runs in the build container, so everything it writes is untrusted
 results come out through the Docker API as a tar (capped in size), and only regular files are
 taken from it; a link is refused, never followed. The build base image is the stack with the
 directories a build writes (BUILD_DIRS) owned by the unprivileged build user, so that the
-volumes mounted there are writable by that user without any root step.
+volumes mounted there are writable by that user without any root step. It also carries uv,
+the platform's Python installer (a dependency of paas, from PyPI), as a root-owned tool the
+build may run but not replace: a first build then downloads the app's packages, not uv itself.
 """
 from __future__ import annotations
+
+import functools
+from importlib import metadata
+from pathlib import Path
 
 from paas.errors import DeployFailed, InvalidInput
 from paas.domain.networks import free_subnet
@@ -22,7 +28,10 @@ from paas.settings import Settings
 RESULTS_LIMIT = 1024 * 1024  # the whole results tar
 RESULT_FILE_LIMIT = 256 * 1024  # one result file (a release YAML is a few hundred bytes)
 NETWORK_ATTEMPTS = 5
-BASE_LAYOUT = "2"  # 2: ENV_DIR is root's
+BASE_LAYOUT = "3"  # 2: ENV_DIR is root's; 3: uv at UV_IN_BUILD
+# Where the python buildpack finds uv (buildpacks/python/bin/compile); outside every volume.
+UV_IN_BUILD = "/opt/paas/bin/uv"
+TOOL_DIRS = ("opt", "opt/paas", "opt/paas/bin")
 
 
 class BuildSandbox:
@@ -34,12 +43,20 @@ class BuildSandbox:
         """The build base image of the current stack, made once per stack image."""
         stack_id = self.engine.image_id(self.settings.stack_image)
         # `layout` changes whenever the directories' owners do: an older base is not reused.
-        mine = labels(self.settings.instance, kind="build-base", stack=stack_id, layout=BASE_LAYOUT)
+        uv = uv_binary()
+        # A new uv makes a new base (and so new dependency layers, keyed on the base's id).
+        mine = labels(self.settings.instance, kind="build-base", stack=stack_id, layout=BASE_LAYOUT,
+                      uv=uv[0] if uv else "none")
         found = self.engine.find_images(mine)
         if found:
             return found[0][0]
-        repository, tag = "paas/build-base", f"{self.settings.instance}-{_short(stack_id)}"
-        self.engine.layer_image(self.settings.stack_image, files_tar({}, APP_OWNER, dirs=BUILD_DIRS, root_dirs=ROOT_DIRS),
+        repository = "paas/build-base"
+        tag = f"{self.settings.instance}-{_short(stack_id)}-uv{uv[0] if uv else 'none'}"
+        tools = {UV_IN_BUILD.lstrip("/"): Path(uv[1]).read_bytes()} if uv else {}
+        self.engine.layer_image(self.settings.stack_image,
+                                files_tar({}, APP_OWNER, dirs=BUILD_DIRS,
+                                          root_dirs=ROOT_DIRS + (TOOL_DIRS if uv else ()),
+                                          tools=tools),
                                 repository=repository, tag=tag, labels=mine, workdir="/app",
                                 env={"HOME": "/app"})
         return f"{repository}:{tag}"
@@ -108,6 +125,17 @@ class BuildSandbox:
             raise DeployFailed(f"USER {user} {why}; paas runs no app process as root. Use a "
                                f"numeric USER (e.g. USER {APP_OWNER[0]}) or a user with a uid "
                                "other than 0")
+
+
+@functools.cache
+def uv_binary() -> tuple[str, str] | None:
+    """(version, path) of the uv that paas depends on, or None where it is missing (the python
+    buildpack then installs uv from PyPI into the app's own build cache, as it did before)."""
+    try:
+        from uv import find_uv_bin
+        return metadata.version("uv"), find_uv_bin()
+    except (ImportError, FileNotFoundError, metadata.PackageNotFoundError):
+        return None
 
 
 def _short(image_id: str) -> str:

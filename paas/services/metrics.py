@@ -26,6 +26,8 @@ from paas.settings import Settings
 
 log = logging.getLogger("paas.metrics")
 INTERVAL = 10.0
+EVENTS_CURSOR = "docker_events"  # the stats source's event stream, in metrics_cursors
+RATE_WINDOW = 300  # the apps list's request and error rates: the last 5 minutes
 
 
 def access_log_dir(settings: Settings) -> Path:
@@ -52,8 +54,11 @@ class MetricsStore(Protocol):
     def add_requests_batch(self, batch: list[tuple[str, dict[int, MinuteRow],
                                                    tuple[int, int]]]) -> None: ...
     def requests(self, app: str, since: int) -> dict[int, MinuteRow]: ...
-    def request_totals(self, since: int) -> dict[str, tuple[int, int]]: ...
-    def add_processes(self, rows: list[ProcessMinute]) -> None: ...
+    def request_totals(self, since: int, apps: list[str] | None = None
+                       ) -> dict[str, tuple[int, int]]: ...
+    def cursor(self, name: str) -> int | None: ...
+    def add_processes(self, rows: list[ProcessMinute],
+                      cursor: tuple[str, int] | None = None) -> None: ...
     def processes(self, app: str, since: int) -> list[ProcessMinute]: ...
     def prune(self, before: int, apps: set[str]) -> int: ...
 
@@ -65,8 +70,18 @@ class ContainerStats(Protocol):
     def events(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]: ...
 
 
+class ResumableStats(ContainerStats, Protocol):
+    """A source whose events can resume where the last stored count ended (one event stream,
+    such as one Docker engine's)."""
+    def resume(self, position: int | None) -> None: ...
+    def position(self) -> int | None: ...
+
+
 class CombinedStats:
-    """Several hosts' figures as one source (Swarm: a `ContainerStats` per node)."""
+    """Several hosts' figures as one source (Swarm: a `ContainerStats` per node). It is not
+    resumable: each node's event stream has a position of its own, so resuming needs one
+    stored position per node (`metrics_cursors` takes a name per stream) before this can
+    offer `resume` and `position`."""
 
     def __init__(self, sources: list[ContainerStats]) -> None:
         self.sources = sources
@@ -97,6 +112,7 @@ class Metrics:
         self.clock = clock
         self._pruned: int | None = None  # the cutoff of the last prune, and the apps then
         self._apps: set[str] = set()
+        self._resumed = False  # the event stream told where the stored counts end
 
     # collecting
     def collect_requests(self, app: str) -> int:
@@ -109,9 +125,15 @@ class Metrics:
     def record_processes(self) -> int:
         if self.stats is None:
             return 0
+        resumable = hasattr(self.stats, "resume")
+        if resumable and not self._resumed:
+            # Before the first count: the events since the last stored one are replayed.
+            self.stats.resume(self.metrics.cursor(EVENTS_CURSOR))
+            self._resumed = True
         restarts, ooms = self.stats.events()
         rows = process_minutes(self.stats.samples(), restarts, ooms, minute_of(self.clock()))
-        self.metrics.add_processes(rows)
+        position = self.stats.position() if resumable else None
+        self.metrics.add_processes(rows, None if position is None else (EVENTS_CURSOR, position))
         return len(rows)
 
     def collect_all(self, apps: list[str]) -> int:
@@ -170,11 +192,13 @@ class Metrics:
             processes=self.metrics.processes(app, start), markers=sorted(
                 markers, key=lambda m: m["at"]))
 
-    def recent_rates(self, window: int = 300) -> dict[str, dict]:
-        """Per app: requests per minute and 5xx share over the last `window` seconds."""
-        totals = self.metrics.request_totals(minute_of(self.clock() - window) + 60)
-        return {a.name: metric_series.rates(totals.get(a.name), window)
-                for a in self.store.list_apps()}
+    def recent_rates(self, apps: list[str] | None = None,
+                     window: int = RATE_WINDOW) -> dict[str, dict]:
+        """Per app (`apps`, or every app): requests per minute and 5xx share over the last
+        `window` seconds, from one query for all of them (the apps list shows it)."""
+        names = [a.name for a in self.store.list_apps()] if apps is None else apps
+        totals = self.metrics.request_totals(minute_of(self.clock() - window) + 60, names)
+        return {name: metric_series.rates(totals.get(name), window) for name in names}
 
 
 def parse_since(text: str) -> int:

@@ -1,6 +1,7 @@
 """The python buildpack through the real flow (issue 5): Django with collectstatic and an
-inferred web process, pyproject.toml with pip, uv.lock with uv, Pipfile.lock with pip and its
-hashes; code-only pushes that reuse the dependency layer; the clear failures."""
+inferred web process, pyproject.toml, requirements.txt and Pipfile.lock (with its hashes) with
+uv's pip interface, uv.lock with uv sync; code-only pushes that reuse the dependency layer; a
+push that adds one package downloads only that one (issue 14); the clear failures."""
 from __future__ import annotations
 
 import json
@@ -80,7 +81,7 @@ def test_disable_collectstatic_skips_it(platform, tmp_path):
 def test_pyproject_installs_the_dependencies_not_the_project(platform, tmp_path):
     repo, result = push_new(platform, "pyproj", "python-pyproject", tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "-----> Installing pyproject.toml's [project].dependencies with pip" in result.stderr
+    assert "-----> Installing pyproject.toml's [project].dependencies with uv 0.13." in result.stderr
     platform.wait_for("pyproj", "hello from pyproject v1")
     assert platform.get("pyproj", "/installed/flask")[1].startswith("flask 3.1.")
     assert platform.get("pyproj", "/installed/pyproject-fixture")[1] == "pyproject-fixture not installed\n"
@@ -93,8 +94,9 @@ def test_pyproject_installs_the_dependencies_not_the_project(platform, tmp_path)
 def test_uv_lock_is_synced_with_uv_without_dev_or_project(platform, tmp_path):
     repo, result = push_new(platform, "uvapp", "python-uv", tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "-----> Installing uv 0.13.9" in result.stderr
-    assert "-----> Installing dependencies from uv.lock with uv 0.13.9" in result.stderr
+    # uv is the platform's, in the build base image: no build downloads it.
+    assert "Installing uv" not in result.stderr, result.stderr
+    assert "-----> Installing dependencies from uv.lock with uv 0.13." in result.stderr
     platform.wait_for("uvapp", "hello from uv v1")
     flask = re.search(r'name = "flask"\nversion = "([^"]+)"', (repo / "uv.lock").read_text()).group(1)
     assert platform.get("uvapp", "/installed/flask")[1] == f"flask {flask}\n"  # the locked one
@@ -103,15 +105,16 @@ def test_uv_lock_is_synced_with_uv_without_dev_or_project(platform, tmp_path):
     out = change(repo, "app.py", '"v1"', '"v2"', platform)
     assert REUSED in out, out
     platform.wait_for("uvapp", "hello from uv v2")
-    # A changed lock rebuilds, and uv comes from the cache this time.
+    # A changed pyproject.toml rebuilds, every package from the app's build cache.
     out = change(repo, "pyproject.toml", 'description = "A', 'description = "Still a', platform, "deps")
     assert "pyproject.toml changed" in out and "Installing uv" not in out, out
+    assert re.search(r"       0 downloaded or built, \d+ from this app's build cache", out), out
 
 
 def test_pipfile_lock_installs_its_default_packages_with_their_hashes(platform, tmp_path):
     repo, result = push_new(platform, "pipenv", "python-pipfile", tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "-----> Installing the default packages of Pipfile.lock with pip" in result.stderr
+    assert "-----> Installing the default packages of Pipfile.lock with uv 0.13." in result.stderr
     platform.wait_for("pipenv", "hello from pipfile v1")
     assert platform.get("pipenv", "/installed/iniconfig")[1] == "iniconfig not installed\n"  # develop
     lock = json.loads((repo / "Pipfile.lock").read_text())
@@ -120,8 +123,8 @@ def test_pipfile_lock_installs_its_default_packages_with_their_hashes(platform, 
     commit_all(repo, platform.env, "a hash that does not match")
     result = platform.git("push", "paas", "main", cwd=repo)
     assert result.returncode != 0
-    assert "THESE PACKAGES DO NOT MATCH THE HASHES" in result.stderr
-    assert "Installing the dependencies failed (pip exited with status 1)" in result.stderr
+    assert "Hash mismatch for `flask==" in result.stderr, result.stderr
+    assert "Installing the dependencies failed (uv exited with status 1)" in result.stderr
 
 
 def test_no_procfile_and_nothing_to_infer_fails_clearly(platform, tmp_path):
@@ -147,3 +150,25 @@ def test_a_python_version_the_stack_lacks_fails_naming_the_stacks(platform, tmp_
     assert result.returncode != 0
     assert re.search(r" !     Python 3\.9 was requested in \.python-version, but this stack offers "
                      r"Python 3\.\d+\.\d+ only: ask for 3\.\d+ there", result.stderr), result.stderr
+
+
+def test_a_push_that_adds_one_package_downloads_only_that_one(platform, tmp_path):
+    """Issue 14: the per-app build cache keeps every wheel uv fetched, so the rebuild of the
+    dependency layer downloads the one new package and takes the rest from the cache."""
+    repo, result = push_new(platform, "onedep", "flask-hello", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "-----> Installing requirements with uv 0.13." in result.stderr
+    first = re.search(r"       (\d+) downloaded or built, 0 from this app's build cache", result.stderr)
+    assert first and int(first.group(1)) >= 5, result.stderr  # flask, its 5 deps, gunicorn, ...
+    platform.wait_for("onedep", "hello from v1")
+    (repo / "requirements.txt").write_text((repo / "requirements.txt").read_text() + "six==1.17.0\n")
+    out = change(repo, "app.py", '"v1"', '"v2"', platform, "one more dependency")
+    assert "requirements.txt changed" in out, out
+    again = re.search(r"       1 downloaded or built, (\d+) from this app's build cache", out)
+    assert again and int(again.group(1)) == int(first.group(1)), out
+    assert " + six==1.17.0" in out
+    assert "hello from v2" in platform.wait_for("onedep", "hello from v2")
+    # Another app's cache is its own: nothing of onedep's is reused by it.
+    _, other = push_new(platform, "onedep2", "flask-hello", tmp_path)
+    assert other.returncode == 0, other.stderr
+    assert re.search(r"       \d+ downloaded or built, 0 from this app's build cache", other.stderr), other.stderr

@@ -5,7 +5,9 @@ and an OOM kill; the dashboard's charts render in Chromium (screenshot in test-a
 from __future__ import annotations
 
 import json
+import re
 import time
+from contextlib import contextmanager
 
 import httpx
 from playwright.sync_api import expect, sync_playwright
@@ -66,6 +68,17 @@ def test_metrics_of_a_real_app(platform, tmp_path):
     assert max(p for p in doc["latency_ms"]["total"]["p99"] if p is not None) >= SLOW_MS
     assert max(p for p in doc["latency_ms"]["upstream"]["p99"] if p is not None) >= SLOW_MS
 
+    # The apps list, in the CLI and the dashboard: the last 5 minutes hold all 300 requests.
+    listed = json.loads(platform.paas("apps", "--json").stdout)
+    assert next(a for a in listed if a["name"] == app)["rates"] == {
+        "requests_per_minute": 60.0, "error_rate": 0.1}
+    assert re.search(rf"^{app} +60 +10\.0%$", platform.paas("apps").stdout, re.M)
+    with signed_in(platform) as page:
+        cells = page.locator(f'tr[data-app="{app}"] td.rate')
+        expect(cells.nth(0)).to_have_text("60.0")
+        expect(cells.nth(1)).to_have_text("10.0%")
+        page.locator("#apps").screenshot(path=str(ARTIFACTS / "apps-list.png"))
+
     # The deploy is a marker at its release's time.
     releases = json.loads(platform.paas("releases", "-a", app, "--json").stdout)
     v1 = next(r for r in releases if r["version"] == 1)
@@ -94,6 +107,22 @@ def test_metrics_of_a_real_app(platform, tmp_path):
     assert "web oom kills" in text and "p99 ms" in text
 
     # The dashboard's charts in Chromium.
+    with signed_in(platform) as page:
+        page.goto(f"{platform.api_url}/apps/{app}")
+        charts = page.locator("#metrics svg.chart")
+        expect(charts).to_have_count(4)
+        box = charts.first.bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 60
+        assert page.locator("#metrics polyline.c-line").count() >= 4
+        expect(page.locator("#metrics .c-marker").first).to_be_visible()
+        page.locator("#metrics").screenshot(path=str(ARTIFACTS / "app-metrics.png"))
+        page.screenshot(path=str(ARTIFACTS / "app-page.png"), full_page=True)
+
+
+@contextmanager
+def signed_in(platform):
+    """A Chromium page signed in to the dashboard, on the apps list; no script error by the
+    end."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -104,16 +133,8 @@ def test_metrics_of_a_real_app(platform, tmp_path):
             page.goto(platform.api_url + "/sign-in")
             page.fill("#token", platform.token)
             page.click("button:has-text('Sign in')")
-            expect(page.locator(f'tr[data-app="{app}"] td.rate').first).not_to_have_text("—")
-            page.goto(f"{platform.api_url}/apps/{app}")
-            charts = page.locator("#metrics svg.chart")
-            expect(charts).to_have_count(4)
-            box = charts.first.bounding_box()
-            assert box and box["width"] > 300 and box["height"] > 60
-            assert page.locator("#metrics polyline.c-line").count() >= 4
-            expect(page.locator("#metrics .c-marker").first).to_be_visible()
-            page.locator("#metrics").screenshot(path=str(ARTIFACTS / "app-metrics.png"))
-            page.screenshot(path=str(ARTIFACTS / "app-page.png"), full_page=True)
+            expect(page.locator("#apps")).to_be_visible()
+            yield page
             assert problems == []
         finally:
             browser.close()

@@ -4,6 +4,7 @@ collector restart."""
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 import time
 import urllib.request
@@ -20,6 +21,8 @@ from paas.settings import Settings
 from tests.support import free_port
 
 SLOW = 0.3
+LINE = re.compile(rb'\{"t":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d","s":"(200|500)",'
+                  rb'"rt":"\d+\.\d{3}","ut":"\d+\.\d{3}"\}')
 
 
 class Backend:
@@ -116,3 +119,6 @@ def test_a_known_load_is_counted_exactly_across_rotation_and_restart(tmp_path, r
     assert sum(doc["requests"]) == 254 and sum(doc["status"]["5xx"]) == 25
     p99 = [v for v in doc["latency_ms"]["total"]["p99"] if v is not None]
     assert max(p99) >= SLOW * 1000
+    # What nginx wrote has the exact shape the collector reads without a JSON parser.
+    written = log.read_bytes().splitlines()
+    assert len(written) == 100 and all(LINE.fullmatch(w) for w in written), written[:3]

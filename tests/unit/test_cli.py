@@ -15,7 +15,8 @@ def test_create_list_info_open(api, capsys):
     assert code == 0
     assert out.splitlines() == ["Creating hello... done",
                                 "http://hello.localhost:8080/ | http://127.0.0.1:7070/git/hello.git"]
-    assert run(api, ["apps"], capsys)[1] == "=== Apps\nhello\n"
+    assert run(api, ["apps"], capsys)[1] == ("=== Apps\nNAME   REQ/MIN (5M)  ERRORS (5M)\n"
+                                             "hello  0             0.0%\n")
     code, out, _ = run(api, ["apps", "--json"], capsys)
     assert [a["name"] for a in json.loads(out)] == ["hello"]
     code, out, _ = run(api, ["apps:info", "-a", "hello"], capsys)
@@ -77,7 +78,7 @@ def test_git_remote_sets_the_remote_and_the_app_comes_from_it(api, capsys, tmp_p
     assert url == "http://127.0.0.1:7070/git/hello.git"
     helper = subprocess.run(["git", "config", "credential.http://127.0.0.1:7070.helper"], cwd=repo,
                             capture_output=True, text=True).stdout
-    assert helper.strip().endswith(" -m paas.cli.credential")
+    assert " -m paas.cli.credential get; fi" in helper
     assert run(api, ["open"], capsys, cwd=str(repo))[1] == "http://hello.localhost:8080/\n"
     # git itself runs the helper, as it does on a push
     filled = subprocess.run(["git", "credential", "fill"], cwd=repo, capture_output=True, text=True,
@@ -85,6 +86,13 @@ def test_git_remote_sets_the_remote_and_the_app_comes_from_it(api, capsys, tmp_p
                             env={**os.environ, **env, "GIT_TERMINAL_PROMPT": "0"})
     assert filled.returncode == 0, filled.stderr
     assert f"username=paas\npassword={token}\n" in filled.stdout
+    # `store` and `erase` start no Python and answer nothing; git goes on.
+    for action in ("approve", "reject"):
+        done = subprocess.run(["git", "credential", action], cwd=repo, capture_output=True,
+                              text=True, env={**os.environ, **env, "GIT_TRACE": "1"},
+                              input=f"protocol=http\nhost=127.0.0.1:7070\nusername=paas\npassword={token}\n")
+        assert done.returncode == 0 and done.stdout == "", done.stderr
+        assert "paas.cli.credential get" in done.stderr  # the helper ran, and exec'd nothing
     code, out, _ = run(api, ["git:credential", "get"], capsys)  # remotes set by older versions
     assert out == f"username=paas\npassword={token}\n"
 

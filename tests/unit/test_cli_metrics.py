@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from paas.cli.commands.metrics import sparkline
 from paas.domain.metrics import access_log_name, minute_of
 from paas.services.metrics import access_log_dir
@@ -69,3 +71,83 @@ def test_sparkline_scales_to_the_peak_and_folds_long_series():
     assert sparkline([0, 1, 2, 4, None]) == "▁▃▅█ "
     assert sparkline([0] * 3) == "▁▁▁"
     assert len(sparkline(list(range(1440)))) == 60
+
+
+def test_the_apps_list_shows_each_apps_rates_of_the_last_5_minutes(api, capsys):  # noqa: F811
+    app, env, services = api
+    for name in ("quiet", "shop"):
+        services.apps.create(name)
+    now = time.time()
+    # 40 requests, 10 of them 500s, in the current minute; 7 from 6 minutes ago are outside.
+    write_log(services, "shop", [(now - 360, 200, 0.01)] * 7 +
+              [(now, 500 if i % 4 == 0 else 200, 0.01) for i in range(40)])
+    services.metrics.collect_once()
+    code, out, err = run(api, ["apps"], capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == ["=== Apps", "NAME   REQ/MIN (5M)  ERRORS (5M)",
+                                "quiet  0             0.0%", "shop   8             25.0%"]
+    code, out, _ = run(api, ["apps", "--json"], capsys)
+    assert [a["rates"] for a in json.loads(out)] == [
+        {"requests_per_minute": 0.0, "error_rate": 0.0},
+        {"requests_per_minute": 8.0, "error_rate": 0.25}]
+
+
+def test_the_apps_list_queries_the_rates_once_for_all_apps(api, monkeypatch):  # noqa: F811
+    app, env, services = api
+    for i in range(5):
+        services.apps.create(f"app{i}")
+    calls = []
+    store = services.metrics.metrics
+    real = store.request_totals
+    monkeypatch.setattr(store, "request_totals",
+                        lambda since, apps=None: calls.append(since) or real(since, apps))
+    resp = app.test_client().get("/api/v1/apps",
+                                 headers={"Authorization": f"Bearer {env['PAAS_TOKEN']}"})
+    assert resp.status_code == 200 and len(resp.json) == 5 and len(calls) == 1
+
+
+def test_apps_without_rates_show_a_dash():
+    from paas.cli.commands.apps import rate_row
+    assert rate_row({"name": "old"}) == ["old", "-", "-"]
+    assert rate_row({"name": "off", "rates": None}) == ["off", "-", "-"]
+    assert rate_row({"name": "a", "rates": {"requests_per_minute": 12.4, "error_rate": 0.0123}}) \
+        == ["a", "12.4", "1.2%"]
+
+
+def json_schema(schema):
+    """OpenAPI 3.0's `nullable` as JSON Schema's null type."""
+    if isinstance(schema, list):
+        return [json_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: json_schema(v) for k, v in schema.items() if k != "nullable"}
+    if schema.get("nullable"):
+        out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def test_the_answers_match_their_documented_schemas(api):  # noqa: F811
+    import jsonschema_rs
+    app, env, services = api
+    services.apps.create("shop")
+    services.apps.create("quiet")
+    write_log(services, "shop", [(time.time(), 500, 0.2), (time.time(), 200, 0.01)])
+    services.metrics.collect_once()
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {env['PAAS_TOKEN']}"}
+    doc = client.get("/api/v1/openapi.json", headers=auth).get_json()
+
+    def schema(path):
+        return json_schema(doc["paths"][path]["get"]["responses"]["200"]["content"]
+                           ["application/json"]["schema"])
+    series = client.get("/api/v1/apps/shop/metrics?since=15m", headers=auth).get_json()
+    jsonschema_rs.validate(schema("/apps/{name}/metrics"), series)
+    listed = client.get("/api/v1/apps", headers=auth).get_json()
+    jsonschema_rs.validate(schema("/apps"), listed)
+    # and the schemas can fail: a series without its minutes, a rate above 1
+    with pytest.raises(jsonschema_rs.ValidationError):
+        jsonschema_rs.validate(schema("/apps/{name}/metrics"),
+                               {k: v for k, v in series.items() if k != "minutes"})
+    with pytest.raises(jsonschema_rs.ValidationError):
+        jsonschema_rs.validate(schema("/apps"), [{**listed[0], "rates": {
+            "requests_per_minute": 1, "error_rate": 2}}])

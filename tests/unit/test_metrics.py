@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timezone
 
 import pytest
 
@@ -11,23 +12,55 @@ from paas.adapters.access_logs import AccessLogs
 from paas.adapters.metrics_store import MetricsStore
 from paas.domain import metric_series
 from paas.domain.metrics import (BUCKETS, aggregate, bucket_of, complete_lines,
-                                 decode_hist, empty_hist, encode_hist, parse_line, percentile,
+                                 decode_hist, empty_hist, encode_hist, log_time, parse_line,
+                                 percentile,
                                  upstream_seconds)
 from paas.render.nginx import render_app, render_main
 
 T0 = 1_764_000_000.0 - (1_764_000_000 % 60)  # a minute boundary
 
 
-def line(at: float, status: int = 200, rt: float = 0.004, ut: str = "0.003", b: int = 120) -> bytes:
+def line(at: float, status: int = 200, rt: float = 0.004, ut: str = "0.003") -> bytes:
     # Exactly what nginx writes with the paas_metrics log_format (every value quoted).
+    t = datetime.fromtimestamp(int(at), timezone.utc).isoformat()
+    return (f'{{"t":"{t}","s":"{status}","rt":"{rt:.3f}","ut":"{ut}"}}').encode()
+
+
+def old_line(at: float, status: int = 200, rt: float = 0.004, ut: str = "0.003",
+             b: int = 120) -> bytes:
+    # The format before 2026-12 ($msec, escape=json, $bytes_sent): still in logs at an upgrade.
     return json.dumps({"t": f"{at:.3f}", "s": str(status), "rt": f"{rt:.3f}", "ut": ut,
                        "b": str(b)}, separators=(",", ":")).encode()
 
 
 def test_a_line_parses_into_its_numbers():
-    req = parse_line(line(T0 + 1.5, 503, 0.25, "0.1, 0.12", 77))
+    assert line(T0 + 1.5) == (b'{"t":"2025-11-24T16:00:01+00:00","s":"200","rt":"0.004",'
+                              b'"ut":"0.003"}')
+    req = parse_line(line(T0 + 1.5, 503, 0.25, "0.1, 0.12"))
+    assert (req.at, req.status, req.total, req.bytes) == (T0 + 1, 503, 0.25, 0)
+    assert req.upstream == pytest.approx(0.22)
+
+
+def test_lines_of_the_older_format_still_count():
+    req = parse_line(old_line(T0 + 1.5, 503, 0.25, "0.1, 0.12", 77))
     assert (req.at, req.status, req.total, req.bytes) == (T0 + 1.5, 503, 0.25, 77)
     assert req.upstream == pytest.approx(0.22)
+    rows = aggregate([old_line(T0 + 3), line(T0 + 4, 500)])
+    assert rows[T0].requests == 2 and rows[T0].status["5xx"] == 1
+
+
+@pytest.mark.parametrize("text, at", [
+    (b"2025-11-24T16:00:01+00:00", T0 + 1), (b"2025-11-24T17:00:01+01:00", T0 + 1),
+    (b"2025-11-24T10:30:59-05:30", T0 + 59), (b"1764000001.250", T0 + 1.25)])
+def test_a_lines_time_in_any_zone_is_seconds_since_the_epoch(text, at):
+    assert log_time(text) == at
+
+
+@pytest.mark.parametrize("text", [b"2025-11-24T15:59:xx+00:00", b"2025-13-24T15:59:01+00:00",
+                                  b"yesterday"])
+def test_a_time_that_is_not_one_is_refused(text):
+    with pytest.raises(ValueError):
+        log_time(text)
 
 
 @pytest.mark.parametrize("text", [b"", b"not json", b'{"t":"1"}', b'{"t":"x","s":"200","rt":"0",'
@@ -82,7 +115,9 @@ def test_a_line_split_across_reads_waits_for_its_end():
 
 def test_nginx_files_carry_the_json_format_and_a_buffered_per_app_log(tmp_path):
     main = render_main(prefix=tmp_path, http_port=8080)
-    assert "log_format paas_metrics escape=json '{\"t\":\"$msec\",\"s\":\"$status\"," in main
+    assert ("    log_format paas_metrics escape=none '{\"t\":\"$time_iso8601\",\"s\":\"$status\",'\n"
+            "                                        '\"rt\":\"$request_time\","
+            "\"ut\":\"$upstream_response_time\"}';\n") in main
     app = render_app(app="shop", server_names=["shop.localhost"], upstreams=["127.0.0.1:5000"],
                      http_port=8080, access_log="/var/paas/logs/shop.access.json")
     assert ("    access_log /var/paas/logs/shop.access.json paas_metrics buffer=32k flush=5s;\n"
@@ -310,3 +345,75 @@ def test_figures_from_several_hosts_add_up():
     both = CombinedStats([Node(a, {("shop", "web"): 1}), Node(b, {("shop", "web"): 2})])
     assert both.samples() == [a, b]
     assert both.events() == ({("shop", "web"): 3}, {})
+
+
+def test_resumed_events_count_only_after_the_stored_position():
+    from paas.adapters.docker_stats import DockerStats
+    stats = DockerStats(type("Client", (), {"api": None})(), "t1")
+    stats._events = type("Alive", (), {"is_alive": lambda self: True})()  # no stream here
+    stats.resume(1_000)
+    attrs = {"paas.app": "shop", "paas.process": "web"}
+    # Replayed (at or before 1000): they set the state but were counted before the restart.
+    for cid, action, at in (("a", "die", 900), ("b", "oom", 950), ("b", "die", 960),
+                            ("b", "start", 1_000),
+                            ("a", "start", 1_010), ("c", "oom", 1_020)):
+        stats._count({"id": cid, "Action": action, "timeNano": at, "Actor": {"Attributes": attrs}})
+    assert stats.position() == 1_000  # nothing handed out yet
+    assert stats.events() == ({("shop", "web"): 1}, {("shop", "web"): 1})
+    assert stats.position() == 1_020
+
+
+class Resumable:
+    """A stats source with an event stream, as the Docker engine serves it: the first
+    `happened` events of `all` have happened; a stream resumed at a position sends those after
+    it."""
+
+    def __init__(self, events, happened):
+        self.all, self.happened, self.pos = events, happened, None
+
+    def resume(self, position):
+        self.pos = position
+
+    def samples(self):
+        return []
+
+    def events(self):
+        new = [e for e in self.all[:self.happened] if self.pos is None or e[0] > self.pos]
+        self.pos = new[-1][0] if new else self.pos
+        return {}, ({("shop", "web"): len(new)} if new else {})
+
+    def position(self):
+        return self.pos
+
+
+def test_a_restart_of_the_collector_neither_loses_nor_double_counts_an_event(store, logs):
+    stream = [(T0 + i, "oom") for i in range(1, 6)]
+    first = collector(store, logs, T0 + 30, "shop")
+    first.stats = source = Resumable(stream, happened=2)
+    first.record_processes()
+    source.happened = 3
+    source.events()  # read, not yet stored: the process stops here
+    second = collector(store, logs, T0 + 40, "shop")  # a new process over the same state
+    second.stats = Resumable(stream, happened=5)
+    second.record_processes()
+    second.record_processes()
+    assert sum(p.oom_kills for p in store.processes("shop", 0)) == 5
+    assert store.cursor("docker_events") == T0 + 5
+
+
+def test_totals_of_named_apps_are_those_of_the_whole_table(store):
+    row = aggregate([line(T0, 200), line(T0, 500), line(T0, 503)])[T0]
+    apps = [f"app{i}" for i in range(600)]  # more than one chunk of bound values
+    store.add_requests_batch([(a, {T0 - 60: row, T0: row}, (1, 0)) for a in apps])
+    assert store.request_totals(T0, apps) == store.request_totals(T0) == \
+        {a: (3, 2) for a in apps}
+    assert store.request_totals(T0 - 60, ["app7", "nope"]) == {"app7": (6, 4)}
+
+
+def test_a_day_of_one_process_types_minutes_stays_small(store):
+    from paas.domain.stats import ProcessMinute
+    before = store.path.stat().st_size
+    store.add_processes([ProcessMinute("shop", T0 + 60 * m, "web", 1234.5, 6, 123 << 20,
+                                       512 << 20, 1, 0) for m in range(1440)])
+    grown = store.path.stat().st_size - before
+    assert 0 < grown < 100_000, grown  # about 60 kB per process type per day (README)

@@ -6,7 +6,16 @@ import sys
 import click
 
 from paas.cli.context import Context, app_option, json_option
-from paas.cli.output import CliError, as_json, fields, header
+from paas.cli.output import CliError, as_json, fields, header, table
+
+
+def rate_row(app: dict) -> list[str]:
+    """An app's line in `paas apps`: its name, then '-' for figures the platform does not
+    collect (metrics off, or an API from before they were listed)."""
+    rates = app.get("rates")
+    if not rates:
+        return [app["name"], "-", "-"]
+    return [app["name"], f"{rates['requests_per_minute']:g}", f"{rates['error_rate'] * 100:.1f}%"]
 
 
 def register(cli: click.Group) -> None:
@@ -14,13 +23,14 @@ def register(cli: click.Group) -> None:
     @json_option
     @click.pass_obj
     def apps_list(ctx: Context, json_: bool) -> None:
-        """List apps."""
+        """List apps, with each one's requests per minute and 5xx share over the last
+        5 minutes."""
         apps = ctx.client.get("/apps")
         if json_:
             return as_json(apps)
         header("Apps")
-        for app in apps:
-            click.echo(app["name"])
+        if apps:
+            table([["NAME", "REQ/MIN (5M)", "ERRORS (5M)"]] + [rate_row(a) for a in apps])
 
     @cli.command("apps:create")
     @click.argument("name")
