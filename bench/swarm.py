@@ -5,9 +5,9 @@ that dies under load.
 The swarm is three `dockerd`s in network namespaces of their own (tests/swarm_cluster.py), the
 platform on this host pointed at the manager, its registry on the nodes' bridge. Both
 platforms deploy the same app (flask-hello) the same way: a code-only push, timed to the first
-response of the new version through nginx; a rollback, timed the same way. The single-host
-platform's rollback takes the paused standby back (PAAS_STANDBY_SECONDS); Swarm has no pause,
-so a rollback there starts the old release's services.
+response of the new version through nginx; a rollback, timed the same way. Both rollbacks take
+the replaced release back from standby (PAAS_STANDBY_SECONDS): paused on one host, held running
+and unrouted on swarm (which cannot pause a task).
 
 `python -m bench.swarm [--rounds N]` runs it alone and prints its lines.
 """
@@ -62,7 +62,9 @@ def _push_and_rollback(platform, workdir: Path, rounds: int) -> tuple[float, flo
 
 
 def _single_host(workdir: Path, rounds: int) -> tuple[float, float]:
-    platform = start_platform(workdir, "bench-sw-docker", drain_seconds=0)
+    # A pool of its own: on a daemon shared with test runs, the default pool is contended.
+    platform = start_platform(workdir, "bench-sw-docker", drain_seconds=0,
+                              settings={"PAAS_NETWORK_POOL": "10.232.0.0/16"})
     try:
         return _push_and_rollback(platform, workdir, rounds)
     finally:
@@ -147,8 +149,8 @@ def lines(result: dict) -> list[str]:
         f"A manager and {NODES - 1} workers (dockerds in network namespaces on one bridge, this",
         "machine's 2 cores shared), against the single-host `docker` scheduler in the same run;",
         f"flask-hello, medians of {result['rounds']} rounds. A swarm deploy pushes the image to the",
-        "registry, starts a service per process and waits for its task on its node. The",
-        "single-host rollback thaws the paused standby; on swarm the old release starts again.",
+        "registry, starts a service per process and waits for its task on its node. Both",
+        "rollbacks take the release back from standby: paused on one host, held unrouted on swarm.",
         "",
         "| what | swarm | docker (one host) | ratio |",
         "| --- | ---: | ---: | ---: |",

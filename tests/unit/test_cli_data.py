@@ -164,6 +164,8 @@ def test_a_typed_statement_is_sent_when_complete():
 
     assert not _complete("SELECT 1\n") and _complete("SELECT 1\nFROM t;\n")
     assert _complete("\\dt\n") and _complete("INCR hits\n") and not _complete("  \n")
+
+
 def test_on_swarm_storage_and_services_say_which_node_holds_them(api, capsys):
     """The scheduler names the node volumes and datastores live on (swarm: the manager's);
     on one host it names none and the listings keep their columns."""
