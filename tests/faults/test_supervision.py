@@ -82,9 +82,11 @@ def test_control_plane_runs_as_supervised_containers(sup):
         assert host["RestartPolicy"]["Name"] == "unless-stopped"
         assert host["NetworkMode"] == "host" and host["PidMode"] == "host"
         assert c.labels["paas.instance"] == sup.instance
-    # The router's mounts are its nginx prefix and the certificates (read-only), nothing else.
+    # The router's mounts are its nginx prefix, the certificates (read-only) and its workers'
+    # temp files (outside the 0700 home), nothing else.
     mounts = {m["Destination"]: m["RW"] for m in container(sup, "router").attrs["Mounts"]}
-    assert mounts == {str(sup.home / "nginx"): True, str(sup.home / "certs"): False}
+    assert mounts == {str(sup.home / "nginx"): True, str(sup.home / "certs"): False,
+                      f"/var/cache/paas/{sup.instance}/nginx": True}
 
 
 def test_make_up_again_changes_nothing(sup):
