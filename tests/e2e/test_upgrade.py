@@ -208,7 +208,8 @@ def _router_as_before(p: Platform) -> int:
     client = docker.from_env()
     current = client.containers.get(f"paas-{p.instance}-router")
     mounts = render.Mounts(home=str(p.home), nginx_dir=str(p.home / "nginx"),
-                           certs_dir=str(p.home / "certs"), docker_socket="")
+                           certs_dir=str(p.home / "certs"), docker_socket="",
+                           nginx_temp_dir=f"/var/cache/paas/{p.instance}/nginx")
     spec = render.router_spec(p.instance, current.attrs["Config"]["Image"],
                               current.labels["paas.inputs"], mounts)
     assert spec["labels"]["paas.spec"] == current.labels["paas.spec"]  # the same mounts
