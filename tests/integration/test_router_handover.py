@@ -100,7 +100,13 @@ def test_a_second_nginx_takes_the_port_over_without_a_failed_request(proxies, ba
         new.app_file("web").write_text(app(port, backend))
         new.ensure_running()  # binds beside the old one
         new_pid = new.pid()
-        assert new_pid != old_pid and serving(new_pid)
+        assert new_pid != old_pid
+        # A daemon nginx's master forks its workers after the command returns (as make up's
+        # handover does, wait for them).
+        deadline = time.monotonic() + 10
+        while not serving(new_pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert serving(new_pid)
         wait_served(load, 200)
         os.kill(old_pid, signal.SIGQUIT)
         while _alive(old_pid):
