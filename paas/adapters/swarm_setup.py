@@ -21,6 +21,8 @@ def swarm_engine(settings: Settings, certs_d: Path = CERTS_D) -> SwarmEngine:
             raise SwarmError("PAAS_SCHEDULER=swarm: this host's Docker engine is in a swarm but "
                              "not a manager; promote it (docker node promote) or leave the swarm")
         engine.init(settings.swarm_addr)
+    else:
+        engine.quicken_heartbeat()
     addr = settings.swarm_addr or engine.manager_addr()
     reg, proc = registry.ensure(settings.home / "registry", addr, settings.registry_port)
     if proc is not None:

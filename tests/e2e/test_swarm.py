@@ -130,6 +130,10 @@ def test_nodes_lists_both_and_prints_a_join_command(swarm, spread):
     assert f"docker swarm join --token SWMTKN-" in command and f"{cluster.manager.addr}:2377" in command
     bad = platform.paas("nodes:drain", "nosuchnode", cwd=spread)
     assert bad.returncode == 1 and "no such node: nosuchnode" in bad.stderr
+    # The swarm the platform made notices a dead node after 3 heartbeats of 2 s, not of 5 s.
+    spec = json.loads(cluster.manager.docker("info", "--format",
+                                             "{{json .Swarm.Cluster.Spec}}").stdout)
+    assert spec["Dispatcher"]["HeartbeatPeriod"] == 2_000_000_000, spec
 
 
 def test_logs_come_from_every_node(swarm, spread):
