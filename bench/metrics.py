@@ -196,7 +196,10 @@ def _instructions(work: Path, requests: int) -> dict[str, float]:
         backend.apply_platform("upstream", UPSTREAM.format(port=upstream))
         router = NginxProxy(work / "router", free_port(), listen="127.0.0.1")
         router.prepare()
-        router.conf.write_text("daemon off;\nmaster_process off;\n" + router.conf.read_text())
+        # One process: with `reuseport` nginx makes a socket per worker process, and a lone
+        # process (no master) polls only the first; connections sent to the others would hang.
+        router.conf.write_text("daemon off;\nmaster_process off;\n" + router.conf.read_text()
+                               .replace("worker_processes auto;", "worker_processes 1;"))
         router.platform_file("formats").write_text(FORMAT_BEFORE)
         files = _app_files(router.http_port, upstream,
                            router.prefix / "logs" / access_log_name("bench"))
