@@ -44,10 +44,14 @@ def http_get(url: str, host: str | None = None, timeout: float = 5) -> tuple[int
 
 def remove_host_rules(instance: str) -> None:
     """The instance's firewall chain and its PAAS-ROUTERS rules (`up` made them as root; `down`
-    keeps them for the apps), for platforms a test stops with `down` instead of `uninstall`."""
+    keeps them for the apps), and the router's temp dir outside PAAS_HOME, for platforms a
+    test stops with `down` instead of `uninstall`."""
     from paas.adapters.iptables import Iptables
+    from paas.settings import Settings
 
     Iptables().remove_all(instance)
+    temp = Settings(home=Path("/nonexistent"), instance=instance).nginx_temp_dir.parent
+    shutil.rmtree(temp, ignore_errors=True)
 
 
 def remove_docker_objects(instance: str) -> None:
