@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.report import replace_section
 from bench.timing import median
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,13 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="paas-bench-move-") as tmp:
         result = bench_move(Path(tmp))
     section = lines(result)
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    before, _, after = text.partition(HEADING)
-    rest = after.split("\n## ", 1)
-    tail = ("\n## " + rest[1]) if len(rest) > 1 else ""
-    path.write_text(before.rstrip("\n") + "\n\n" + "\n".join(section) + tail.lstrip("\n")
-                    if tail else before.rstrip("\n") + "\n\n" + "\n".join(section))
+    replace_section(ROOT / "BENCHMARKS.md", HEADING, section)
     print("\n".join(section))
 
 

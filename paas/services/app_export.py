@@ -20,6 +20,7 @@ from paas.domain.volumes import validate_volume_name
 from paas.errors import Conflict, InvalidInput, NotFound
 from paas.ports import Store
 from paas.render import app_archive, app_move
+from paas.services.private_files import write_new
 
 STATE = "app.json"
 _STATUSES = {"pending", "succeeded", "failed"}
@@ -219,17 +220,7 @@ def restore_repo(repo: Path, members: dict[str, bytes]) -> int:
         rel = name.removeprefix("repo/")
         if not _repo_data(rel):
             raise InvalidInput(f"archive member {name!r} is not repository data")
-        parts = rel.split("/")
-        current = repo
-        for part in parts[:-1]:
-            current = current / part
-            if current.is_symlink():
-                raise InvalidInput(f"{name!r} would be written through a link")
-            current.mkdir(mode=0o700, exist_ok=True)
-        fd = os.open(current / parts[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
-                     0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(body)
+        write_new(repo, rel, body)
         count += 1
     return count
 

@@ -17,6 +17,7 @@ from typing import Callable
 
 from paas.errors import Conflict, InvalidInput
 from paas.render import app_archive
+from paas.services.private_files import write_new
 from paas.settings import Settings
 
 TREES = ("repos", "certs", "backups/services")
@@ -96,22 +97,8 @@ def restore(settings: Settings, data: bytes) -> int:
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     files = {n: b for n, b in archive.members.items() if not n.startswith(APPS)}
     for name, body in sorted(files.items()):
-        _write_new(home, name, body)
+        write_new(home, name, body)
     return len(files)
-
-
-def _write_new(home: Path, name: str, body: bytes) -> None:
-    """Create home/name (never an existing file, never through a link)."""
-    parts = name.split("/")
-    current = home
-    for part in parts[:-1]:
-        current = current / part
-        if current.is_symlink():
-            raise InvalidInput(f"{current} is a link; refusing to restore through it")
-        current.mkdir(mode=0o700, exist_ok=True)
-    fd = os.open(current / parts[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(body)
 
 
 class PlatformBackups:
